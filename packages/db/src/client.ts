@@ -1,0 +1,87 @@
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { env } from "./env";
+import * as schema from "./schema";
+
+export type Schema = typeof schema;
+/** A Drizzle database on either driver; service functions take this. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface DbHandle {
+  db: Db;
+  kind: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  /** A postgres:// URL; defaults to `DATABASE_URL`. When neither is set, PGlite is used. */
+  url?: string;
+  /** PGlite data folder (`memory://` for a throwaway one); defaults to `./.data/pglite`. */
+  dataDir?: string;
+  /** Where the drizzle-kit migrations are; defaults to this package's `drizzle/` folder. */
+  migrationsFolder?: string;
+  /** postgres.js pool size. */
+  max?: number;
+}
+
+export const defaultMigrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
+
+/** Opens the database (postgres.js when a URL is given, PGlite otherwise) and applies pending migrations. */
+export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
+  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder;
+  const url = options.url ?? env.DATABASE_URL;
+  if (url) {
+    const client = postgres(url, {
+      max: options.max ?? env.DATABASE_POOL_MAX,
+      onnotice: () => {},
+    });
+    const db = drizzlePostgres({ client, schema, casing: "snake_case" });
+    try {
+      await migratePostgres(db, { migrationsFolder });
+    } catch (error) {
+      await client.end();
+      throw error;
+    }
+    return { db: db as unknown as Db, kind: "postgres", close: () => client.end() };
+  }
+  const client = await PGlite.create(options.dataDir ?? "./.data/pglite");
+  const db = drizzlePglite({ client, schema, casing: "snake_case" });
+  try {
+    await migratePglite(db, { migrationsFolder });
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
+}
+
+/** PostgreSQL's ISO output of a `timestamptz`, e.g. `2026-11-01 00:00:00.5+01`. */
+const TIMESTAMPTZ = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(?::?(\d{2}))?$/;
+
+const reviveTimestamp = (value: unknown): unknown => {
+  if (typeof value !== "string") return value;
+  const m = TIMESTAMPTZ.exec(value);
+  return m ? new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? "00"}`) : value;
+};
+
+/**
+ * Runs a raw statement and returns its rows, the same shape on both drivers. Drizzle leaves
+ * raw `timestamptz` values as text on both; they come back as `Date`s.
+ */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as Record<string, unknown>[] | {
+    rows: Record<string, unknown>[];
+  };
+  const rows = Array.isArray(result) ? result : result.rows;
+  for (const row of rows) {
+    for (const key in row) row[key] = reviveTimestamp(row[key]);
+  }
+  return rows as T[];
+}

@@ -1,0 +1,148 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  check,
+  date,
+  integer,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/**
+ * Every table's primary key starts with `user_id`, so the schema can be distributed by user
+ * (Citus) and every per-user read is an index range scan.
+ */
+
+export const tierNames = ["free", "plus", "pro"] as const;
+export type TierName = (typeof tierNames)[number];
+
+const tierCheck = (column: string) =>
+  sql.raw(`${column} in ('free', 'plus', 'pro')`);
+
+const counter = () => bigint({ mode: "number" }).notNull().default(0);
+const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid().primaryKey(),
+    tier: text().$type<TierName>().notNull().default("free"),
+    timezone: text().notNull().default("UTC"),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (t) => [check("users_tier_check", tierCheck("tier"))],
+);
+
+/** One row per user per local calendar month; `month` is the first day of that month. */
+export const monthlyUsage = pgTable(
+  "monthly_usage",
+  {
+    userId: uuid().notNull(),
+    month: date().notNull(),
+    periodStart: timestamp({ withTimezone: true }).notNull(),
+    periodEnd: timestamp({ withTimezone: true }).notNull(),
+    conversations: counter(),
+    seconds: counter(),
+    realtimeSessions: counter(),
+    ankiExportsUsed: counter(),
+    customPhrasesCreated: counter(),
+    advancedVoiceSeconds: counter(),
+    sessionExtensionsUsed: counter(),
+    completedSessions: counter(),
+    completedSessionSeconds: counter(),
+    longestSession: counter(),
+    overageSeconds: counter(),
+    tierWhenUsed: text().$type<TierName>().notNull(),
+    lastEventAt: timestamp({ withTimezone: true }).notNull(),
+    lastConversationAt: timestamp({ withTimezone: true }),
+    lastRealtimeAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.month] })],
+);
+
+/** One row per user: running totals. Streaks are derived from `daily_activity` when read. */
+export const lifetimeStats = pgTable("lifetime_stats", {
+  userId: uuid().primaryKey(),
+  totalConversations: counter(),
+  totalSeconds: counter(),
+  totalRealtimeSessions: counter(),
+  totalAnkiExports: counter(),
+  totalCustomPhrases: counter(),
+  totalAdvancedVoiceSeconds: counter(),
+  totalSessionExtensions: counter(),
+  totalCompletedSessions: counter(),
+  daysActive: integer().notNull().default(0),
+  firstActiveAt: timestamp({ withTimezone: true }),
+  firstConversationAt: timestamp({ withTimezone: true }),
+  lastActiveAt: timestamp({ withTimezone: true }),
+  monthsSubscribed: integer().notNull().default(0),
+  totalRevenue: numeric({ precision: 14, scale: 2 }).notNull().default("0.00"),
+  highestTierReached: text().$type<TierName>().notNull().default("free"),
+  createdAt: createdAt(),
+  updatedAt: createdAt(),
+});
+
+/** The append-only ledger: every accepted usage event. The source of truth. */
+export const usageEvents = pgTable(
+  "usage_events",
+  {
+    userId: uuid().notNull(),
+    id: bigserial({ mode: "number" }).notNull(),
+    idempotencyKey: text(),
+    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    recordedAt: createdAt(),
+    month: date().notNull(),
+    day: date().notNull(),
+    tier: text().$type<TierName>().notNull(),
+    conversations: integer().notNull().default(0),
+    seconds: integer().notNull().default(0),
+    realtimeSessions: integer().notNull().default(0),
+    ankiExports: integer().notNull().default(0),
+    customPhrases: integer().notNull().default(0),
+    advancedVoiceSeconds: integer().notNull().default(0),
+    sessionExtensions: integer().notNull().default(0),
+    completedSessions: integer().notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    uniqueIndex("usage_events_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
+  ],
+);
+
+/** One row per user per local day with any usage: days active and streaks. */
+export const dailyActivity = pgTable(
+  "daily_activity",
+  {
+    userId: uuid().notNull(),
+    day: date().notNull(),
+    events: integer().notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.day] })],
+);
+
+export const payments = pgTable(
+  "payments",
+  {
+    userId: uuid().notNull(),
+    idempotencyKey: text().notNull(),
+    tier: text().$type<TierName>().notNull(),
+    amount: numeric({ precision: 12, scale: 2 }).notNull(),
+    paidAt: timestamp({ withTimezone: true }).notNull(),
+    month: date().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.idempotencyKey] }),
+    check("payments_amount_positive", sql`${t.amount} > 0`),
+    check("payments_tier_check", tierCheck("tier")),
+  ],
+);

@@ -1,0 +1,23 @@
+/**
+ * Recomputes the monthly, daily and lifetime rows from the ledger and payments and reports every
+ * row that drifted; with --fix, rewrites them. Exits 1 when drift was found and not fixed.
+ */
+import { createDb } from "@usagekit/db";
+import { defaultTiers } from "../src";
+import { env } from "../src/env";
+import { findDrift, repairDrift } from "../src/service/reconcile";
+
+const fix = process.argv.includes("--fix");
+const handle = await createDb({ dataDir: env.USAGE_DATA_DIR });
+try {
+  const drift = await (fix ? repairDrift : findDrift)(handle.db, { tiers: defaultTiers });
+  for (const d of drift) console.log(JSON.stringify(d));
+  console.log(
+    drift.length === 0
+      ? "reconcile: no drift"
+      : `reconcile: ${drift.length} drifted row(s)${fix ? ", repaired" : " (run with --fix to repair)"}`,
+  );
+  process.exitCode = drift.length > 0 && !fix ? 1 : 0;
+} finally {
+  await handle.close();
+}

@@ -1,0 +1,74 @@
+import type { Db } from "@usagekit/db";
+import { features, monthlyField } from "../tiers";
+import type { Feature, TierName, Tiers } from "../tiers";
+import { emptyMonthly } from "./columns";
+import type { MonthlyUsage } from "./columns";
+import { readUserMonth } from "./users";
+
+interface ReadParams {
+  userId: string;
+  now: Date;
+  tiers: Tiers;
+}
+
+const remaining = (limit: number | null, used: number) =>
+  limit === null ? null : Math.max(0, limit - used);
+
+export interface CurrentUsage extends MonthlyUsage {
+  tier: TierName;
+  period: { start: Date; end: Date };
+  features: Record<Feature, { used: number; limit: number | null; remaining: number | null }>;
+}
+
+/** This local month's usage with the tier's limit and what remains of it for every feature. */
+export async function getCurrentUsage(db: Db, params: ReadParams): Promise<CurrentUsage> {
+  const m = await readUserMonth(db, params.userId, params.now);
+  const usage = m.usage ?? emptyMonthly(m.month, m.periodStart, m.periodEnd, m.tier);
+  const limits = params.tiers[m.tier];
+  const perFeature = Object.fromEntries(
+    features.map((f) => {
+      const used = usage[monthlyField[f]];
+      return [f, { used, limit: limits[f].limit, remaining: remaining(limits[f].limit, used) }];
+    }),
+  ) as CurrentUsage["features"];
+  return {
+    ...usage,
+    tier: m.tier,
+    period: { start: m.periodStart, end: m.periodEnd },
+    features: perFeature,
+  };
+}
+
+export interface CanUseFeatureResult {
+  allowed: boolean;
+  feature: Feature;
+  tier: TierName;
+  used: number;
+  limit: number | null;
+  remaining: number | null;
+  overage: boolean;
+  resetsAt: Date;
+}
+
+/**
+ * Whether `amount` more of `feature` fits this month, by the tier's limit as configured on the
+ * server. A soft limit always allows (the excess is billable overage).
+ */
+export async function canUseFeature(
+  db: Db,
+  params: ReadParams & { feature: Feature; amount: number },
+): Promise<CanUseFeatureResult> {
+  const m = await readUserMonth(db, params.userId, params.now);
+  const { limit, overage } = params.tiers[m.tier][params.feature];
+  const used = m.usage?.[monthlyField[params.feature]] ?? 0;
+  return {
+    allowed: limit === null || Boolean(overage) || used + params.amount <= limit,
+    feature: params.feature,
+    tier: m.tier,
+    used,
+    limit,
+    remaining: remaining(limit, used),
+    overage: Boolean(overage),
+    resetsAt: m.periodEnd,
+  };
+}

@@ -1,0 +1,80 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import type { TierName } from "../tiers";
+
+export interface LifetimeStats {
+  totalConversations: number;
+  totalSeconds: number;
+  totalRealtimeSessions: number;
+  totalAnkiExports: number;
+  totalCustomPhrases: number;
+  totalAdvancedVoiceSeconds: number;
+  totalSessionExtensions: number;
+  daysActive: number;
+  currentStreak: number;
+  longestStreak: number;
+  averageSessionsPerMonth: number;
+  firstConversationAt: Date | null;
+  lastActiveAt: Date | null;
+  monthsSubscribed: number;
+  totalRevenue: string;
+  highestTierReached: TierName;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+/**
+ * The lifetime row plus what is derived when read: streaks (runs of consecutive local days in
+ * `daily_activity`, the current one ending today or yesterday) and sessions per month.
+ * An unknown user reads as zeros.
+ */
+export async function getLifetimeStats(
+  db: Db,
+  params: { userId: string; now: Date },
+): Promise<LifetimeStats> {
+  const id = sql`${params.userId}::uuid`;
+  const [row] = await queryRows<LifetimeStats>(
+    db,
+    sql`
+    WITH u AS (
+      SELECT coalesce(max(timezone), 'UTC') AS tz FROM users WHERE id = ${id}
+    ), t AS (
+      SELECT tz, (${params.now.toISOString()}::timestamptz AT TIME ZONE tz)::date AS today FROM u
+    ), runs AS (
+      SELECT max(day) AS last_day, count(*) AS len
+      FROM (SELECT day, day - row_number() OVER (ORDER BY day)::int AS grp
+            FROM daily_activity WHERE user_id = ${id}) d
+      GROUP BY grp
+    ), s AS (
+      SELECT coalesce(max(len), 0)::int AS longest,
+        coalesce(max(len) FILTER (WHERE last_day >= t.today - 1), 0)::int AS current
+      FROM t LEFT JOIN runs ON true
+    )
+    SELECT
+      coalesce(l.total_conversations, 0)::float8 AS "totalConversations",
+      coalesce(l.total_seconds, 0)::float8 AS "totalSeconds",
+      coalesce(l.total_realtime_sessions, 0)::float8 AS "totalRealtimeSessions",
+      coalesce(l.total_anki_exports, 0)::float8 AS "totalAnkiExports",
+      coalesce(l.total_custom_phrases, 0)::float8 AS "totalCustomPhrases",
+      coalesce(l.total_advanced_voice_seconds, 0)::float8 AS "totalAdvancedVoiceSeconds",
+      coalesce(l.total_session_extensions, 0)::float8 AS "totalSessionExtensions",
+      coalesce(l.days_active, 0) AS "daysActive",
+      s.current AS "currentStreak",
+      s.longest AS "longestStreak",
+      CASE WHEN l.first_active_at IS NULL THEN 0 ELSE round(l.total_conversations::numeric / (
+        (extract(year FROM t.today) * 12 + extract(month FROM t.today))
+        - (extract(year FROM l.first_active_at AT TIME ZONE t.tz) * 12
+           + extract(month FROM l.first_active_at AT TIME ZONE t.tz)) + 1))::float8
+      END AS "averageSessionsPerMonth",
+      l.first_conversation_at AS "firstConversationAt",
+      l.last_active_at AS "lastActiveAt",
+      coalesce(l.months_subscribed, 0) AS "monthsSubscribed",
+      coalesce(l.total_revenue, 0.00)::numeric(14, 2)::text AS "totalRevenue",
+      coalesce(l.highest_tier_reached, 'free') AS "highestTierReached",
+      l.created_at AS "createdAt",
+      l.updated_at AS "updatedAt"
+    FROM t CROSS JOIN s LEFT JOIN lifetime_stats l ON l.user_id = ${id}`,
+  );
+  return row!;
+}

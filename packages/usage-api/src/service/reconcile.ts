@@ -1,0 +1,124 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import type { Tiers } from "../tiers";
+import { eachFeature, featureColumns } from "./columns";
+import { tiersJson } from "./record-usage-sql";
+
+const raw = sql.raw;
+const monthlyCounters = [
+  ...Object.values(featureColumns).map((c) => c.monthly),
+  "completed_session_seconds",
+  "longest_session",
+  "overage_seconds",
+];
+const monthlyCompared = [...monthlyCounters, "tier_when_used", "last_event_at", "last_conversation_at", "last_realtime_at"];
+const lifetimeCompared = [
+  ...Object.values(featureColumns).map((c) => c.lifetime),
+  "days_active",
+  "first_active_at",
+  "first_conversation_at",
+  "last_active_at",
+  "total_revenue",
+  "months_subscribed",
+];
+
+/** The monthly rows the ledger implies (overage replayed in ledger order at each event's tier). */
+const expectedMonthly = (tiers: Tiers) => sql`
+  SELECT user_id, month,
+    ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)})::bigint AS ${raw(featureColumns[f].monthly)}`)},
+    sum(CASE WHEN completed_sessions > 0 THEN seconds ELSE 0 END)::bigint AS completed_session_seconds,
+    max(CASE WHEN completed_sessions > 0 THEN round(seconds::numeric / completed_sessions) ELSE 0 END)::bigint
+      AS longest_session,
+    sum(CASE WHEN (lim ->> 'soft')::boolean AND (lim ->> 'limit') IS NOT NULL
+      THEN greatest(0, run - (lim ->> 'limit')::bigint) - greatest(0, run - seconds - (lim ->> 'limit')::bigint)
+      ELSE 0 END)::bigint AS overage_seconds,
+    (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier_when_used,
+    max(occurred_at) AS last_event_at,
+    max(occurred_at) FILTER (WHERE conversations > 0) AS last_conversation_at,
+    max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
+  FROM (SELECT e.*, ${tiersJson(tiers)}::jsonb -> e.tier -> 'seconds' AS lim,
+          sum(seconds) OVER (PARTITION BY user_id, month ORDER BY id) AS run
+        FROM usage_events e) ev
+  GROUP BY user_id, month`;
+
+/** The lifetime rows the ledger, the days and the payments imply. */
+const expectedLifetime = sql`
+  SELECT u.id AS user_id,
+    ${eachFeature((f) => sql`coalesce(e.${raw(featureColumns[f].ledger)}, 0)::bigint AS ${raw(featureColumns[f].lifetime)}`)},
+    coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
+    e.last_active_at, coalesce(p.revenue, 0)::numeric(14, 2) AS total_revenue,
+    coalesce(p.months, 0)::int AS months_subscribed
+  FROM users u
+  LEFT JOIN (SELECT user_id, ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)}) AS ${raw(featureColumns[f].ledger)}`)},
+      min(occurred_at) AS first_active_at, max(occurred_at) AS last_active_at,
+      min(occurred_at) FILTER (WHERE conversations > 0) AS first_conversation_at
+    FROM usage_events GROUP BY user_id) e ON e.user_id = u.id
+  LEFT JOIN (SELECT user_id, count(*) AS days FROM daily_activity GROUP BY user_id) d ON d.user_id = u.id
+  LEFT JOIN (SELECT user_id, sum(amount) AS revenue, count(DISTINCT month) AS months
+    FROM payments GROUP BY user_id) p ON p.user_id = u.id`;
+
+const expectedDaily = sql`SELECT user_id, day, count(*)::int AS events FROM usage_events GROUP BY user_id, day`;
+
+const cols = (names: string[], alias?: string) => raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
+
+/** Rows of `table` that differ from `expected` (missing, extra or changed), as JSON pairs. */
+const driftQuery = (table: string, keys: string[], compared: string[], expected: SQL) => sql`
+  SELECT ${table} AS "table", to_jsonb(x) AS "expected", to_jsonb(a) AS "actual"
+  FROM (${expected}) x
+  FULL JOIN (SELECT ${cols([...keys, ...compared])} FROM ${raw(table)}) a
+    ON ${raw(keys.map((k) => `a.${k} = x.${k}`).join(" AND "))}
+  WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
+
+export interface Drift {
+  table: "monthly_usage" | "lifetime_stats" | "daily_activity";
+  expected: Record<string, unknown> | null;
+  actual: Record<string, unknown> | null;
+}
+
+/** Every derived row that disagrees with the ledger and payments (the source of truth). */
+export async function findDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+  return queryRows<Drift>(
+    db,
+    sql`${driftQuery("monthly_usage", ["user_id", "month"], monthlyCompared, expectedMonthly(params.tiers))}
+    UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime)}
+    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily)}`,
+  );
+}
+
+/** Writes the expected rows over the drifted ones; `extra` fills columns only a new row needs. */
+const upsert = (
+  table: string,
+  keys: string[],
+  compared: string[],
+  expected: SQL,
+  extra: { columns: string[]; values: SQL } = { columns: [], values: sql`` },
+) => sql`
+  INSERT INTO ${raw(table)} (${cols([...keys, ...compared, ...extra.columns])})
+  SELECT ${cols([...keys, ...compared], "x")}${extra.values} FROM (${expected}) x
+  ON CONFLICT (${cols(keys)}) DO UPDATE SET ${raw(compared.map((c) => `${c} = excluded.${c}`).join(", "))}
+  WHERE (${cols(compared, `${table}`)}) IS DISTINCT FROM (${cols(compared, "excluded")})`;
+
+/** Rewrites every drifted row from the ledger, in one transaction. Returns what it found. */
+export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+  const drift = await findDrift(db, params);
+  if (drift.length === 0) return drift;
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`DELETE FROM daily_activity a WHERE NOT EXISTS
+      (SELECT 1 FROM usage_events e WHERE e.user_id = a.user_id AND e.day = a.day)`);
+    await tx.execute(upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily));
+    await tx.execute(sql`DELETE FROM monthly_usage m WHERE NOT EXISTS
+      (SELECT 1 FROM usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
+    const period = sql`, x.month::timestamp AT TIME ZONE (SELECT timezone FROM users WHERE id = x.user_id),
+      (x.month + interval '1 month')::timestamp AT TIME ZONE (SELECT timezone FROM users WHERE id = x.user_id)`;
+    await tx.execute(
+      upsert("monthly_usage", ["user_id", "month"], monthlyCompared, expectedMonthly(params.tiers), {
+        columns: ["period_start", "period_end"],
+        values: period,
+      }),
+    );
+    await tx.execute(upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime));
+  });
+  return drift;
+}

@@ -1,0 +1,141 @@
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { features } from "../tiers";
+import type { Feature, Tiers } from "../tiers";
+import { eachFeature, featureColumns, monthlySelect } from "./columns";
+
+const raw = sql.raw;
+const ledgerCol = (f: Feature) => raw(featureColumns[f].ledger);
+const monthlyCol = (f: Feature) => raw(featureColumns[f].monthly);
+const lifetimeCol = (f: Feature) => raw(featureColumns[f].lifetime);
+
+/** The tier table as the statement reads it: `{ tier: { feature: { limit, soft } } }`. */
+const tiersJsonCache = new WeakMap<Tiers, string>();
+export function tiersJson(tiers: Tiers): string {
+  let json = tiersJsonCache.get(tiers);
+  if (!json) {
+    json = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(tiers).map(([tier, config]) => [
+          tier,
+          Object.fromEntries(
+            features.map((f) => [f, { limit: config[f].limit, soft: Boolean(config[f].overage) }]),
+          ),
+        ]),
+      ),
+    );
+    tiersJsonCache.set(tiers, json);
+  }
+  return json;
+}
+
+/** True when no hard-limited feature of event `ev` passes its limit on top of `used(f)`. */
+const withinLimits = (ev: string, used: (f: Feature) => SQL) =>
+  eachFeature((f) => {
+    const lim = raw(`${ev}.lim -> '${f}'`);
+    return sql`(${raw(ev)}.${ledgerCol(f)} = 0 OR (${lim} ->> 'soft')::boolean
+      OR (${lim} ->> 'limit') IS NULL OR ${used(f)} + ${raw(ev)}.${ledgerCol(f)} <= (${lim} ->> 'limit')::bigint)`;
+  }, " AND ");
+
+/** Seconds past a soft limit that `added` seconds on top of `before` bring. */
+const overage = (ev: string, before: SQL, added: SQL) => {
+  const lim = raw(`${ev}.lim -> 'seconds'`);
+  return sql`CASE WHEN (${lim} ->> 'soft')::boolean AND (${lim} ->> 'limit') IS NOT NULL
+    THEN greatest(0, ${before} + ${added} - (${lim} ->> 'limit')::bigint)
+       - greatest(0, ${before} - (${lim} ->> 'limit')::bigint)
+    ELSE 0 END`;
+};
+
+export interface RecordStatementParams {
+  userId: string;
+  idempotencyKey: string | null;
+  occurredAt: Date;
+  now: Date;
+  enforceLimits: boolean;
+  amounts: Record<Feature, number>;
+  tiers: Tiers;
+}
+
+/**
+ * One statement that records one event: the ledger row (idempotent on the key), the monthly row
+ * (with the limit check on the row's latest version when enforcing), the day and the lifetime
+ * row. It writes nothing when the user does not exist, the event is outside the window, or the
+ * key was already used. When enforcing, the monthly upsert may refuse after the ledger insert:
+ * the caller runs it in a transaction and rolls back (`inserted = 1` with no `usage`).
+ */
+export function recordStatement(p: RecordStatementParams): SQL {
+  const amounts = eachFeature((f) => sql`${p.amounts[f]}::int AS ${ledgerCol(f)}`);
+  const okCols = eachFeature((f) => sql`ok.${ledgerCol(f)}`);
+  return sql`
+  WITH a AS (
+    SELECT ${p.userId}::uuid AS user_id, ${p.idempotencyKey}::text AS idempotency_key,
+      ${p.occurredAt.toISOString()}::timestamptz AS occurred_at, ${p.now.toISOString()}::timestamptz AS now,
+      ${p.enforceLimits}::boolean AS enforce, ${amounts}
+  ), ev AS (
+    SELECT a.*, u.tier, u.timezone AS tz, ${tiersJson(p.tiers)}::jsonb -> u.tier AS lim,
+      date_trunc('month', a.occurred_at AT TIME ZONE u.timezone) AS local_month,
+      (a.occurred_at AT TIME ZONE u.timezone)::date AS day,
+      a.occurred_at >= (date_trunc('month', a.now AT TIME ZONE u.timezone) - interval '1 month')
+        AT TIME ZONE u.timezone AS in_window
+    FROM a JOIN users u ON u.id = a.user_id
+  ), ok AS (
+    SELECT * FROM ev WHERE in_window AND (NOT enforce OR (${withinLimits("ev", () => sql`0`)}))
+  ), led AS (
+    INSERT INTO usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
+      ${eachFeature(ledgerCol)})
+    SELECT user_id, idempotency_key, occurred_at, local_month::date, day, tier, ${okCols} FROM ok
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    RETURNING user_id
+  ), mon AS (
+    INSERT INTO monthly_usage AS m (user_id, month, period_start, period_end, ${eachFeature(monthlyCol)},
+      completed_session_seconds, longest_session, overage_seconds, tier_when_used, last_event_at,
+      last_conversation_at, last_realtime_at)
+    SELECT ok.user_id, ok.local_month::date, ok.local_month AT TIME ZONE ok.tz,
+      (ok.local_month + interval '1 month') AT TIME ZONE ok.tz, ${okCols},
+      CASE WHEN ok.completed_sessions > 0 THEN ok.seconds ELSE 0 END,
+      CASE WHEN ok.completed_sessions > 0 THEN round(ok.seconds::numeric / ok.completed_sessions) ELSE 0 END,
+      ${overage("ok", sql`0`, sql`ok.seconds`)},
+      ok.tier, ok.occurred_at,
+      CASE WHEN ok.conversations > 0 THEN ok.occurred_at END,
+      CASE WHEN ok.realtime_sessions > 0 THEN ok.occurred_at END
+    FROM ok JOIN led USING (user_id)
+    ON CONFLICT (user_id, month) DO UPDATE SET
+      ${eachFeature((f) => sql`${monthlyCol(f)} = m.${monthlyCol(f)} + excluded.${monthlyCol(f)}`)},
+      completed_session_seconds = m.completed_session_seconds + excluded.completed_session_seconds,
+      longest_session = greatest(m.longest_session, excluded.longest_session),
+      overage_seconds = m.overage_seconds
+        + (SELECT ${overage("ok", sql`m.seconds`, sql`excluded.seconds`)} FROM ok),
+      tier_when_used = CASE WHEN excluded.last_event_at >= m.last_event_at
+        THEN excluded.tier_when_used ELSE m.tier_when_used END,
+      last_event_at = greatest(m.last_event_at, excluded.last_event_at),
+      last_conversation_at = greatest(m.last_conversation_at, excluded.last_conversation_at),
+      last_realtime_at = greatest(m.last_realtime_at, excluded.last_realtime_at),
+      updated_at = now()
+    WHERE EXISTS (SELECT 1 FROM ok WHERE NOT ok.enforce
+      OR (${withinLimits("ok", (f) => sql`m.${monthlyCol(f)}`)}))
+    RETURNING ${monthlySelect("m")}
+  ), daily AS (
+    INSERT INTO daily_activity AS d (user_id, day, events)
+    SELECT ok.user_id, ok.day, 1 FROM ok JOIN led USING (user_id)
+    ON CONFLICT (user_id, day) DO UPDATE SET events = d.events + 1
+    RETURNING (xmax = 0) AS new_day
+  ), life AS (
+    INSERT INTO lifetime_stats AS l (user_id, ${eachFeature(lifetimeCol)}, days_active,
+      first_active_at, first_conversation_at, last_active_at)
+    SELECT ok.user_id, ${okCols}, (SELECT count(*) FROM daily WHERE new_day)::int,
+      ok.occurred_at, CASE WHEN ok.conversations > 0 THEN ok.occurred_at END, ok.occurred_at
+    FROM ok JOIN led USING (user_id)
+    ON CONFLICT (user_id) DO UPDATE SET
+      ${eachFeature((f) => sql`${lifetimeCol(f)} = l.${lifetimeCol(f)} + excluded.${lifetimeCol(f)}`)},
+      days_active = l.days_active + excluded.days_active,
+      first_active_at = least(l.first_active_at, excluded.first_active_at),
+      first_conversation_at = least(l.first_conversation_at, excluded.first_conversation_at),
+      last_active_at = greatest(l.last_active_at, excluded.last_active_at),
+      updated_at = now()
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM ev)::int AS "userFound",
+    coalesce((SELECT in_window FROM ev), true) AS "inWindow",
+    (SELECT count(*) FROM led)::int AS "inserted",
+    mon.* FROM (SELECT 1) AS one LEFT JOIN mon ON true`;
+}

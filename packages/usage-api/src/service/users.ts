@@ -1,0 +1,57 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { monthlySelect } from "./columns";
+import type { MonthlyUsage } from "./columns";
+import type { TierName } from "../tiers";
+
+/** Creates the user on the free tier (time zone UTC) if it does not exist yet. */
+export async function ensureUser(db: Db, userId: string): Promise<void> {
+  await db.execute(sql`
+    WITH u AS (INSERT INTO users (id) VALUES (${userId}::uuid) ON CONFLICT (id) DO NOTHING RETURNING id)
+    INSERT INTO lifetime_stats (user_id) SELECT id FROM u ON CONFLICT (user_id) DO NOTHING`);
+}
+
+export interface UserMonth {
+  tier: TierName;
+  timezone: string;
+  /** The user's current local month, `YYYY-MM`, and its bounds. */
+  month: string;
+  periodStart: Date;
+  periodEnd: Date;
+  /** This month's row, or null when the user has no usage in it. */
+  usage: MonthlyUsage | null;
+}
+
+/**
+ * The user's plan and current local month (an unknown user reads as a free user in UTC with no
+ * usage). Reads only.
+ */
+export async function readUserMonth(db: Db, userId: string, now: Date): Promise<UserMonth> {
+  type Row = MonthlyUsage & { tier: TierName; timezone: string; hasRow: boolean };
+  const [row] = await queryRows<Row & { curMonth: string; curStart: Date; curEnd: Date }>(
+    db,
+    sql`
+    WITH u AS (
+      SELECT coalesce(max(tier), 'free') AS tier, coalesce(max(timezone), 'UTC') AS tz
+      FROM users WHERE id = ${userId}::uuid
+    ), p AS (
+      SELECT tier, tz, date_trunc('month', ${now.toISOString()}::timestamptz AT TIME ZONE tz) AS local_month FROM u
+    )
+    SELECT p.tier AS "tier", p.tz AS "timezone", to_char(p.local_month, 'YYYY-MM') AS "curMonth",
+      p.local_month AT TIME ZONE p.tz AS "curStart",
+      (p.local_month + interval '1 month') AT TIME ZONE p.tz AS "curEnd",
+      m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}
+    FROM p LEFT JOIN monthly_usage m ON m.user_id = ${userId}::uuid AND m.month = p.local_month::date`,
+  );
+  if (!row) throw new Error("readUserMonth returned no row");
+  const { hasRow, tier, timezone, curMonth, curStart, curEnd, ...usage } = row;
+  return {
+    tier,
+    timezone,
+    month: curMonth,
+    periodStart: curStart,
+    periodEnd: curEnd,
+    usage: hasRow ? usage : null,
+  };
+}

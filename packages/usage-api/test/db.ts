@@ -1,0 +1,46 @@
+import { randomUUID } from "node:crypto";
+import { createDb } from "@usagekit/db";
+import type { DbHandle } from "@usagekit/db";
+import postgres from "postgres";
+import { createCaller, createTRPCContext } from "../src";
+import type { CreateContextOptions } from "../src";
+
+// Test-only configuration, read here rather than in src/env.ts.
+const DATABASE_URL = process.env.DATABASE_URL || undefined;
+if (process.env.CI && !DATABASE_URL) {
+  throw new Error("CI must set DATABASE_URL: the real-PostgreSQL suites may not be skipped");
+}
+
+export type DbKind = "pglite" | "postgres";
+/** Every suite runs on PGlite, and on the real server when DATABASE_URL is set. */
+export const dbKinds: DbKind[] = DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+export const hasPostgres = Boolean(DATABASE_URL);
+
+/** A fresh, migrated database: an in-memory PGlite, or a new database on the PostgreSQL server. */
+export async function openTestDb(kind: DbKind, options: { max?: number } = {}): Promise<DbHandle> {
+  if (kind === "pglite") return createDb({ url: "", dataDir: "memory://" });
+  const name = `usagekit_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(DATABASE_URL!);
+  url.pathname = `/${name}`;
+  const handle = await createDb({ url: url.toString(), max: options.max });
+  return {
+    ...handle,
+    async close() {
+      await handle.close();
+      const cleanup = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+type CallerOptions = Omit<CreateContextOptions, "db">;
+
+/** A server-side caller with service auth (or the auth given). */
+export const callerFor = (handle: DbHandle, options: CallerOptions = {}) =>
+  createCaller(createTRPCContext({ auth: { type: "service" }, ...options, db: handle.db }));
+
+export const newUserId = () => randomUUID();

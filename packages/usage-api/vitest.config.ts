@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Each file opens its own PGlite and its own PostgreSQL database; two at a time fit 2 cores.
+    maxWorkers: 2,
+  },
+});
