@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import type { SQL } from "drizzle-orm";
+import type { Query, SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -71,17 +72,40 @@ const reviveTimestamp = (value: unknown): unknown => {
   return m ? new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? "00"}`) : value;
 };
 
-/**
- * Runs a raw statement and returns its rows, the same shape on both drivers. Drizzle leaves
- * raw `timestamptz` values as text on both; they come back as `Date`s.
- */
-export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as Record<string, unknown>[] | {
-    rows: Record<string, unknown>[];
-  };
+const dialect = new PgDialect({ casing: "snake_case" });
+
+type Row = Record<string, unknown>;
+
+async function run<T>(db: Db, query: Query, values?: Record<string, unknown>): Promise<T[]> {
+  const prepared = db._.session.prepareQuery(query, undefined, "usagekit", false);
+  const result = (await prepared.execute(values)) as Row[] | { rows: Row[] };
   const rows = Array.isArray(result) ? result : result.rows;
   for (const row of rows) {
     for (const key in row) row[key] = reviveTimestamp(row[key]);
   }
   return rows as T[];
+}
+
+/**
+ * Runs a raw statement as a prepared statement (postgres.js keeps one per connection and query
+ * text, so it is parsed and planned once, not on every call) and returns its rows, the same
+ * shape on both drivers. Drizzle leaves raw `timestamptz` values as text on both; they come back
+ * as `Date`s. Works inside `db.transaction` too.
+ */
+export function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  return run<T>(db, dialect.sqlToQuery(query));
+}
+
+/**
+ * A statement for a hot path: its SQL text is built once per `config` object (constants such as
+ * a tier table go into the text, so the server plans them once), with `sql.placeholder(name)`
+ * where each call's values go; each call only binds `values`.
+ */
+export function preparedStatement<C extends object>(build: (config: C) => SQL) {
+  const queries = new WeakMap<C, Query>();
+  return <T>(db: Db, config: C, values: Record<string, unknown>): Promise<T[]> => {
+    let query = queries.get(config);
+    if (!query) queries.set(config, (query = dialect.sqlToQuery(build(config))));
+    return run<T>(db, query, values);
+  };
 }

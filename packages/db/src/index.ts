@@ -1,3 +1,3 @@
 export * from "./schema";
-export { createDb, defaultMigrationsFolder, queryRows } from "./client";
+export { createDb, defaultMigrationsFolder, preparedStatement, queryRows } from "./client";
 export type { CreateDbOptions, Db, DbHandle, Schema } from "./client";

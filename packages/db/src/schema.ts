@@ -22,8 +22,7 @@ import {
 export const tierNames = ["free", "plus", "pro"] as const;
 export type TierName = (typeof tierNames)[number];
 
-const tierCheck = (column: string) =>
-  sql.raw(`${column} in ('free', 'plus', 'pro')`);
+const tierCheck = (column: string) => sql.raw(`${column} in ('free', 'plus', 'pro')`);
 
 const counter = () => bigint({ mode: "number" }).notNull().default(0);
 const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
@@ -37,7 +36,7 @@ export const users = pgTable(
     createdAt: createdAt(),
     updatedAt: createdAt(),
   },
-  (t) => [check("users_tier_check", tierCheck("tier"))],
+  () => [check("users_tier_check", tierCheck("tier"))],
 );
 
 /** One row per user per local calendar month; `month` is the first day of that month. */

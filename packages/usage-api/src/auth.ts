@@ -1,10 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 
-export type Auth =
-  | { type: "service" }
-  | { type: "user"; userId: string }
-  | { type: "anonymous" };
+export type Auth = { type: "service" } | { type: "user"; userId: string } | { type: "anonymous" };
 
 export const MIN_SERVICE_TOKEN_LENGTH = 16;
 
@@ -27,7 +24,9 @@ export function resolveAuth(opts: {
 }): Auth {
   const bearer = opts.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
   if (opts.authorization) {
-    return bearer && isServiceToken(bearer, opts.serviceToken) ? { type: "service" } : { type: "anonymous" };
+    return bearer && isServiceToken(bearer, opts.serviceToken)
+      ? { type: "service" }
+      : { type: "anonymous" };
   }
   return opts.userId ? { type: "user", userId: opts.userId } : { type: "anonymous" };
 }
@@ -38,7 +37,8 @@ export function resolveAuth(opts: {
  */
 export function actingUser(auth: Auth, userId: string | undefined): string {
   if (auth.type === "service") {
-    if (!userId) throw new TRPCError({ code: "BAD_REQUEST", message: "userId is required for service calls" });
+    if (!userId)
+      throw new TRPCError({ code: "BAD_REQUEST", message: "userId is required for service calls" });
     return userId;
   }
   if (auth.type === "user") {

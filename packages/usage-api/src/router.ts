@@ -19,28 +19,40 @@ export const usageRouter = createTRPCRouter({
   recordUsage: authedProcedure
     .input(recordUsageInput)
     .mutation(({ ctx, input: { userId, ...event } }) =>
-      recordUsage(ctx.db, { ...event, userId: actingUser(ctx.auth, userId), now: ctx.now(), tiers: ctx.tiers }),
+      recordUsage(ctx.db, {
+        ...event,
+        userId: actingUser(ctx.auth, userId),
+        now: ctx.now(),
+        tiers: ctx.tiers,
+      }),
     ),
-  canUseFeature: authedProcedure
-    .input(canUseFeatureInput)
-    .query(({ ctx, input }) =>
-      canUseFeature(ctx.db, { ...input, userId: actingUser(ctx.auth, input.userId), now: ctx.now(), tiers: ctx.tiers }),
-    ),
+  canUseFeature: authedProcedure.input(canUseFeatureInput).query(({ ctx, input }) =>
+    canUseFeature(ctx.db, {
+      ...input,
+      userId: actingUser(ctx.auth, input.userId),
+      now: ctx.now(),
+      tiers: ctx.tiers,
+    }),
+  ),
   getLifetimeStats: authedProcedure
     .input(userInput)
     .query(({ ctx, input }) =>
       getLifetimeStats(ctx.db, { userId: actingUser(ctx.auth, input.userId), now: ctx.now() }),
     ),
-  getCurrentUsage: authedProcedure
-    .input(userInput)
-    .query(({ ctx, input }) =>
-      getCurrentUsage(ctx.db, { userId: actingUser(ctx.auth, input.userId), now: ctx.now(), tiers: ctx.tiers }),
-    ),
-  getUsageHistory: authedProcedure
-    .input(usageHistoryInput)
-    .query(({ ctx, input }) =>
-      getUsageHistory(ctx.db, { userId: actingUser(ctx.auth, input.userId), months: input.months, now: ctx.now() }),
-    ),
+  getCurrentUsage: authedProcedure.input(userInput).query(({ ctx, input }) =>
+    getCurrentUsage(ctx.db, {
+      userId: actingUser(ctx.auth, input.userId),
+      now: ctx.now(),
+      tiers: ctx.tiers,
+    }),
+  ),
+  getUsageHistory: authedProcedure.input(usageHistoryInput).query(({ ctx, input }) =>
+    getUsageHistory(ctx.db, {
+      userId: actingUser(ctx.auth, input.userId),
+      months: input.months,
+      now: ctx.now(),
+    }),
+  ),
   setUserPlan: serviceProcedure
     .input(setUserPlanInput)
     .mutation(({ ctx, input }) => setUserPlan(ctx.db, input)),

@@ -4,8 +4,12 @@ import { features, tierNames } from "./tiers";
 const MAX_INT32 = 2_147_483_647;
 
 export const userIdSchema = z.uuid({ message: "userId must be a uuid" });
-export const tierSchema = z.enum(tierNames, { message: `tier must be one of ${tierNames.join(", ")}` });
-export const featureSchema = z.enum(features, { message: `feature must be one of ${features.join(", ")}` });
+export const tierSchema = z.enum(tierNames, {
+  message: `tier must be one of ${tierNames.join(", ")}`,
+});
+export const featureSchema = z.enum(features, {
+  message: `feature must be one of ${features.join(", ")}`,
+});
 
 /** An IANA time zone name, checked against the ICU time-zone database. */
 export const timezoneSchema = z.string().refine(
@@ -87,7 +91,10 @@ export const recordPaymentInput = z.strictObject({
   tier: tierSchema,
   amount: z
     .string({ message: 'amount must be a decimal string such as "9.99"' })
-    .regex(/^\d{1,10}(\.\d{1,2})?$/, 'amount must be a decimal string with at most 2 decimals, e.g. "9.99"')
+    .regex(
+      /^\d{1,10}(\.\d{1,2})?$/,
+      'amount must be a decimal string with at most 2 decimals, e.g. "9.99"',
+    )
     .refine((s) => /[1-9]/.test(s), { message: "amount must be > 0" }),
   paidAt: instantSchema("paidAt"),
   idempotencyKey: idempotencyKeySchema,

@@ -1,5 +1,6 @@
+import { createServer } from "node:http";
 import type { Server } from "node:http";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Db } from "@usagekit/db";
 import { appRouter } from "./router";
 import { createTRPCContext } from "./trpc";
@@ -18,7 +19,7 @@ export interface ServerOptions {
  * bodies over 1 MB refused with 413 before they are parsed.
  */
 export function createUsageServer(options: ServerOptions): Server {
-  const server = createHTTPServer({
+  const handler = createHTTPHandler({
     basePath: "/api/trpc/",
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
@@ -31,11 +32,12 @@ export function createUsageServer(options: ServerOptions): Server {
       }),
   });
   // Refuse by Content-Length before the adapter reads anything; maxBodySize catches chunked bodies.
-  server.prependListener("request", (req, res) => {
+  return createServer((req, res) => {
     if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
       res.writeHead(413, { "content-type": "application/json", connection: "close" });
       res.end(JSON.stringify({ error: { code: "PAYLOAD_TOO_LARGE", message: "body over 1 MB" } }));
+      return;
     }
+    void handler(req, res);
   });
-  return server;
 }

@@ -62,7 +62,9 @@ export function defineTiers(tiers: Tiers): Tiers {
         throw new Error(`tiers.${tier}.${feature}.limit must be a non-negative integer or null`);
       }
       if (overage && feature !== "seconds") {
-        throw new Error(`tiers.${tier}.${feature}: only seconds can have a soft limit (overageSeconds)`);
+        throw new Error(
+          `tiers.${tier}.${feature}: only seconds can have a soft limit (overageSeconds)`,
+        );
       }
       if (overage && !(/^\d+(\.\d{1,4})?$/.test(overage.price) && overage.perUnits > 0)) {
         throw new Error(`tiers.${tier}.${feature}.overage needs a decimal price and perUnits > 0`);
@@ -75,7 +77,9 @@ export function defineTiers(tiers: Tiers): Tiers {
   ] as const) {
     for (const feature of features) {
       if (rank(tiers[higher][feature].limit) < rank(tiers[lower][feature].limit)) {
-        throw new Error(`tiers.${higher}.${feature}.limit must be >= tiers.${lower}.${feature}.limit`);
+        throw new Error(
+          `tiers.${higher}.${feature}.limit must be >= tiers.${lower}.${feature}.limit`,
+        );
       }
     }
   }

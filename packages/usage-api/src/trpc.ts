@@ -50,7 +50,6 @@ const t = initTRPC.context<Context>().create({
     const zodError = error.cause instanceof ZodError ? error.cause : null;
     return {
       ...shape,
-      message: zodError ? describeZodError(zodError) : shape.message,
       data: {
         ...shape.data,
         zodError: zodError ? z.flattenError(zodError) : null,
@@ -63,17 +62,29 @@ const t = initTRPC.context<Context>().create({
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** Input errors read "seconds: must be >= 0" on every path, server-side callers included. */
+const baseProcedure = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof ZodError) {
+    result.error.message = describeZodError(result.error.cause);
+  }
+  return result;
+});
+
 /** Signed-in user or service; checked before the input is parsed. */
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
   if (ctx.auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
   return next({ ctx: { ...ctx, auth: ctx.auth } });
 });
 
 /** Trusted backends only. */
-export const serviceProcedure = t.procedure.use(({ ctx, next }) => {
+export const serviceProcedure = baseProcedure.use(({ ctx, next }) => {
   if (ctx.auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
   if (ctx.auth.type !== "service") {
-    throw new TRPCError({ code: "FORBIDDEN", message: "this procedure is for service callers only" });
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "this procedure is for service callers only",
+    });
   }
   return next();
 });

@@ -17,7 +17,10 @@ export const dbKinds: DbKind[] = DATABASE_URL ? ["pglite", "postgres"] : ["pglit
 export const hasPostgres = Boolean(DATABASE_URL);
 
 /** A fresh, migrated database: an in-memory PGlite, or a new database on the PostgreSQL server. */
-export async function openTestDb(kind: DbKind, options: { max?: number } = {}): Promise<DbHandle> {
+export async function openTestDb(
+  kind: DbKind,
+  options: { max?: number } = {},
+): Promise<DbHandle & { url?: string }> {
   if (kind === "pglite") return createDb({ url: "", dataDir: "memory://" });
   const name = `usagekit_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
@@ -28,6 +31,7 @@ export async function openTestDb(kind: DbKind, options: { max?: number } = {}): 
   const handle = await createDb({ url: url.toString(), max: options.max });
   return {
     ...handle,
+    url: url.toString(),
     async close() {
       await handle.close();
       const cleanup = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });

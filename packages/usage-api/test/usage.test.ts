@@ -1,22 +1,10 @@
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@usagekit/db";
 import { LimitExceededError } from "../src";
 import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
+import { trpcError } from "./helpers";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
-
-/** The TRPCError a promise rejects with. */
-async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
 
 describe.each(dbKinds)("usage service on %s", (kind) => {
   let handle: DbHandle;
@@ -29,13 +17,31 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("records an event into the monthly row, the lifetime row and the day", async () => {
     const userId = newUserId();
-    const result = await api.usage.recordUsage({ userId, conversations: 1, seconds: 300, completedSessions: 1 });
+    const result = await api.usage.recordUsage({
+      userId,
+      conversations: 1,
+      seconds: 300,
+      completedSessions: 1,
+    });
     expect(result.recorded).toBe(true);
     expect(result.duplicate).toBe(false);
-    expect(result.period).toEqual({ start: new Date("2026-11-01T00:00:00Z"), end: new Date("2026-12-01T00:00:00Z") });
-    expect(result.usage).toMatchObject({ month: "2026-11", conversations: 1, seconds: 300, completedSessions: 1 });
+    expect(result.period).toEqual({
+      start: new Date("2026-11-01T00:00:00Z"),
+      end: new Date("2026-12-01T00:00:00Z"),
+    });
+    expect(result.usage).toMatchObject({
+      month: "2026-11",
+      conversations: 1,
+      seconds: 300,
+      completedSessions: 1,
+    });
     const life = await api.usage.getLifetimeStats({ userId });
-    expect(life).toMatchObject({ totalConversations: 1, totalSeconds: 300, daysActive: 1, currentStreak: 1 });
+    expect(life).toMatchObject({
+      totalConversations: 1,
+      totalSeconds: 300,
+      daysActive: 1,
+      currentStreak: 1,
+    });
     expect(life.firstConversationAt).toEqual(NOW);
     expect(life.lastActiveAt).toEqual(NOW);
     const current = await api.usage.getCurrentUsage({ userId });
@@ -54,7 +60,11 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect(again.period).toEqual(first.period);
     expect((await api.usage.getLifetimeStats({ userId })).totalSeconds).toBe(60);
     // The same key is independent per user.
-    const other = await api.usage.recordUsage({ userId: newUserId(), idempotencyKey: "call-1", seconds: 5 });
+    const other = await api.usage.recordUsage({
+      userId: newUserId(),
+      idempotencyKey: "call-1",
+      seconds: 5,
+    });
     expect(other.recorded).toBe(true);
   });
 
@@ -62,17 +72,37 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     const userId = newUserId();
     await api.usage.recordUsage({ userId, ankiExports: 3 });
     const refused = await trpcError(
-      api.usage.recordUsage({ userId, idempotencyKey: "export-4", ankiExports: 1, enforceLimits: true }),
+      api.usage.recordUsage({
+        userId,
+        idempotencyKey: "export-4",
+        ankiExports: 1,
+        enforceLimits: true,
+      }),
     );
     expect(refused.code).toBe("FORBIDDEN");
     const tooOld = await trpcError(
-      api.usage.recordUsage({ userId, idempotencyKey: "export-4", ankiExports: 1, occurredAt: new Date("2026-09-30T00:00:00Z") }),
+      api.usage.recordUsage({
+        userId,
+        idempotencyKey: "export-4",
+        ankiExports: 1,
+        occurredAt: new Date("2026-09-30T00:00:00Z"),
+      }),
     );
     expect(tooOld.code).toBe("BAD_REQUEST");
     await api.usage.setUserPlan({ userId, tier: "plus" });
-    const retry = await api.usage.recordUsage({ userId, idempotencyKey: "export-4", ankiExports: 1, enforceLimits: true });
+    const retry = await api.usage.recordUsage({
+      userId,
+      idempotencyKey: "export-4",
+      ankiExports: 1,
+      enforceLimits: true,
+    });
     expect(retry).toMatchObject({ recorded: true, usage: { ankiExportsUsed: 4 } });
-    const again = await api.usage.recordUsage({ userId, idempotencyKey: "export-4", ankiExports: 1, enforceLimits: true });
+    const again = await api.usage.recordUsage({
+      userId,
+      idempotencyKey: "export-4",
+      ankiExports: 1,
+      enforceLimits: true,
+    });
     expect(again).toMatchObject({ duplicate: true, usage: { ankiExportsUsed: 4 } });
     expect((await api.usage.getLifetimeStats({ userId })).totalAnkiExports).toBe(4);
   });
@@ -82,21 +112,41 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     for (let i = 0; i < 3; i++) {
       await api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true });
     }
-    const error = await trpcError(api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }));
+    const error = await trpcError(
+      api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }),
+    );
     expect(error.code).toBe("FORBIDDEN");
     expect(error.cause).toBeInstanceOf(LimitExceededError);
-    expect((error.cause as LimitExceededError).limitExceeded).toEqual({ feature: "ankiExports", used: 3, limit: 3 });
+    expect((error.cause as LimitExceededError).limitExceeded).toEqual({
+      feature: "ankiExports",
+      used: 3,
+      limit: 3,
+    });
     // One feature over its limit refuses the whole event, the other feature included.
     const both = await trpcError(
       api.usage.recordUsage({ userId, conversations: 1, customPhrases: 11, enforceLimits: true }),
     );
-    expect((both.cause as LimitExceededError).limitExceeded).toEqual({ feature: "customPhrases", used: 0, limit: 10 });
+    expect((both.cause as LimitExceededError).limitExceeded).toEqual({
+      feature: "customPhrases",
+      used: 0,
+      limit: 10,
+    });
     const current = await api.usage.getCurrentUsage({ userId });
-    expect(current).toMatchObject({ ankiExportsUsed: 3, conversations: 0, customPhrasesCreated: 0 });
+    expect(current).toMatchObject({
+      ankiExportsUsed: 3,
+      conversations: 0,
+      customPhrasesCreated: 0,
+    });
     expect((await api.usage.getLifetimeStats({ userId })).totalConversations).toBe(0);
     // A feature not in the tier (limit 0) is refused at once.
-    const voice = await trpcError(api.usage.recordUsage({ userId, advancedVoiceSeconds: 1, enforceLimits: true }));
-    expect((voice.cause as LimitExceededError).limitExceeded).toEqual({ feature: "advancedVoiceSeconds", used: 0, limit: 0 });
+    const voice = await trpcError(
+      api.usage.recordUsage({ userId, advancedVoiceSeconds: 1, enforceLimits: true }),
+    );
+    expect((voice.cause as LimitExceededError).limitExceeded).toEqual({
+      feature: "advancedVoiceSeconds",
+      used: 0,
+      limit: 0,
+    });
   });
 
   it("records as reported past a hard limit without enforceLimits", async () => {
@@ -104,7 +154,13 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     const result = await api.usage.recordUsage({ userId, ankiExports: 5 });
     expect(result.usage.ankiExportsUsed).toBe(5);
     const check = await api.usage.canUseFeature({ userId, feature: "ankiExports" });
-    expect(check).toMatchObject({ allowed: false, used: 5, limit: 3, remaining: 0, overage: false });
+    expect(check).toMatchObject({
+      allowed: false,
+      used: 5,
+      limit: 3,
+      remaining: 0,
+      overage: false,
+    });
   });
 
   it("counts seconds past a soft limit as overage and keeps allowing them", async () => {
@@ -116,7 +172,14 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     const more = await api.usage.recordUsage({ userId, seconds: 100 });
     expect(more.usage.overageSeconds).toBe(600);
     const check = await api.usage.canUseFeature({ userId, feature: "seconds", amount: 60 });
-    expect(check).toMatchObject({ allowed: true, overage: true, used: 36_600, limit: 36_000, remaining: 0, tier: "plus" });
+    expect(check).toMatchObject({
+      allowed: true,
+      overage: true,
+      used: 36_600,
+      limit: 36_000,
+      remaining: 0,
+      tier: "plus",
+    });
   });
 
   it("answers canUseFeature from the server's tier config, with resetsAt at the next local month", async () => {
@@ -134,10 +197,14 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       overage: false,
       resetsAt: new Date("2026-11-30T23:00:00Z"),
     });
-    expect((await api.usage.canUseFeature({ userId, feature: "customPhrases", amount: 3 })).allowed).toBe(false);
+    expect(
+      (await api.usage.canUseFeature({ userId, feature: "customPhrases", amount: 3 })).allowed,
+    ).toBe(false);
     const pro = newUserId();
     await api.usage.setUserPlan({ userId: pro, tier: "pro" });
-    expect(await api.usage.canUseFeature({ userId: pro, feature: "ankiExports", amount: 1000 })).toMatchObject({
+    expect(
+      await api.usage.canUseFeature({ userId: pro, feature: "ankiExports", amount: 1000 }),
+    ).toMatchObject({
       allowed: true,
       limit: null,
       remaining: null,
@@ -150,21 +217,42 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect(current).toMatchObject({ tier: "free", conversations: 0, seconds: 0, month: "2026-11" });
     expect(await api.usage.getUsageHistory({ userId })).toEqual([]);
     const life = await api.usage.getLifetimeStats({ userId });
-    expect(life).toMatchObject({ totalSeconds: 0, daysActive: 0, totalRevenue: "0.00", createdAt: null });
-    expect((await api.usage.canUseFeature({ userId, feature: "conversations" })).allowed).toBe(true);
+    expect(life).toMatchObject({
+      totalSeconds: 0,
+      daysActive: 0,
+      totalRevenue: "0.00",
+      createdAt: null,
+    });
+    expect((await api.usage.canUseFeature({ userId, feature: "conversations" })).allowed).toBe(
+      true,
+    );
     // Still unknown: a later lifetime read has no createdAt either.
     expect((await api.usage.getLifetimeStats({ userId })).createdAt).toBeNull();
   });
 
   it("keeps session averages, the longest session and the tier of the latest event", async () => {
     const userId = newUserId();
-    await api.usage.recordUsage({ userId, seconds: 600, completedSessions: 1, occurredAt: new Date("2026-11-10T10:00:00Z") });
+    await api.usage.recordUsage({
+      userId,
+      seconds: 600,
+      completedSessions: 1,
+      occurredAt: new Date("2026-11-10T10:00:00Z"),
+    });
     await api.usage.recordUsage({ userId, seconds: 900, completedSessions: 3 });
     await api.usage.recordUsage({ userId, seconds: 1000 }); // not a completed session
     await api.usage.setUserPlan({ userId, tier: "pro" });
-    const late = await api.usage.recordUsage({ userId, conversations: 1, occurredAt: new Date("2026-11-09T10:00:00Z") });
+    const late = await api.usage.recordUsage({
+      userId,
+      conversations: 1,
+      occurredAt: new Date("2026-11-09T10:00:00Z"),
+    });
     // 4 sessions: 600 + 3 × 300 → mean 375, longest 600; the latest event by time was on free.
-    expect(late.usage).toMatchObject({ completedSessions: 4, averageSessionLength: 375, longestSession: 600, tierWhenUsed: "free" });
+    expect(late.usage).toMatchObject({
+      completedSessions: 4,
+      averageSessionLength: 375,
+      longestSession: 600,
+      tierWhenUsed: "free",
+    });
     const latest = await api.usage.recordUsage({ userId, realtimeSessions: 1 });
     expect(latest.usage).toMatchObject({ tierWhenUsed: "pro", lastRealtimeAt: NOW });
   });
@@ -172,15 +260,24 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
   it("puts a late event for last month into last month's row, and lists history newest first", async () => {
     const userId = newUserId();
     await api.usage.recordUsage({ userId, seconds: 10 });
-    const late = await api.usage.recordUsage({ userId, seconds: 20, occurredAt: new Date("2026-10-31T23:59:59Z") });
+    const late = await api.usage.recordUsage({
+      userId,
+      seconds: 20,
+      occurredAt: new Date("2026-10-31T23:59:59Z"),
+    });
     expect(late.usage).toMatchObject({ month: "2026-10", seconds: 20 });
-    expect(late.period).toEqual({ start: new Date("2026-10-01T00:00:00Z"), end: new Date("2026-11-01T00:00:00Z") });
+    expect(late.period).toEqual({
+      start: new Date("2026-10-01T00:00:00Z"),
+      end: new Date("2026-11-01T00:00:00Z"),
+    });
     const history = await api.usage.getUsageHistory({ userId });
     expect(history.map((m) => [m.month, m.seconds])).toEqual([
       ["2026-11", 10],
       ["2026-10", 20],
     ]);
-    expect((await api.usage.getUsageHistory({ userId, months: 1 })).map((m) => m.month)).toEqual(["2026-11"]);
+    expect((await api.usage.getUsageHistory({ userId, months: 1 })).map((m) => m.month)).toEqual([
+      "2026-11",
+    ]);
     expect((await api.usage.getCurrentUsage({ userId })).seconds).toBe(10);
   });
 
@@ -188,32 +285,81 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     const userId = newUserId();
     await api.usage.setUserPlan({ userId, tier: "plus" });
     const paidAt = new Date("2026-10-03T10:00:00Z");
-    const a = await api.usage.recordPayment({ userId, tier: "plus", amount: "0.10", paidAt, idempotencyKey: "inv-1" });
-    const b = await api.usage.recordPayment({ userId, tier: "plus", amount: "0.20", paidAt, idempotencyKey: "inv-2" });
-    const dup = await api.usage.recordPayment({ userId, tier: "plus", amount: "0.20", paidAt, idempotencyKey: "inv-2" });
+    const a = await api.usage.recordPayment({
+      userId,
+      tier: "plus",
+      amount: "0.10",
+      paidAt,
+      idempotencyKey: "inv-1",
+    });
+    const b = await api.usage.recordPayment({
+      userId,
+      tier: "plus",
+      amount: "0.20",
+      paidAt,
+      idempotencyKey: "inv-2",
+    });
+    const dup = await api.usage.recordPayment({
+      userId,
+      tier: "plus",
+      amount: "0.20",
+      paidAt,
+      idempotencyKey: "inv-2",
+    });
     expect(a).toMatchObject({ recorded: true, totalRevenue: "0.10", monthsSubscribed: 1 });
     expect(b).toMatchObject({ recorded: true, totalRevenue: "0.30", monthsSubscribed: 1 });
     expect(dup).toMatchObject({ recorded: false, duplicate: true, totalRevenue: "0.30" });
-    const c = await api.usage.recordPayment({ userId, tier: "pro", amount: "9999999999.99", paidAt: NOW, idempotencyKey: "inv-3" });
-    expect(c).toMatchObject({ totalRevenue: "10000000000.29", monthsSubscribed: 2, highestTierReached: "pro" });
+    const c = await api.usage.recordPayment({
+      userId,
+      tier: "pro",
+      amount: "9999999999.99",
+      paidAt: NOW,
+      idempotencyKey: "inv-3",
+    });
+    expect(c).toMatchObject({
+      totalRevenue: "10000000000.29",
+      monthsSubscribed: 2,
+      highestTierReached: "pro",
+    });
     const life = await api.usage.getLifetimeStats({ userId });
-    expect(life).toMatchObject({ totalRevenue: "10000000000.29", monthsSubscribed: 2, highestTierReached: "pro" });
+    expect(life).toMatchObject({
+      totalRevenue: "10000000000.29",
+      monthsSubscribed: 2,
+      highestTierReached: "pro",
+    });
     expect((await api.usage.getCurrentUsage({ userId })).tier).toBe("plus");
   });
 
   it("keeps the time zone unless setUserPlan names one, and a change affects new events only", async () => {
     const userId = newUserId();
     const plan = await api.usage.setUserPlan({ userId, tier: "plus", timezone: "Asia/Tokyo" });
-    expect(plan).toMatchObject({ id: userId, tier: "plus", timezone: "Asia/Tokyo", highestTierReached: "plus" });
+    expect(plan).toMatchObject({
+      id: userId,
+      tier: "plus",
+      timezone: "Asia/Tokyo",
+      highestTierReached: "plus",
+    });
     // 2026-10-31T16:00Z is already November in Tokyo.
-    const tokyo = await api.usage.recordUsage({ userId, seconds: 1, occurredAt: new Date("2026-10-31T16:00:00Z") });
+    const tokyo = await api.usage.recordUsage({
+      userId,
+      seconds: 1,
+      occurredAt: new Date("2026-10-31T16:00:00Z"),
+    });
     expect(tokyo.usage.month).toBe("2026-11");
     expect(tokyo.period.start).toEqual(new Date("2026-10-31T15:00:00Z"));
     const down = await api.usage.setUserPlan({ userId, tier: "free" });
-    expect(down).toMatchObject({ tier: "free", timezone: "Asia/Tokyo", highestTierReached: "plus" });
+    expect(down).toMatchObject({
+      tier: "free",
+      timezone: "Asia/Tokyo",
+      highestTierReached: "plus",
+    });
     await api.usage.setUserPlan({ userId, tier: "free", timezone: "America/Los_Angeles" });
     // The same instant is still October in Los Angeles: a new row; the Tokyo row is untouched.
-    const la = await api.usage.recordUsage({ userId, seconds: 2, occurredAt: new Date("2026-10-31T16:00:00Z") });
+    const la = await api.usage.recordUsage({
+      userId,
+      seconds: 2,
+      occurredAt: new Date("2026-10-31T16:00:00Z"),
+    });
     expect(la.usage).toMatchObject({ month: "2026-10", seconds: 2 });
     const history = await api.usage.getUsageHistory({ userId });
     expect(history.map((m) => [m.month, m.seconds])).toEqual([

@@ -4,15 +4,26 @@ import { features } from "../tiers";
 import type { Feature, TierName } from "../tiers";
 
 /** Where each feature is counted: the ledger, the monthly row and the lifetime row. */
-export const featureColumns: Record<Feature, { ledger: string; monthly: string; lifetime: string }> = {
-  conversations: { ledger: "conversations", monthly: "conversations", lifetime: "total_conversations" },
+export const featureColumns: Record<
+  Feature,
+  { ledger: string; monthly: string; lifetime: string }
+> = {
+  conversations: {
+    ledger: "conversations",
+    monthly: "conversations",
+    lifetime: "total_conversations",
+  },
   seconds: { ledger: "seconds", monthly: "seconds", lifetime: "total_seconds" },
   realtimeSessions: {
     ledger: "realtime_sessions",
     monthly: "realtime_sessions",
     lifetime: "total_realtime_sessions",
   },
-  ankiExports: { ledger: "anki_exports", monthly: "anki_exports_used", lifetime: "total_anki_exports" },
+  ankiExports: {
+    ledger: "anki_exports",
+    monthly: "anki_exports_used",
+    lifetime: "total_anki_exports",
+  },
   customPhrases: {
     ledger: "custom_phrases",
     monthly: "custom_phrases_created",
@@ -65,7 +76,11 @@ const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.
 /** The select list of a `monthly_usage` row aliased `alias`, in the shape of `MonthlyUsage`. */
 export const monthlySelect = (alias: string) => {
   const a = sql.raw(alias);
-  const counters = [...Object.values(featureColumns).map((c) => c.monthly), "longest_session", "overage_seconds"];
+  const counters = [
+    ...Object.values(featureColumns).map((c) => c.monthly),
+    "longest_session",
+    "overage_seconds",
+  ];
   return sql.join(
     [
       sql`to_char(${a}.month, 'YYYY-MM') AS "month", ${a}.period_start AS "periodStart", ${a}.period_end AS "periodEnd"`,

@@ -14,7 +14,8 @@ export interface UserPlan {
 }
 
 /** `tier` ordered free < plus < pro, for GREATEST-style comparisons in SQL. */
-export const tierRankSql = (tier: string) => sql.raw(`array_position(ARRAY['free','plus','pro'], ${tier})`);
+export const tierRankSql = (tier: string) =>
+  sql.raw(`array_position(ARRAY['free','plus','pro'], ${tier})`);
 
 /** Raises `highest_tier_reached` of lifetime row `l` to the `excluded` one if that ranks higher. */
 export const raiseHighestTier = sql`highest_tier_reached = CASE

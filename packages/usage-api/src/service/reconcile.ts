@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { Tiers } from "../tiers";
 import { eachFeature, featureColumns } from "./columns";
-import { tiersJson } from "./record-usage-sql";
+import { tiersJsonb } from "./record-usage-sql";
 
 const raw = sql.raw;
 const monthlyCounters = [
@@ -13,7 +13,13 @@ const monthlyCounters = [
   "longest_session",
   "overage_seconds",
 ];
-const monthlyCompared = [...monthlyCounters, "tier_when_used", "last_event_at", "last_conversation_at", "last_realtime_at"];
+const monthlyCompared = [
+  ...monthlyCounters,
+  "tier_when_used",
+  "last_event_at",
+  "last_conversation_at",
+  "last_realtime_at",
+];
 const lifetimeCompared = [
   ...Object.values(featureColumns).map((c) => c.lifetime),
   "days_active",
@@ -38,7 +44,7 @@ const expectedMonthly = (tiers: Tiers) => sql`
     max(occurred_at) AS last_event_at,
     max(occurred_at) FILTER (WHERE conversations > 0) AS last_conversation_at,
     max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
-  FROM (SELECT e.*, ${tiersJson(tiers)}::jsonb -> e.tier -> 'seconds' AS lim,
+  FROM (SELECT e.*, ${tiersJsonb(tiers)} -> e.tier -> 'seconds' AS lim,
           sum(seconds) OVER (PARTITION BY user_id, month ORDER BY id) AS run
         FROM usage_events e) ev
   GROUP BY user_id, month`;
@@ -61,7 +67,8 @@ const expectedLifetime = sql`
 
 const expectedDaily = sql`SELECT user_id, day, count(*)::int AS events FROM usage_events GROUP BY user_id, day`;
 
-const cols = (names: string[], alias?: string) => raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
+const cols = (names: string[], alias?: string) =>
+  raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
 
 /** Rows of `table` that differ from `expected` (missing, extra or changed), as JSON pairs. */
 const driftQuery = (table: string, keys: string[], compared: string[], expected: SQL) => sql`
@@ -113,10 +120,16 @@ export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Dri
     const period = sql`, x.month::timestamp AT TIME ZONE (SELECT timezone FROM users WHERE id = x.user_id),
       (x.month + interval '1 month')::timestamp AT TIME ZONE (SELECT timezone FROM users WHERE id = x.user_id)`;
     await tx.execute(
-      upsert("monthly_usage", ["user_id", "month"], monthlyCompared, expectedMonthly(params.tiers), {
-        columns: ["period_start", "period_end"],
-        values: period,
-      }),
+      upsert(
+        "monthly_usage",
+        ["user_id", "month"],
+        monthlyCompared,
+        expectedMonthly(params.tiers),
+        {
+          columns: ["period_start", "period_end"],
+          values: period,
+        },
+      ),
     );
     await tx.execute(upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime));
   });

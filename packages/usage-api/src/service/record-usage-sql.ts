@@ -9,24 +9,22 @@ const ledgerCol = (f: Feature) => raw(featureColumns[f].ledger);
 const monthlyCol = (f: Feature) => raw(featureColumns[f].monthly);
 const lifetimeCol = (f: Feature) => raw(featureColumns[f].lifetime);
 
-/** The tier table as the statement reads it: `{ tier: { feature: { limit, soft } } }`. */
-const tiersJsonCache = new WeakMap<Tiers, string>();
-export function tiersJson(tiers: Tiers): string {
-  let json = tiersJsonCache.get(tiers);
-  if (!json) {
-    json = JSON.stringify(
-      Object.fromEntries(
-        Object.entries(tiers).map(([tier, config]) => [
-          tier,
-          Object.fromEntries(
-            features.map((f) => [f, { limit: config[f].limit, soft: Boolean(config[f].overage) }]),
-          ),
-        ]),
-      ),
-    );
-    tiersJsonCache.set(tiers, json);
-  }
-  return json;
+/**
+ * The tier table as a jsonb constant, `{ tier: { feature: { limit, soft } } }`: part of the
+ * statement's text, so the server parses it once per prepared statement, not once per event.
+ */
+export function tiersJsonb(tiers: Tiers): SQL {
+  const json = JSON.stringify(
+    Object.fromEntries(
+      Object.entries(tiers).map(([tier, config]) => [
+        tier,
+        Object.fromEntries(
+          features.map((f) => [f, { limit: config[f].limit, soft: Boolean(config[f].overage) }]),
+        ),
+      ]),
+    ),
+  );
+  return sql.raw(`'${json.replaceAll("'", "''")}'::jsonb`);
 }
 
 /** True when no hard-limited feature of event `ev` passes its limit on top of `used(f)`. */
@@ -56,6 +54,18 @@ export interface RecordStatementParams {
   tiers: Tiers;
 }
 
+/** The values the statement binds, by placeholder name. */
+export const recordValues = (p: RecordStatementParams): Record<string, unknown> => ({
+  ...p.amounts,
+  userId: p.userId,
+  idempotencyKey: p.idempotencyKey,
+  occurredAt: p.occurredAt.toISOString(),
+  now: p.now.toISOString(),
+  enforceLimits: p.enforceLimits,
+});
+
+const $ = (name: string) => sql.placeholder(name);
+
 /**
  * One statement that records one event: the ledger row (idempotent on the key), the monthly row
  * (with the limit check on the row's latest version when enforcing), the day and the lifetime
@@ -63,16 +73,16 @@ export interface RecordStatementParams {
  * key was already used. When enforcing, the monthly upsert may refuse after the ledger insert:
  * the caller runs it in a transaction and rolls back (`inserted = 1` with no `usage`).
  */
-export function recordStatement(p: RecordStatementParams): SQL {
-  const amounts = eachFeature((f) => sql`${p.amounts[f]}::int AS ${ledgerCol(f)}`);
+export function recordStatement(tiers: Tiers): SQL {
+  const amounts = eachFeature((f) => sql`${$(f)}::int AS ${ledgerCol(f)}`);
   const okCols = eachFeature((f) => sql`ok.${ledgerCol(f)}`);
   return sql`
   WITH a AS (
-    SELECT ${p.userId}::uuid AS user_id, ${p.idempotencyKey}::text AS idempotency_key,
-      ${p.occurredAt.toISOString()}::timestamptz AS occurred_at, ${p.now.toISOString()}::timestamptz AS now,
-      ${p.enforceLimits}::boolean AS enforce, ${amounts}
+    SELECT ${$("userId")}::uuid AS user_id, ${$("idempotencyKey")}::text AS idempotency_key,
+      ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
+      ${$("enforceLimits")}::boolean AS enforce, ${amounts}
   ), ev AS (
-    SELECT a.*, u.tier, u.timezone AS tz, ${tiersJson(p.tiers)}::jsonb -> u.tier AS lim,
+    SELECT a.*, u.tier, u.timezone AS tz, ${tiersJsonb(tiers)} -> u.tier AS lim,
       date_trunc('month', a.occurred_at AT TIME ZONE u.timezone) AS local_month,
       (a.occurred_at AT TIME ZONE u.timezone)::date AS day,
       a.occurred_at >= (date_trunc('month', a.now AT TIME ZONE u.timezone) - interval '1 month')

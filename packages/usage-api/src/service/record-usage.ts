@@ -1,4 +1,4 @@
-import { queryRows } from "@usagekit/db";
+import { preparedStatement, queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { assertNotFuture, badRequest, limitExceededError } from "../errors";
@@ -7,7 +7,7 @@ import { features, monthlyField } from "../tiers";
 import type { Feature, Tiers } from "../tiers";
 import { monthlySelect } from "./columns";
 import type { MonthlyUsage } from "./columns";
-import { recordStatement } from "./record-usage-sql";
+import { recordStatement, recordValues } from "./record-usage-sql";
 import type { RecordStatementParams } from "./record-usage-sql";
 import { ensureUser, readUserMonth } from "./users";
 
@@ -32,15 +32,21 @@ interface StatementResult extends Partial<MonthlyUsage> {
 
 class Refused extends Error {}
 
+const recordEvent = preparedStatement(recordStatement);
+
 /** Runs the statement; when enforcing, in a transaction that is rolled back if the limit refuses. */
 async function run(db: Db, p: RecordStatementParams): Promise<StatementResult> {
   if (!p.enforceLimits) {
-    const [row] = await queryRows<StatementResult>(db, recordStatement(p));
+    const [row] = await recordEvent<StatementResult>(db, p.tiers, recordValues(p));
     return row!;
   }
   try {
     return await db.transaction(async (tx) => {
-      const [row] = await queryRows<StatementResult>(tx as unknown as Db, recordStatement(p));
+      const [row] = await recordEvent<StatementResult>(
+        tx as unknown as Db,
+        p.tiers,
+        recordValues(p),
+      );
       if (row!.inserted > 0 && row!.month === null) throw new Refused();
       return row!;
     });
@@ -58,7 +64,11 @@ const asResult = (usage: MonthlyUsage, recorded: boolean): RecordUsageResult => 
 });
 
 /** The monthly row of the event already recorded under this key, if any. */
-async function findRecorded(db: Db, userId: string, key: string): Promise<MonthlyUsage | undefined> {
+async function findRecorded(
+  db: Db,
+  userId: string,
+  key: string,
+): Promise<MonthlyUsage | undefined> {
   const [row] = await queryRows<MonthlyUsage>(
     db,
     sql`SELECT ${monthlySelect("m")} FROM usage_events e
@@ -76,7 +86,10 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
   const { userId, now, tiers } = params;
   const occurredAt = params.occurredAt ?? now;
   assertNotFuture("occurredAt", occurredAt, now);
-  const amounts = Object.fromEntries(features.map((f) => [f, params[f] ?? 0])) as Record<Feature, number>;
+  const amounts = Object.fromEntries(features.map((f) => [f, params[f] ?? 0])) as Record<
+    Feature,
+    number
+  >;
   const statement: RecordStatementParams = {
     userId,
     idempotencyKey: params.idempotencyKey ?? null,
@@ -108,7 +121,9 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
   // Not inserted and not a duplicate: a hard limit refused it. Say which, as it stands now.
   const month = await readUserMonth(db, userId, occurredAt);
   const limits = tiers[month.tier];
-  const hardHit = features.filter((f) => amounts[f] > 0 && !limits[f].overage && limits[f].limit !== null);
+  const hardHit = features.filter(
+    (f) => amounts[f] > 0 && !limits[f].overage && limits[f].limit !== null,
+  );
   const used = (f: Feature) => month.usage?.[monthlyField[f]] ?? 0;
   const feature = hardHit.find((f) => used(f) + amounts[f] > limits[f].limit!) ?? hardHit[0]!;
   throw limitExceededError({ feature, used: used(feature), limit: limits[feature].limit! });

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, describe, expect, it } from "vitest";
+import { createDb, queryRows } from "../src";
+
+const dataDir = mkdtempSync(join(tmpdir(), "usagekit-db-"));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const tables = async (handle: Awaited<ReturnType<typeof createDb>>) =>
+  (
+    await queryRows<{ name: string }>(
+      handle.db,
+      sql`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    )
+  ).map((t) => t.name);
+
+describe("createDb on PGlite", () => {
+  it("migrates a new data folder, keeps its data, and re-applying migrations is a no-op", async () => {
+    const first = await createDb({ url: "", dataDir });
+    expect(first.kind).toBe("pglite");
+    expect(await tables(first)).toEqual([
+      "daily_activity",
+      "lifetime_stats",
+      "monthly_usage",
+      "payments",
+      "usage_events",
+      "users",
+    ]);
+    await first.db.execute(
+      sql`INSERT INTO users (id) VALUES ('00000000-0000-4000-8000-000000000001')`,
+    );
+    await first.close();
+
+    const again = await createDb({ url: "", dataDir });
+    const [row] = await queryRows<{ users: number; migrations: number }>(
+      again.db,
+      sql`SELECT (SELECT count(*) FROM users)::int AS users,
+        (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS migrations`,
+    );
+    expect(row).toEqual({ users: 1, migrations: 1 });
+    await again.close();
+  });
+
+  it("returns timestamptz values as Dates and numerics as exact strings", async () => {
+    const handle = await createDb({ url: "", dataDir: "memory://" });
+    const [row] = await queryRows<{ at: Date; money: string }>(
+      handle.db,
+      sql`SELECT '2026-03-08 01:30:00.25-05'::timestamptz AS at, 0.1::numeric(12, 2) + 0.2 AS money`,
+    );
+    expect(row!.at).toEqual(new Date("2026-03-08T06:30:00.250Z"));
+    expect(row!.money).toBe("0.30");
+    await handle.close();
+  });
+});

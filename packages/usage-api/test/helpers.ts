@@ -1,0 +1,33 @@
+import { TRPCError } from "@trpc/server";
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { expect } from "vitest";
+
+/** The TRPCError a promise rejects with. */
+export async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
+  const error = await promise.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  return error as TRPCError;
+}
+
+/** How many rows every table holds: compared before and after a call that must write nothing. */
+export async function rowCounts(db: Db): Promise<Record<string, number>> {
+  const [row] = await queryRows<Record<string, number>>(
+    db,
+    sql`SELECT
+      (SELECT count(*) FROM users)::int AS users,
+      (SELECT count(*) FROM usage_events)::int AS usage_events,
+      (SELECT count(*) FROM monthly_usage)::int AS monthly_usage,
+      (SELECT count(*) FROM daily_activity)::int AS daily_activity,
+      (SELECT count(*) FROM lifetime_stats)::int AS lifetime_stats,
+      (SELECT count(*) FROM payments)::int AS payments,
+      (SELECT coalesce(sum(seconds), 0)::int FROM monthly_usage) AS monthly_seconds`,
+  );
+  return row!;
+}

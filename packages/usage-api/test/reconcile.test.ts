@@ -1,0 +1,124 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@usagekit/db";
+import { defaultTiers } from "../src";
+import { findDrift, repairDrift } from "../src/service/reconcile";
+import { callerFor, dbKinds, hasPostgres, newUserId, openTestDb } from "./db";
+
+const NOW = new Date("2026-11-15T12:00:00Z");
+
+describe.each(dbKinds)("reconcile on %s", (kind) => {
+  let handle: DbHandle & { url?: string };
+  let api: ReturnType<typeof callerFor>;
+  const alice = newUserId();
+  const bob = newUserId();
+
+  beforeAll(async () => {
+    handle = await openTestDb(kind);
+    api = callerFor(handle, { now: () => NOW });
+    await api.usage.setUserPlan({ userId: alice, tier: "plus", timezone: "Europe/Paris" });
+    await api.usage.recordUsage({
+      userId: alice,
+      seconds: 35_000,
+      conversations: 2,
+      completedSessions: 2,
+    });
+    await api.usage.recordUsage({
+      userId: alice,
+      seconds: 2_000,
+      ankiExports: 1,
+      occurredAt: new Date("2026-10-20T08:00:00Z"),
+    });
+    await api.usage.recordUsage({ userId: alice, seconds: 2_000, realtimeSessions: 1 });
+    await api.usage.recordPayment({
+      userId: alice,
+      tier: "plus",
+      amount: "9.99",
+      paidAt: NOW,
+      idempotencyKey: "i1",
+    });
+    await api.usage.recordUsage({
+      userId: bob,
+      customPhrases: 4,
+      occurredAt: new Date("2026-11-14T12:00:00Z"),
+    });
+  });
+  afterAll(() => handle.close());
+
+  it("finds no drift when every row was written by the service", async () => {
+    expect(await findDrift(handle.db, { tiers: defaultTiers })).toEqual([]);
+  });
+
+  it("reports drifted, missing and extra rows and repairs them from the ledger", async () => {
+    const before = {
+      alice: await api.usage.getLifetimeStats({ userId: alice }),
+      aliceNow: await api.usage.getCurrentUsage({ userId: alice }),
+      bob: await api.usage.getLifetimeStats({ userId: bob }),
+    };
+    expect(before.aliceNow.overageSeconds).toBe(1_000);
+    await handle.db.execute(sql`UPDATE monthly_usage SET seconds = seconds + 5, overage_seconds = 0
+      WHERE user_id = ${alice}::uuid AND month = '2026-11-01'`);
+    await handle.db
+      .execute(sql`UPDATE lifetime_stats SET total_revenue = 0, total_custom_phrases = 99
+      WHERE user_id = ${bob}::uuid`);
+    await handle.db.execute(sql`DELETE FROM daily_activity WHERE user_id = ${bob}::uuid`);
+    await handle.db.execute(
+      sql`DELETE FROM monthly_usage WHERE user_id = ${alice}::uuid AND month = '2026-10-01'`,
+    );
+
+    const drift = await findDrift(handle.db, { tiers: defaultTiers });
+    const summary = drift.map((d) => [d.table, (d.expected ?? d.actual)!.user_id]).sort();
+    expect(summary).toEqual(
+      [
+        ["daily_activity", bob],
+        ["lifetime_stats", bob],
+        ["monthly_usage", alice],
+        ["monthly_usage", alice],
+      ].sort(),
+    );
+    const missing = drift.find((d) => d.table === "monthly_usage" && d.actual === null);
+    expect(missing?.expected).toMatchObject({
+      month: "2026-10-01",
+      seconds: 2000,
+      anki_exports_used: 1,
+    });
+
+    expect(await repairDrift(handle.db, { tiers: defaultTiers })).toHaveLength(4);
+    expect(await findDrift(handle.db, { tiers: defaultTiers })).toEqual([]);
+    expect(await api.usage.getLifetimeStats({ userId: alice })).toEqual(before.alice);
+    expect(await api.usage.getCurrentUsage({ userId: alice })).toEqual(before.aliceNow);
+    expect(await api.usage.getLifetimeStats({ userId: bob })).toMatchObject({
+      totalCustomPhrases: 4,
+      daysActive: 1,
+      totalRevenue: "0.00",
+    });
+    const october = (await api.usage.getUsageHistory({ userId: alice })).find(
+      (m) => m.month === "2026-10",
+    );
+    expect(october).toMatchObject({ seconds: 2000, ankiExportsUsed: 1, tierWhenUsed: "plus" });
+    expect(october?.periodStart).toEqual(new Date("2026-09-30T22:00:00Z"));
+  });
+
+  it.runIf(kind === "postgres" && hasPostgres)(
+    "runs as a script: exit 1 on drift, --fix repairs",
+    async () => {
+      const run = (...args: string[]) =>
+        promisify(execFile)("pnpm", ["exec", "tsx", "scripts/reconcile.ts", ...args], {
+          env: { ...process.env, DATABASE_URL: handle.url },
+        }).then(
+          ({ stdout }) => ({ code: 0, stdout }),
+          (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+        );
+      await handle.db.execute(
+        sql`UPDATE lifetime_stats SET total_seconds = 1 WHERE user_id = ${alice}::uuid`,
+      );
+      const check = await run();
+      expect(check.code).toBe(1);
+      expect(check.stdout).toContain("1 drifted row(s)");
+      expect((await run("--fix")).stdout).toContain("repaired");
+      expect(await run()).toMatchObject({ code: 0, stdout: expect.stringContaining("no drift") });
+    },
+  );
+});

@@ -1,0 +1,29 @@
+// Sums the vitest JSON reports of every package: one closing line for CI, and the count per
+// database (suites are named "... on pglite" / "... on postgres").
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const perDb = { pglite: 0, postgres: 0 };
+for (const root of ["packages", "apps"]) {
+  if (!existsSync(root)) continue;
+  for (const pkg of readdirSync(root)) {
+    const file = join(root, pkg, "test-results.json");
+    if (!existsSync(file)) continue;
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    for (const suite of report.testResults) {
+      for (const t of suite.assertionResults) {
+        if (t.status === "passed") passed++;
+        else if (t.status === "failed") failed++;
+        else skipped++;
+        const db = t.ancestorTitles.join(" ").match(/ on (pglite|postgres)\b/)?.[1];
+        if (db && t.status === "passed") perDb[db]++;
+      }
+    }
+  }
+}
+console.log(`per database: pglite ${perDb.pglite} passed, postgres ${perDb.postgres} passed`);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (passed === 0 || failed > 0) process.exit(1);
