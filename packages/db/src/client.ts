@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { Query, SQL } from "drizzle-orm";
@@ -32,11 +34,13 @@ export interface CreateDbOptions {
   max?: number;
 }
 
-export const defaultMigrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
+/** This package's `drizzle/` folder (bundlers that move this file must pass `migrationsFolder`). */
+export const defaultMigrationsFolder = () =>
+  join(dirname(fileURLToPath(import.meta.url)), "..", "drizzle");
 
 /** Opens the database (postgres.js when a URL is given, PGlite otherwise) and applies pending migrations. */
 export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
-  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder;
+  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
   const url = options.url ?? env.DATABASE_URL;
   if (url) {
     const client = postgres(url, {
@@ -52,7 +56,9 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     }
     return { db: db as unknown as Db, kind: "postgres", close: () => client.end() };
   }
-  const client = await PGlite.create(options.dataDir ?? "./.data/pglite");
+  const dataDir = options.dataDir ?? "./.data/pglite";
+  if (!dataDir.includes("://")) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
   const db = drizzlePglite({ client, schema, casing: "snake_case" });
   try {
     await migratePglite(db, { migrationsFolder });

@@ -19,8 +19,10 @@ import {
  * (Citus) and every per-user read is an index range scan.
  */
 
-export const tierNames = ["free", "plus", "pro"] as const;
-export type TierName = (typeof tierNames)[number];
+import type { TierName } from "./tiers";
+
+export { tierNames } from "./tiers";
+export type { TierName } from "./tiers";
 
 const tierCheck = (column: string) => sql.raw(`${column} in ('free', 'plus', 'pro')`);
 

@@ -1,5 +1,5 @@
-import { tierNames } from "@usagekit/db";
-import type { TierName } from "@usagekit/db";
+import { tierNames } from "@usagekit/db/tiers";
+import type { TierName } from "@usagekit/db/tiers";
 
 export { tierNames };
 export type { TierName };

@@ -1,0 +1,25 @@
+import { Nav } from "~/components/nav";
+import { Dashboard } from "~/components/dashboard";
+import { requireUser } from "~/server/auth";
+import { HydrateClient, prefetch, trpc } from "~/trpc/server";
+
+export const dynamic = "force-dynamic";
+
+export default async function DashboardPage() {
+  const user = await requireUser();
+  await prefetch(
+    trpc.usage.getCurrentUsage.queryOptions({}),
+    trpc.usage.getLifetimeStats.queryOptions({}),
+    trpc.usage.getUsageHistory.queryOptions({ months: 12 }),
+  );
+  return (
+    <>
+      <Nav user={user} />
+      <main>
+        <HydrateClient>
+          <Dashboard timezone={user.timezone} />
+        </HydrateClient>
+      </main>
+    </>
+  );
+}

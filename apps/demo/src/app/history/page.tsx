@@ -1,0 +1,21 @@
+import { Nav } from "~/components/nav";
+import { HistoryTable } from "~/components/history-table";
+import { requireUser } from "~/server/auth";
+import { HydrateClient, prefetch, trpc } from "~/trpc/server";
+
+export const dynamic = "force-dynamic";
+
+export default async function HistoryPage() {
+  const user = await requireUser();
+  await prefetch(trpc.usage.getUsageHistory.queryOptions({ months: 12 }));
+  return (
+    <>
+      <Nav user={user} />
+      <main>
+        <HydrateClient>
+          <HistoryTable />
+        </HydrateClient>
+      </main>
+    </>
+  );
+}

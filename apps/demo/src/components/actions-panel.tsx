@@ -1,0 +1,93 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import type { Feature } from "@usagekit/usage-api";
+import { useState, useTransition } from "react";
+import type { ActionResult } from "~/app/dashboard/actions";
+import { practiseConversation } from "~/app/dashboard/actions";
+import { useTRPC } from "~/trpc/react";
+import { toActionResult, useRefreshUsage } from "./use-usage";
+
+const quickActions: { label: string; feature: Feature; amount: number; done: string }[] = [
+  {
+    label: "Export to Anki",
+    feature: "ankiExports",
+    amount: 1,
+    done: "Exported your deck to Anki.",
+  },
+  {
+    label: "Create a custom phrase",
+    feature: "customPhrases",
+    amount: 1,
+    done: "Saved a custom phrase.",
+  },
+  {
+    label: "Use advanced voice (1 min)",
+    feature: "advancedVoiceSeconds",
+    amount: 60,
+    done: "Used a minute of advanced voice.",
+  },
+  {
+    label: "Extend session",
+    feature: "sessionExtensions",
+    amount: 1,
+    done: "Extended your session.",
+  },
+];
+
+/** What a learner does; every action is recorded (and refused at a hard limit) by the server. */
+export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) => void }) {
+  const trpc = useTRPC();
+  const refresh = useRefreshUsage();
+  const [minutes, setMinutes] = useState(5);
+  const [practising, startPractice] = useTransition();
+  const record = useMutation(trpc.usage.recordUsage.mutationOptions());
+
+  const run = (action: (typeof quickActions)[number]) =>
+    record.mutate(
+      { [action.feature]: action.amount, enforceLimits: true, idempotencyKey: crypto.randomUUID() },
+      {
+        onSuccess: () => onResult({ ok: true, message: action.done }),
+        onError: (error) => onResult(toActionResult(error)),
+        onSettled: () => void refresh(),
+      },
+    );
+
+  const practise = () =>
+    startPractice(async () => {
+      onResult(await practiseConversation({ minutes, requestId: crypto.randomUUID() }));
+      await refresh();
+    });
+
+  return (
+    <section className="card">
+      <h2>Practise</h2>
+      <div className="row">
+        <label>
+          Minutes{" "}
+          <select
+            value={minutes}
+            onChange={(e) => setMinutes(Number(e.target.value))}
+            data-testid="minutes"
+          >
+            {[1, 5, 10, 15, 30, 45].map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button onClick={practise} disabled={practising}>
+          {practising ? "Recording…" : "Practise a conversation"}
+        </button>
+      </div>
+      <div className="row wrap">
+        {quickActions.map((action) => (
+          <button key={action.feature} onClick={() => run(action)} disabled={record.isPending}>
+            {action.label}
+          </button>
+        ))}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+"use client";
+
+import { tierNames } from "@usagekit/usage-api/tiers";
+import { useState } from "react";
+import type { ActionResult } from "~/app/dashboard/actions";
+import { featureInfo } from "~/lib/features";
+import { ActionsPanel } from "./actions-panel";
+import { LifetimeCard } from "./lifetime-card";
+import { MonthChart } from "./month-chart";
+import { PlanSwitcher } from "./plan-switcher";
+import { UsageBars } from "./usage-bars";
+import { useCurrentUsage } from "./use-usage";
+
+export function Dashboard({ timezone }: { timezone: string }) {
+  const usage = useCurrentUsage();
+  const [result, setResult] = useState<ActionResult | null>(null);
+  const higher = tierNames.slice(tierNames.indexOf(usage.tier) + 1);
+  return (
+    <div className="grid">
+      <div className="column">
+        {result && (
+          <div
+            role={result.ok ? "status" : "alert"}
+            className={result.ok ? "notice" : "notice error"}
+            data-testid="result"
+          >
+            {result.ok || !result.limitExceeded ? (
+              result.message
+            ) : (
+              <>
+                <strong>Limit reached.</strong> Your {usage.tier} plan includes{" "}
+                {result.limitExceeded.limit}{" "}
+                {featureInfo[result.limitExceeded.feature].label.toLowerCase()} a month and you have
+                used {result.limitExceeded.used}. Nothing was recorded.
+                {higher.length > 0 && (
+                  <div className="upgrade" data-testid="upgrade-prompt">
+                    Upgrade for more:
+                    <PlanSwitcher current={usage.tier} only={higher} onResult={setResult} />
+                  </div>
+                )}
+              </>
+            )}
+          </div>
+        )}
+        <ActionsPanel onResult={setResult} />
+        <UsageBars timezone={timezone} />
+        <section className="card">
+          <h2>Plan</h2>
+          <PlanSwitcher current={usage.tier} onResult={setResult} />
+        </section>
+      </div>
+      <div className="column">
+        <LifetimeCard timezone={timezone} />
+        <MonthChart />
+      </div>
+    </div>
+  );
+}

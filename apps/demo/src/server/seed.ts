@@ -1,0 +1,99 @@
+import { TRPCError } from "@trpc/server";
+import type { Db } from "@usagekit/db";
+import { createCaller, createTRPCContext } from "@usagekit/usage-api";
+import type { TierName } from "@usagekit/usage-api";
+import { demoUsers } from "~/lib/demo-users";
+
+const DAY = 86_400_000;
+
+/** Deterministic pseudo-random numbers (mulberry32), so every fresh demo looks the same. */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A service caller whose clock reads `at`: history is recorded as it would have been then. */
+const callerAt = (db: Db, at: Date) =>
+  createCaller(createTRPCContext({ db, auth: { type: "service" }, now: () => at }));
+
+const PRICES: Record<TierName, string | null> = { free: null, plus: "9.99", pro: "19.99" };
+
+/**
+ * Seeds the demo users with months of history through the service API. Every event goes
+ * through recordUsage with limits enforced, as the app would, under an idempotency key: a seed
+ * cut short is completed by the next start, never doubled. A no-op once the last user exists.
+ */
+export async function seedDemo(db: Db, today = new Date()): Promise<void> {
+  const last = demoUsers.at(-1)!;
+  const api = callerAt(db, today).usage;
+  if ((await api.getLifetimeStats({ userId: last.id })).createdAt !== null) return;
+
+  for (const [index, user] of demoUsers.entries()) {
+    const random = rng(index + 1);
+    const start = today.getTime() - user.historyDays * DAY;
+    let tier: TierName = "free";
+    let nextPayment = 0;
+    // Day by day from the start to yesterday: plan changes, monthly payments, and practice on
+    // days picked by chance and on every day of the final streak.
+    for (let elapsed = 0; elapsed <= user.historyDays; elapsed++) {
+      const dayStart = new Date(start + elapsed * DAY);
+      const step = user.plan.find((s) => s.afterDays === elapsed);
+      if (step) {
+        tier = step.tier;
+        nextPayment = elapsed;
+        await callerAt(db, dayStart).usage.setUserPlan({
+          userId: user.id,
+          tier,
+          timezone: user.timezone,
+        });
+      }
+      const price = PRICES[tier];
+      if (price && elapsed === nextPayment) {
+        nextPayment += 30;
+        await callerAt(db, dayStart).usage.recordPayment({
+          userId: user.id,
+          tier,
+          amount: price,
+          paidAt: dayStart,
+          idempotencyKey: `seed-${elapsed}`,
+        });
+      }
+      const daysAgo = user.historyDays - elapsed;
+      if (daysAgo === 0 || (daysAgo > user.streakDays && random() > user.activity)) continue;
+      // Free learners start the last four weeks with room left under their limits.
+      if (tier === "free" && daysAgo <= 28 && daysAgo > user.streakDays) continue;
+      const at = new Date(dayStart.getTime() + Math.floor(random() * 8) * 3_600_000);
+      const [least, most] = user.sessionMinutes;
+      const minutes = least + Math.floor(random() * (most - least));
+      const then = callerAt(db, new Date(at.getTime() + 60_000)).usage;
+      let n = 0;
+      const record = (amounts: Omit<Parameters<typeof then.recordUsage>[0], "userId">) =>
+        then
+          .recordUsage({
+            ...amounts,
+            userId: user.id,
+            occurredAt: at,
+            enforceLimits: true,
+            idempotencyKey: `seed-${elapsed}-${n++}`,
+          })
+          .catch((error: unknown) => {
+            // A hard limit refused it, as it would have refused the app: history stays realistic.
+            if (!(error instanceof TRPCError && error.code === "FORBIDDEN")) throw error;
+          });
+      await record({
+        conversations: 1,
+        realtimeSessions: 1,
+        completedSessions: 1,
+        seconds: minutes * 60,
+      });
+      if (random() < 0.25) await record({ ankiExports: 1 });
+      if (random() < 0.35) await record({ customPhrases: 1 + Math.floor(random() * 3) });
+      if (random() < 0.3) await record({ advancedVoiceSeconds: 60 + Math.floor(random() * 240) });
+      if (random() < 0.15) await record({ sessionExtensions: 1 });
+    }
+  }
+}

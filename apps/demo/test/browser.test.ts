@@ -1,0 +1,118 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+const baseUrl = inject("baseUrl");
+/** Screenshots land here; CI keeps the folder as artifacts. */
+const shots = join(import.meta.dirname, "..", "..", "..", "artifacts", "screenshots");
+
+describe("the demo in a real browser", () => {
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const shot = (name: string) =>
+    page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const used = async (feature: string) =>
+    Number(await page.getByTestId(`usage-${feature}`).getAttribute("data-used"));
+  const lifetime = async (id: string) =>
+    (await page.getByTestId(id).locator("dd").textContent())!.trim();
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("signs in as a free learner and shows the dashboard rendered by the server", async () => {
+    await page.goto(`${baseUrl}/dashboard`);
+    await page.waitForURL(/\/sign-in$/);
+    await shot("01-sign-in");
+    await page.getByRole("button", { name: /^Ana/ }).click();
+    await page.waitForURL(/\/dashboard$/);
+    await expect.poll(() => page.getByTestId("usage-ankiExports").count()).toBe(1);
+    expect(await page.getByRole("heading", { name: /This month/ }).textContent()).toContain("free");
+    expect(await page.getByTestId("resets-at").textContent()).toContain("Europe/Berlin");
+    expect(
+      Number(await lifetime("longest-streak").then((s) => s.split(" ")[0])),
+    ).toBeGreaterThanOrEqual(2);
+    await shot("02-dashboard");
+  });
+
+  it("records a practised conversation and shows the new counters and lifetime stats", async () => {
+    const conversations = await used("conversations");
+    const seconds = await used("seconds");
+    const total = Number(await lifetime("total-conversations"));
+    await page.getByTestId("minutes").selectOption("5");
+    await page.getByRole("button", { name: "Practise a conversation" }).click();
+    await expect.poll(() => used("conversations")).toBe(conversations + 1);
+    expect(await used("seconds")).toBe(seconds + 300);
+    await expect.poll(() => lifetime("total-conversations")).toBe(String(total + 1));
+    expect(await page.getByTestId("result").textContent()).toContain(
+      "Recorded a 5-minute conversation",
+    );
+    await shot("03-practised");
+  });
+
+  it("exports to Anki until the free limit, is refused by the server and offered an upgrade", async () => {
+    const exportButton = page.getByRole("button", { name: "Export to Anki" });
+    for (let before = await used("ankiExports"); before < 3; before++) {
+      await exportButton.click();
+      await expect.poll(() => used("ankiExports")).toBe(before + 1);
+    }
+    expect(await page.getByTestId("usage-ankiExports").getAttribute("data-state")).toBe("full");
+    await exportButton.click();
+    const result = page.getByTestId("result");
+    await expect.poll(() => result.textContent()).toContain("Limit reached");
+    expect(await result.getAttribute("role")).toBe("alert");
+    expect(await result.textContent()).toContain("3 anki exports");
+    expect(await used("ankiExports")).toBe(3);
+    await page.getByTestId("upgrade-prompt").waitFor();
+    await shot("04-limit-reached");
+
+    await page.getByTestId("upgrade-prompt").getByRole("button", { name: "Switch to pro" }).click();
+    await expect
+      .poll(async () => page.getByRole("heading", { name: /This month/ }).textContent())
+      .toContain("pro");
+    await exportButton.click();
+    await expect.poll(() => used("ankiExports")).toBe(4);
+    expect(await page.getByTestId("usage-ankiExports").getAttribute("data-state")).toBe(
+      "unlimited",
+    );
+    expect(await lifetime("highest-tier")).toBe("pro");
+    await shot("05-upgraded");
+  });
+
+  it("shows the monthly history", async () => {
+    await page.getByRole("link", { name: "History" }).click();
+    await page.waitForURL(/\/history$/);
+    const rows = page.getByTestId("history").locator("tbody tr");
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(5);
+    expect(await rows.first().locator("td").nth(1).textContent()).toBe("pro");
+    await shot("06-history");
+  });
+
+  it("logged no browser console errors", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
