@@ -4,6 +4,7 @@ import {
   bigserial,
   check,
   date,
+  index,
   integer,
   numeric,
   pgTable,
@@ -116,6 +117,8 @@ export const usageEvents = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
     uniqueIndex("usage_events_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
+    // Cross-user reports (analytics) read one UTC month of the ledger at a time.
+    index("usage_events_occurred_at_idx").on(t.occurredAt),
   ],
 );
 
@@ -145,5 +148,25 @@ export const payments = pgTable(
     primaryKey({ columns: [t.userId, t.idempotencyKey] }),
     check("payments_amount_positive", sql`${t.amount} > 0`),
     check("payments_tier_check", tierCheck("tier")),
+  ],
+);
+
+/** Events refused at a hard limit (enforceLimits): who hit which wall, for upgrade offers. */
+export const limitRefusals = pgTable(
+  "limit_refusals",
+  {
+    userId: uuid().notNull(),
+    id: bigserial({ mode: "number" }).notNull(),
+    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    tier: text().$type<TierName>().notNull(),
+    feature: text().notNull(),
+    used: bigint({ mode: "number" }).notNull(),
+    limit: bigint({ mode: "number" }).notNull(),
+    requested: integer().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    index("limit_refusals_occurred_at_idx").on(t.occurredAt),
   ],
 );

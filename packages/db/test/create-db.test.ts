@@ -23,6 +23,7 @@ describe("createDb on PGlite", () => {
     expect(await tables(first)).toEqual([
       "daily_activity",
       "lifetime_stats",
+      "limit_refusals",
       "monthly_usage",
       "payments",
       "usage_events",
@@ -39,7 +40,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM users)::int AS users,
         (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 1 });
+    expect(row).toEqual({ users: 1, migrations: 2 });
     await again.close();
   });
 

@@ -11,3 +11,11 @@ export type { LimitExceeded } from "./errors";
 export type { MonthlyUsage } from "./service/columns";
 export type { CurrentUsage, CanUseFeatureResult } from "./service/current-usage";
 export type { LifetimeStats } from "./service/lifetime";
+export type { Milestones } from "./service/milestones";
+export type {
+  DropOff,
+  FeatureAdoption,
+  Retention,
+  UserSegments,
+} from "./service/analytics-activity";
+export type { Overage, UpgradeCandidates } from "./service/analytics-billing";

@@ -1,3 +1,4 @@
+import { analyticsRouter } from "./analytics-router";
 import { actingUser } from "./auth";
 import {
   canUseFeatureInput,
@@ -10,6 +11,7 @@ import {
 import { canUseFeature, getCurrentUsage } from "./service/current-usage";
 import { getUsageHistory } from "./service/history";
 import { getLifetimeStats } from "./service/lifetime";
+import { getMilestones } from "./service/milestones";
 import { recordPayment } from "./service/payments";
 import { setUserPlan } from "./service/plans";
 import { recordUsage } from "./service/record-usage";
@@ -53,6 +55,11 @@ export const usageRouter = createTRPCRouter({
       now: ctx.now(),
     }),
   ),
+  getMilestones: authedProcedure
+    .input(userInput)
+    .query(({ ctx, input }) =>
+      getMilestones(ctx.db, { userId: actingUser(ctx.auth, input.userId), now: ctx.now() }),
+    ),
   setUserPlan: serviceProcedure
     .input(setUserPlanInput)
     .mutation(({ ctx, input }) => setUserPlan(ctx.db, input)),
@@ -61,7 +68,7 @@ export const usageRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => recordPayment(ctx.db, { ...input, now: ctx.now() })),
 });
 
-export const appRouter = createTRPCRouter({ usage: usageRouter });
+export const appRouter = createTRPCRouter({ usage: usageRouter, analytics: analyticsRouter });
 export type AppRouter = typeof appRouter;
 
 export const createCaller = createCallerFactory(appRouter);

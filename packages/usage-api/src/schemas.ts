@@ -100,3 +100,31 @@ export const recordPaymentInput = z.strictObject({
   idempotencyKey: idempotencyKeySchema,
 });
 export type RecordPaymentInput = z.infer<typeof recordPaymentInput>;
+
+const monthSchema = z
+  .string({ message: "month must be a YYYY-MM string" })
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM, e.g. 2026-11");
+const listLimit = z.number().int().min(1).max(1000).default(100);
+
+export const monthInput = z.strictObject({ month: monthSchema });
+export const monthListInput = z.strictObject({ month: monthSchema, limit: listLimit });
+export const userSegmentsInput = z
+  .strictObject({
+    month: monthSchema,
+    /** Seconds in the month from which a user is a power user (default 10 hours). */
+    powerSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 3600),
+    /** Seconds in the month from which a user is a regular (default 1 hour). */
+    regularSeconds: z.number().int().positive().default(3600),
+  })
+  .refine((i) => i.regularSeconds < i.powerSeconds, {
+    message: "regularSeconds must be below powerSeconds",
+    path: ["regularSeconds"],
+  });
+export const retentionInput = z.strictObject({
+  fromMonth: monthSchema,
+  months: z.number().int("months must be an integer").min(1).max(36),
+});

@@ -36,7 +36,7 @@ const withinLimits = (ev: string, used: (f: Feature) => SQL) =>
   }, " AND ");
 
 /** Seconds past a soft limit that `added` seconds on top of `before` bring. */
-const overage = (ev: string, before: SQL, added: SQL) => {
+export const overage = (ev: string, before: SQL, added: SQL) => {
   const lim = raw(`${ev}.lim -> 'seconds'`);
   return sql`CASE WHEN (${lim} ->> 'soft')::boolean AND (${lim} ->> 'limit') IS NOT NULL
     THEN greatest(0, ${before} + ${added} - (${lim} ->> 'limit')::bigint)

@@ -2,6 +2,7 @@ import { preparedStatement, queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { assertNotFuture, badRequest, limitExceededError } from "../errors";
+import type { LimitExceeded } from "../errors";
 import type { RecordUsageInput } from "../schemas";
 import { features, monthlyField } from "../tiers";
 import type { Feature, Tiers } from "../tiers";
@@ -78,6 +79,16 @@ async function findRecorded(
   return row;
 }
 
+/** Keeps who hit which wall (analytics.upgradeCandidates). */
+async function recordRefusal(
+  db: Db,
+  r: LimitExceeded & { userId: string; occurredAt: Date; tier: string; requested: number },
+) {
+  await db.execute(sql`INSERT INTO limit_refusals (user_id, occurred_at, tier, feature, used, "limit", requested)
+    VALUES (${r.userId}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.tier}, ${r.feature},
+      ${r.used}, ${r.limit}, ${r.requested})`);
+}
+
 /**
  * Records one usage event in one statement (ledger, monthly row, day, lifetime row), exactly
  * once per idempotency key, and — with `enforceLimits` — only if no hard limit would be passed.
@@ -126,5 +137,13 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
   );
   const used = (f: Feature) => month.usage?.[monthlyField[f]] ?? 0;
   const feature = hardHit.find((f) => used(f) + amounts[f] > limits[f].limit!) ?? hardHit[0]!;
-  throw limitExceededError({ feature, used: used(feature), limit: limits[feature].limit! });
+  const refusal = { feature, used: used(feature), limit: limits[feature].limit! };
+  await recordRefusal(db, {
+    userId,
+    occurredAt,
+    tier: month.tier,
+    requested: amounts[feature],
+    ...refusal,
+  });
+  throw limitExceededError(refusal);
 }

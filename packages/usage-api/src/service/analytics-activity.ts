@@ -1,0 +1,234 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { features, tierNames } from "../tiers";
+import type { Feature, TierName } from "../tiers";
+import { eachFeature, featureColumns } from "./columns";
+
+/** A `YYYY-MM` month as UTC instants (cross-user reports use UTC months). */
+export const utcMonth = (month: string, offset = 0) =>
+  sql`((${month} || '-01')::date + make_interval(months => ${offset}::int))::timestamp AT TIME ZONE 'UTC'`;
+const inMonth = (column: string, month: string) =>
+  sql`${sql.raw(column)} >= ${utcMonth(month)} AND ${sql.raw(column)} < ${utcMonth(month, 1)}`;
+const col = (f: Feature) => sql.raw(featureColumns[f].ledger);
+const rate = (part: number, whole: number) =>
+  whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
+
+export interface FeatureAdoption {
+  month: string;
+  tiers: {
+    tier: TierName;
+    activeUsers: number;
+    features: Record<Feature, { users: number; rate: number }>;
+  }[];
+}
+
+/** Per tier (of each user's latest event in the month): active users and who used each feature. */
+export async function featureAdoption(
+  db: Db,
+  { month }: { month: string },
+): Promise<FeatureAdoption> {
+  const rows = await queryRows<{ tier: TierName; activeUsers: number } & Record<Feature, number>>(
+    db,
+    sql`
+    WITH per_user AS (
+      SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
+        ${eachFeature((f) => sql`sum(${col(f)}) AS ${col(f)}`)}
+      FROM usage_events WHERE ${inMonth("occurred_at", month)} GROUP BY user_id
+    )
+    SELECT t.tier AS "tier", count(p.user_id)::int AS "activeUsers",
+      ${eachFeature((f) => sql`(count(*) FILTER (WHERE p.${col(f)} > 0))::int AS ${sql.raw(`"${f}"`)}`)}
+    FROM unnest(${sql.raw(`ARRAY['${tierNames.join("','")}']`)}) WITH ORDINALITY AS t(tier, rank)
+    LEFT JOIN per_user p ON p.tier = t.tier
+    GROUP BY t.tier, t.rank ORDER BY t.rank`,
+  );
+  return {
+    month,
+    tiers: rows.map((r) => ({
+      tier: r.tier,
+      activeUsers: r.activeUsers,
+      features: Object.fromEntries(
+        features.map((f) => [f, { users: r[f], rate: rate(r[f], r.activeUsers) }]),
+      ) as FeatureAdoption["tiers"][number]["features"],
+    })),
+  };
+}
+
+export const segmentNames = ["power", "regular", "casual"] as const;
+
+export interface UserSegments {
+  month: string;
+  thresholds: { powerSeconds: number; regularSeconds: number };
+  activeUsers: number;
+  segments: {
+    segment: (typeof segmentNames)[number];
+    users: number;
+    share: number;
+    totalSeconds: number;
+  }[];
+  topUsers: { userId: string; seconds: number }[];
+}
+
+/** Active users by seconds used in the month: power ≥ powerSeconds > regular ≥ regularSeconds > casual. */
+export async function userSegments(
+  db: Db,
+  params: { month: string; powerSeconds: number; regularSeconds: number },
+): Promise<UserSegments> {
+  const { month, powerSeconds, regularSeconds } = params;
+  const perUser = sql`SELECT user_id, sum(seconds) AS seconds FROM usage_events
+    WHERE ${inMonth("occurred_at", month)} GROUP BY user_id`;
+  const [segments, topUsers] = await Promise.all([
+    queryRows<{
+      segment: UserSegments["segments"][number]["segment"];
+      users: number;
+      totalSeconds: number;
+    }>(
+      db,
+      sql`
+      WITH seg AS (
+        SELECT CASE WHEN seconds >= ${powerSeconds} THEN 'power'
+          WHEN seconds >= ${regularSeconds} THEN 'regular' ELSE 'casual' END AS segment, seconds
+        FROM (${perUser}) p
+      )
+      SELECT s.segment AS "segment", count(seg.seconds)::int AS "users",
+        coalesce(sum(seg.seconds), 0)::float8 AS "totalSeconds"
+      FROM unnest(ARRAY['power', 'regular', 'casual']) WITH ORDINALITY AS s(segment, rank)
+      LEFT JOIN seg ON seg.segment = s.segment
+      GROUP BY s.segment, s.rank ORDER BY s.rank`,
+    ),
+    queryRows<{ userId: string; seconds: number }>(
+      db,
+      sql`SELECT user_id AS "userId", seconds::float8 AS "seconds" FROM (${perUser}) p
+        ORDER BY seconds DESC, user_id LIMIT 10`,
+    ),
+  ]);
+  const activeUsers = segments.reduce((n, s) => n + s.users, 0);
+  return {
+    month,
+    thresholds: { powerSeconds, regularSeconds },
+    activeUsers,
+    segments: segments.map((s) => ({ ...s, share: rate(s.users, activeUsers) })),
+    topUsers,
+  };
+}
+
+type FeatureGroup = "all" | Feature;
+export interface Retention {
+  fromMonth: string;
+  months: number;
+  /** For each cohort (users first active that month): the share active 0, 1, … months later. */
+  cohorts: {
+    month: string;
+    users: number;
+    retention: number[];
+    /** The same, for the users who used each feature in their first month. */
+    byFeature: Record<Feature, { users: number; retention: number[] }>;
+  }[];
+}
+
+/** Cohort retention over `months` UTC months from `fromMonth`, split by first-month features. */
+export async function retention(
+  db: Db,
+  params: { fromMonth: string; months: number },
+): Promise<Retention> {
+  const { fromMonth, months } = params;
+  const rows = await queryRows<
+    { cohort: string; offset: number; all: number } & Record<Feature, number>
+  >(
+    db,
+    sql`
+    WITH cohort AS (
+      SELECT user_id, date_trunc('month', first_active_at AT TIME ZONE 'UTC') AS cohort
+      FROM lifetime_stats
+      WHERE first_active_at >= ${utcMonth(fromMonth)} AND first_active_at < ${utcMonth(fromMonth, months)}
+    ), first_month AS (
+      SELECT c.user_id, c.cohort, ${eachFeature((f) => sql`bool_or(e.${col(f)} > 0) AS ${col(f)}`)}
+      FROM cohort c JOIN usage_events e ON e.user_id = c.user_id
+        AND e.occurred_at >= c.cohort AT TIME ZONE 'UTC'
+        AND e.occurred_at < (c.cohort + interval '1 month') AT TIME ZONE 'UTC'
+      GROUP BY c.user_id, c.cohort
+    ), active AS (
+      SELECT DISTINCT e.user_id, date_trunc('month', e.occurred_at AT TIME ZONE 'UTC') AS month
+      FROM usage_events e JOIN cohort c USING (user_id)
+      WHERE e.occurred_at >= ${utcMonth(fromMonth)} AND e.occurred_at < ${utcMonth(fromMonth, months)}
+    )
+    SELECT to_char(f.cohort, 'YYYY-MM') AS "cohort",
+      ((extract(year FROM a.month) - extract(year FROM f.cohort)) * 12
+        + extract(month FROM a.month) - extract(month FROM f.cohort))::int AS "offset",
+      count(*)::int AS "all",
+      ${eachFeature((f) => sql`(count(*) FILTER (WHERE f.${col(f)}))::int AS ${sql.raw(`"${f}"`)}`)}
+    FROM first_month f JOIN active a USING (user_id)
+    GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const count = (cohort: string, offset: number, group: FeatureGroup) =>
+    rows.find((r) => r.cohort === cohort && r.offset === offset)?.[group] ?? 0;
+  const monthAt = (i: number) => {
+    const d = new Date(`${fromMonth}-01T00:00:00Z`);
+    d.setUTCMonth(d.getUTCMonth() + i);
+    return d.toISOString().slice(0, 7);
+  };
+  const series = (cohort: string, span: number, group: FeatureGroup) => {
+    const size = count(cohort, 0, group);
+    return {
+      users: size,
+      retention: Array.from({ length: span }, (_, k) => rate(count(cohort, k, group), size)),
+    };
+  };
+  return {
+    fromMonth,
+    months,
+    cohorts: Array.from({ length: months }, (_, i) => {
+      const cohort = monthAt(i);
+      return {
+        month: cohort,
+        ...series(cohort, months - i, "all"),
+        byFeature: Object.fromEntries(
+          features.map((f) => [f, series(cohort, months - i, f)]),
+        ) as Retention["cohorts"][number]["byFeature"],
+      };
+    }),
+  };
+}
+
+export interface DropOff {
+  month: string;
+  asOf: Date;
+  conversationsStarted: number;
+  sessionsCompleted: number;
+  completionRate: number;
+  activeUsers: number;
+  /** Of every user active before `asOf`: how many have not been active for 7, 14 and 30 days. */
+  inactive: { days7: number; days14: number; days30: number; knownUsers: number };
+}
+
+/** Conversations started vs completed in the month; inactivity as of its end (or now). */
+export async function dropOff(db: Db, params: { month: string; now: Date }): Promise<DropOff> {
+  const [row] = await queryRows<
+    Omit<DropOff, "month" | "completionRate" | "inactive"> & Record<string, number>
+  >(
+    db,
+    sql`
+    WITH p AS (SELECT least(${utcMonth(params.month, 1)}, ${params.now.toISOString()}::timestamptz) AS as_of),
+    m AS (
+      SELECT coalesce(sum(conversations), 0)::float8 AS started, coalesce(sum(completed_sessions), 0)::float8 AS completed,
+        count(DISTINCT user_id)::int AS active
+      FROM usage_events WHERE ${inMonth("occurred_at", params.month)}
+    ), last AS (
+      SELECT max(occurred_at) AS last_at FROM usage_events, p WHERE occurred_at <= p.as_of GROUP BY user_id
+    )
+    SELECT p.as_of AS "asOf", m.started AS "conversationsStarted", m.completed AS "sessionsCompleted",
+      m.active AS "activeUsers",
+      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '7 days')::int AS "days7",
+      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '14 days')::int AS "days14",
+      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '30 days')::int AS "days30",
+      (SELECT count(*) FROM last)::int AS "knownUsers"
+    FROM p, m`,
+  );
+  const { days7, days14, days30, knownUsers, ...rest } = row!;
+  return {
+    month: params.month,
+    ...rest,
+    completionRate: rate(rest.sessionsCompleted, rest.conversationsStarted),
+    inactive: { days7: days7!, days14: days14!, days30: days30!, knownUsers: knownUsers! },
+  };
+}

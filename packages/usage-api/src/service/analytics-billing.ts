@@ -1,0 +1,130 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { tierNames } from "../tiers";
+import type { TierName, Tiers } from "../tiers";
+import { utcMonth } from "./analytics-activity";
+import { overage, tiersJsonb } from "./record-usage-sql";
+
+/**
+ * Each event of the UTC month with the overage seconds it caused: replayed in ledger order within
+ * its local (billing) month at its tier's limit, exactly as the monthly row counted it. Local
+ * months that can hold the UTC month's events lie within 14 hours of it on either side.
+ */
+const overageEvents = (month: string, tiers: Tiers) => sql`
+  SELECT user_id, tier, occurred_at, ${overage("ev", sql`ev.run - ev.seconds`, sql`ev.seconds`)} AS overage_seconds
+  FROM (
+    SELECT e.*, ${tiersJsonb(tiers)} -> e.tier AS lim,
+      sum(e.seconds) OVER (PARTITION BY e.user_id, e.month ORDER BY e.id) AS run
+    FROM usage_events e
+    WHERE e.occurred_at >= ${utcMonth(month, -1)} - interval '14 hours'
+      AND e.occurred_at < ${utcMonth(month, 2)} + interval '14 hours'
+      AND e.seconds > 0
+  ) ev
+  WHERE ev.occurred_at >= ${utcMonth(month)} AND ev.occurred_at < ${utcMonth(month, 1)}`;
+
+/** Each paid tier's overage price as a constant table: (tier, price, per_units). */
+const overagePrices = (tiers: Tiers): SQL =>
+  sql.raw(
+    `(VALUES ${tierNames
+      .map((t) => {
+        const o = tiers[t].seconds.overage;
+        return `('${t}', ${o ? `${o.price}::numeric, ${o.perUnits}` : "0::numeric, 1"})`;
+      })
+      .join(", ")}) AS prices(tier, price, per_units)`,
+  );
+
+export interface Overage {
+  month: string;
+  /** Billable total: the sum of every user's amount, each rounded to the cent. */
+  total: string;
+  byTier: {
+    tier: TierName;
+    users: number;
+    overageSeconds: number;
+    amount: string;
+    price: string;
+    perUnits: number;
+  }[];
+  /** The users with the most overage first (at most `limit`). */
+  users: { userId: string; tier: TierName; overageSeconds: number; amount: string }[];
+}
+
+/** Overage seconds per user and tier in the UTC month, and what they bill at the tier's rate. */
+export async function overageReport(
+  db: Db,
+  params: { month: string; tiers: Tiers; limit: number },
+): Promise<Overage> {
+  const perUser = sql`
+    SELECT o.user_id, o.tier, sum(o.overage_seconds) AS seconds,
+      round(sum(o.overage_seconds) * prices.price / prices.per_units, 2) AS amount,
+      prices.price, prices.per_units
+    FROM (${overageEvents(params.month, params.tiers)}) o JOIN ${overagePrices(params.tiers)} USING (tier)
+    GROUP BY o.user_id, o.tier, prices.price, prices.per_units HAVING sum(o.overage_seconds) > 0`;
+  const [byTier, users] = await Promise.all([
+    queryRows<Overage["byTier"][number]>(
+      db,
+      sql`SELECT t.tier AS "tier", count(u.user_id)::int AS "users", coalesce(sum(u.seconds), 0)::float8 AS "overageSeconds",
+          coalesce(sum(u.amount), 0)::numeric(14, 2)::text AS "amount",
+          prices.price::text AS "price", prices.per_units::int AS "perUnits"
+        FROM ${overagePrices(params.tiers)}
+        JOIN unnest(${sql.raw(`ARRAY['${tierNames.join("','")}']`)}) WITH ORDINALITY AS t(tier, rank) USING (tier)
+        LEFT JOIN (${perUser}) u ON u.tier = t.tier
+        GROUP BY t.tier, t.rank, prices.price, prices.per_units ORDER BY t.rank`,
+    ),
+    queryRows<Overage["users"][number]>(
+      db,
+      sql`SELECT user_id AS "userId", tier AS "tier", seconds::float8 AS "overageSeconds",
+          amount::numeric(14, 2)::text AS "amount"
+        FROM (${perUser}) u ORDER BY seconds DESC, user_id LIMIT ${params.limit}`,
+    ),
+  ]);
+  const cents = byTier.reduce((sum, t) => sum + BigInt(t.amount.replace(".", "")), 0n);
+  const total = `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
+  return { month: params.month, total, byTier, users };
+}
+
+export interface UpgradeCandidates {
+  month: string;
+  candidates: {
+    userId: string;
+    tier: TierName;
+    refusals: { feature: string; count: number; limit: number }[];
+    overageSeconds: number;
+  }[];
+}
+
+/**
+ * Users their tier refused at a hard limit in the UTC month, or who ran overage: the most
+ * refusals first, then the most overage (at most `limit`).
+ */
+export async function upgradeCandidates(
+  db: Db,
+  params: { month: string; tiers: Tiers; limit: number },
+): Promise<UpgradeCandidates> {
+  const candidates = await queryRows<UpgradeCandidates["candidates"][number]>(
+    db,
+    sql`
+    WITH refused AS (
+      SELECT user_id, feature, count(*)::int AS count, max("limit")::float8 AS "limit"
+      FROM limit_refusals
+      WHERE occurred_at >= ${utcMonth(params.month)} AND occurred_at < ${utcMonth(params.month, 1)}
+      GROUP BY user_id, feature
+    ), over AS (
+      SELECT user_id, sum(overage_seconds) AS seconds FROM (${overageEvents(params.month, params.tiers)}) o
+      GROUP BY user_id HAVING sum(overage_seconds) > 0
+    ), who AS (
+      SELECT user_id FROM refused UNION SELECT user_id FROM over
+    )
+    SELECT w.user_id AS "userId", coalesce(u.tier, 'free') AS "tier",
+      coalesce((SELECT jsonb_agg(jsonb_build_object('feature', r.feature, 'count', r.count, 'limit', r."limit")
+        ORDER BY r.count DESC, r.feature) FROM refused r WHERE r.user_id = w.user_id), '[]'::jsonb) AS "refusals",
+      coalesce(o.seconds, 0)::float8 AS "overageSeconds"
+    FROM who w LEFT JOIN users u ON u.id = w.user_id LEFT JOIN over o ON o.user_id = w.user_id
+    ORDER BY (SELECT coalesce(sum(count), 0) FROM refused r WHERE r.user_id = w.user_id) DESC,
+      coalesce(o.seconds, 0) DESC, w.user_id
+    LIMIT ${params.limit}`,
+  );
+  return { month: params.month, candidates };
+}
