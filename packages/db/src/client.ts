@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import type { Query, SQL } from "drizzle-orm";
+import type { Logger, Query, SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -32,6 +32,8 @@ export interface CreateDbOptions {
   migrationsFolder?: string;
   /** postgres.js pool size. */
   max?: number;
+  /** Drizzle's query logger (e.g. to see or explain the SQL a service runs). */
+  logger?: Logger;
 }
 
 /** This package's `drizzle/` folder (bundlers that move this file must pass `migrationsFolder`). */
@@ -47,7 +49,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       max: options.max ?? env.DATABASE_POOL_MAX,
       onnotice: () => {},
     });
-    const db = drizzlePostgres({ client, schema, casing: "snake_case" });
+    const db = drizzlePostgres({ client, schema, casing: "snake_case", logger: options.logger });
     try {
       await migratePostgres(db, { migrationsFolder });
     } catch (error) {
@@ -59,7 +61,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   const dataDir = options.dataDir ?? "./.data/pglite";
   if (!dataDir.includes("://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir);
-  const db = drizzlePglite({ client, schema, casing: "snake_case" });
+  const db = drizzlePglite({ client, schema, casing: "snake_case", logger: options.logger });
   try {
     await migratePglite(db, { migrationsFolder });
   } catch (error) {

@@ -2,9 +2,13 @@ import postgres from "postgres";
 
 // Bench-only configuration, read here rather than in src/env.ts.
 const DATABASE_URL = process.env.DATABASE_URL;
+/** BENCH_REUSE=1 keeps the bench database between runs (for iterating on queries). */
+const REUSE = process.env.BENCH_REUSE === "1";
 
 /** A fresh database on the server from DATABASE_URL, dropped by `drop()`. */
-export async function benchDatabase(name: string) {
+export async function benchDatabase(
+  name: string,
+): Promise<{ url: string; fresh: boolean; drop(): Promise<void> }> {
   if (!DATABASE_URL) {
     console.error(
       "pnpm bench measures the real PostgreSQL server: set DATABASE_URL=postgres://...",
@@ -12,14 +16,19 @@ export async function benchDatabase(name: string) {
     process.exit(2);
   }
   const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const exists = (await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`).length > 0;
+  const fresh = !(REUSE && exists);
+  if (fresh) {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+  }
   const url = new URL(DATABASE_URL);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    fresh,
     drop: async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (!REUSE) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
   };

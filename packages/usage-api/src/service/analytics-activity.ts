@@ -5,9 +5,27 @@ import { features, tierNames } from "../tiers";
 import type { Feature, TierName } from "../tiers";
 import { eachFeature, featureColumns } from "./columns";
 
-/** A `YYYY-MM` month as UTC instants (cross-user reports use UTC months). */
+/** The first instant of `YYYY-MM` plus `offset` months, in UTC (no zone rules involved). */
+export const utcMonthStart = (month: string, offset = 0) => {
+  const [year, m] = month.split("-").map(Number) as [number, number];
+  return new Date(Date.UTC(year, m - 1 + offset, 1));
+};
+
+/** …as a statement parameter: cross-user reports use UTC months. */
 export const utcMonth = (month: string, offset = 0) =>
-  sql`((${month} || '-01')::date + make_interval(months => ${offset}::int))::timestamp AT TIME ZONE 'UTC'`;
+  sql`${utcMonthStart(month, offset).toISOString()}::timestamptz`;
+
+/**
+ * Runs a report in a read-only transaction with room to hash and sort in memory: reports
+ * aggregate a whole month (or more) of the ledger.
+ */
+export function inReport<T>(db: Db, report: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SET TRANSACTION READ ONLY`);
+    await tx.execute(sql`SET LOCAL work_mem = '64MB'`);
+    return report(tx as unknown as Db);
+  });
+}
 const inMonth = (column: string, month: string) =>
   sql`${sql.raw(column)} >= ${utcMonth(month)} AND ${sql.raw(column)} < ${utcMonth(month, 1)}`;
 const col = (f: Feature) => sql.raw(featureColumns[f].ledger);
@@ -28,9 +46,10 @@ export async function featureAdoption(
   db: Db,
   { month }: { month: string },
 ): Promise<FeatureAdoption> {
-  const rows = await queryRows<{ tier: TierName; activeUsers: number } & Record<Feature, number>>(
-    db,
-    sql`
+  const rows = await inReport(db, (tx) =>
+    queryRows<{ tier: TierName; activeUsers: number } & Record<Feature, number>>(
+      tx,
+      sql`
     WITH per_user AS (
       SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
         ${eachFeature((f) => sql`sum(${col(f)}) AS ${col(f)}`)}
@@ -41,6 +60,7 @@ export async function featureAdoption(
     FROM unnest(${sql.raw(`ARRAY['${tierNames.join("','")}']`)}) WITH ORDINALITY AS t(tier, rank)
     LEFT JOIN per_user p ON p.tier = t.tier
     GROUP BY t.tier, t.rank ORDER BY t.rank`,
+    ),
   );
   return {
     month,
@@ -126,67 +146,73 @@ export interface Retention {
   }[];
 }
 
-/** Cohort retention over `months` UTC months from `fromMonth`, split by first-month features. */
+/**
+ * Cohort retention over `months` UTC months from `fromMonth`, split by first-month features.
+ * One pass over the ledger folds each user into a bit mask of active months (bit i = month i)
+ * and the features used in the first month; cohorts and offsets are then counted over the few
+ * distinct (cohort, mask, features) combinations.
+ */
 export async function retention(
   db: Db,
   params: { fromMonth: string; months: number },
 ): Promise<Retention> {
   const { fromMonth, months } = params;
-  const rows = await queryRows<
-    { cohort: string; offset: number; all: number } & Record<Feature, number>
-  >(
-    db,
-    sql`
-    WITH cohort AS (
-      SELECT user_id, date_trunc('month', first_active_at AT TIME ZONE 'UTC') AS cohort
-      FROM lifetime_stats
-      WHERE first_active_at >= ${utcMonth(fromMonth)} AND first_active_at < ${utcMonth(fromMonth, months)}
-    ), first_month AS (
-      SELECT c.user_id, c.cohort, ${eachFeature((f) => sql`bool_or(e.${col(f)} > 0) AS ${col(f)}`)}
-      FROM cohort c JOIN usage_events e ON e.user_id = c.user_id
-        AND e.occurred_at >= c.cohort AT TIME ZONE 'UTC'
-        AND e.occurred_at < (c.cohort + interval '1 month') AT TIME ZONE 'UTC'
-      GROUP BY c.user_id, c.cohort
-    ), active AS (
-      SELECT DISTINCT e.user_id, date_trunc('month', e.occurred_at AT TIME ZONE 'UTC') AS month
-      FROM usage_events e JOIN cohort c USING (user_id)
-      WHERE e.occurred_at >= ${utcMonth(fromMonth)} AND e.occurred_at < ${utcMonth(fromMonth, months)}
-    )
-    SELECT to_char(f.cohort, 'YYYY-MM') AS "cohort",
-      ((extract(year FROM a.month) - extract(year FROM f.cohort)) * 12
-        + extract(month FROM a.month) - extract(month FROM f.cohort))::int AS "offset",
-      count(*)::int AS "all",
-      ${eachFeature((f) => sql`(count(*) FILTER (WHERE f.${col(f)}))::int AS ${sql.raw(`"${f}"`)}`)}
-    FROM first_month f JOIN active a USING (user_id)
-    GROUP BY 1, 2 ORDER BY 1, 2`,
+  const bounds = sql`ARRAY[${sql.join(
+    Array.from({ length: months + 1 }, (_, i) => utcMonth(fromMonth, i)),
+    sql`, `,
+  )}]`;
+  const inRange = (column: string) =>
+    sql`${sql.raw(column)} >= ${utcMonth(fromMonth)} AND ${sql.raw(column)} < ${utcMonth(fromMonth, months)}`;
+  // Bit i of `flags`: the event used features[i].
+  const flags = sql.join(
+    features.map((f, i) => sql.raw(`((${featureColumns[f].ledger} > 0)::int << ${i})`)),
+    sql` | `,
   );
-  const count = (cohort: string, offset: number, group: FeatureGroup) =>
+  const usedInFirst = (f: Feature) => sql.raw(`first_flags & ${1 << features.indexOf(f)} <> 0`);
+  const rows = await inReport(db, (tx) =>
+    queryRows<{ cohort: number; offset: number; all: number } & Record<Feature, number>>(
+      tx,
+      sql`
+      WITH per_user AS (
+        SELECT e.user_id, min(l.c) AS c, bit_or(1::bigint << e.m) AS active,
+          bit_or(CASE WHEN e.m = l.c THEN e.flags ELSE 0 END) AS first_flags
+        FROM (SELECT user_id, width_bucket(occurred_at, ${bounds}) - 1 AS m, ${flags} AS flags
+              FROM usage_events WHERE ${inRange("occurred_at")}) e
+        JOIN (SELECT user_id, width_bucket(first_active_at, ${bounds}) - 1 AS c
+              FROM lifetime_stats WHERE ${inRange("first_active_at")}) l USING (user_id)
+        GROUP BY e.user_id
+      ), combos AS (
+        SELECT c, active >> c AS mask, first_flags, count(*) AS n FROM per_user GROUP BY 1, 2, 3
+      )
+      SELECT c::int AS "cohort", k::int AS "offset",
+        coalesce(sum(n) FILTER (WHERE (mask >> k) & 1 = 1), 0)::int AS "all",
+        ${eachFeature((f) => sql`coalesce(sum(n) FILTER (WHERE (mask >> k) & 1 = 1 AND ${usedInFirst(f)}), 0)::int AS ${sql.raw(`"${f}"`)}`)}
+      FROM combos, generate_series(0, ${months - 1}::int) k WHERE c + k < ${months}::int
+      GROUP BY c, k`,
+    ),
+  );
+  const count = (cohort: number, offset: number, group: FeatureGroup) =>
     rows.find((r) => r.cohort === cohort && r.offset === offset)?.[group] ?? 0;
-  const monthAt = (i: number) => {
-    const d = new Date(`${fromMonth}-01T00:00:00Z`);
-    d.setUTCMonth(d.getUTCMonth() + i);
-    return d.toISOString().slice(0, 7);
-  };
-  const series = (cohort: string, span: number, group: FeatureGroup) => {
+  const monthAt = (i: number) => utcMonthStart(fromMonth, i).toISOString().slice(0, 7);
+  const series = (cohort: number, group: FeatureGroup) => {
     const size = count(cohort, 0, group);
     return {
       users: size,
-      retention: Array.from({ length: span }, (_, k) => rate(count(cohort, k, group), size)),
+      retention: Array.from({ length: months - cohort }, (_, k) =>
+        rate(count(cohort, k, group), size),
+      ),
     };
   };
   return {
     fromMonth,
     months,
-    cohorts: Array.from({ length: months }, (_, i) => {
-      const cohort = monthAt(i);
-      return {
-        month: cohort,
-        ...series(cohort, months - i, "all"),
-        byFeature: Object.fromEntries(
-          features.map((f) => [f, series(cohort, months - i, f)]),
-        ) as Retention["cohorts"][number]["byFeature"],
-      };
-    }),
+    cohorts: Array.from({ length: months }, (_, i) => ({
+      month: monthAt(i),
+      ...series(i, "all"),
+      byFeature: Object.fromEntries(
+        features.map((f) => [f, series(i, f)]),
+      ) as Retention["cohorts"][number]["byFeature"],
+    })),
   };
 }
 
@@ -203,11 +229,10 @@ export interface DropOff {
 
 /** Conversations started vs completed in the month; inactivity as of its end (or now). */
 export async function dropOff(db: Db, params: { month: string; now: Date }): Promise<DropOff> {
-  const [row] = await queryRows<
-    Omit<DropOff, "month" | "completionRate" | "inactive"> & Record<string, number>
-  >(
-    db,
-    sql`
+  const [row] = await inReport(db, (tx) =>
+    queryRows<Omit<DropOff, "month" | "completionRate" | "inactive"> & Record<string, number>>(
+      tx,
+      sql`
     WITH p AS (SELECT least(${utcMonth(params.month, 1)}, ${params.now.toISOString()}::timestamptz) AS as_of),
     m AS (
       SELECT coalesce(sum(conversations), 0)::float8 AS started, coalesce(sum(completed_sessions), 0)::float8 AS completed,
@@ -223,6 +248,7 @@ export async function dropOff(db: Db, params: { month: string; now: Date }): Pro
       (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '30 days')::int AS "days30",
       (SELECT count(*) FROM last)::int AS "knownUsers"
     FROM p, m`,
+    ),
   );
   const { days7, days14, days30, knownUsers, ...rest } = row!;
   return {

@@ -4,23 +4,23 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { tierNames } from "../tiers";
 import type { TierName, Tiers } from "../tiers";
-import { utcMonth } from "./analytics-activity";
+import { inReport, utcMonth } from "./analytics-activity";
 import { overage, tiersJsonb } from "./record-usage-sql";
 
 /**
  * Each event of the UTC month with the overage seconds it caused: replayed in ledger order within
- * its local (billing) month at its tier's limit, exactly as the monthly row counted it. Local
- * months that can hold the UTC month's events lie within 14 hours of it on either side.
+ * its local (billing) month at its tier's limit, exactly as the monthly row counted it. Only the
+ * local months around it whose monthly row has overage are replayed (reconcile keeps those rows
+ * equal to the ledger).
  */
 const overageEvents = (month: string, tiers: Tiers) => sql`
   SELECT user_id, tier, occurred_at, ${overage("ev", sql`ev.run - ev.seconds`, sql`ev.seconds`)} AS overage_seconds
   FROM (
     SELECT e.*, ${tiersJsonb(tiers)} -> e.tier AS lim,
       sum(e.seconds) OVER (PARTITION BY e.user_id, e.month ORDER BY e.id) AS run
-    FROM usage_events e
-    WHERE e.occurred_at >= ${utcMonth(month, -1)} - interval '14 hours'
-      AND e.occurred_at < ${utcMonth(month, 2)} + interval '14 hours'
-      AND e.seconds > 0
+    FROM monthly_usage m JOIN usage_events e ON e.user_id = m.user_id AND e.month = m.month
+    WHERE m.overage_seconds > 0 AND e.seconds > 0
+      AND m.month BETWEEN (${month} || '-01')::date - 31 AND (${month} || '-01')::date + 31
   ) ev
   WHERE ev.occurred_at >= ${utcMonth(month)} AND ev.occurred_at < ${utcMonth(month, 1)}`;
 
@@ -62,24 +62,26 @@ export async function overageReport(
       prices.price, prices.per_units
     FROM (${overageEvents(params.month, params.tiers)}) o JOIN ${overagePrices(params.tiers)} USING (tier)
     GROUP BY o.user_id, o.tier, prices.price, prices.per_units HAVING sum(o.overage_seconds) > 0`;
-  const [byTier, users] = await Promise.all([
-    queryRows<Overage["byTier"][number]>(
-      db,
-      sql`SELECT t.tier AS "tier", count(u.user_id)::int AS "users", coalesce(sum(u.seconds), 0)::float8 AS "overageSeconds",
+  const [byTier, users] = await inReport(db, (tx) =>
+    Promise.all([
+      queryRows<Overage["byTier"][number]>(
+        tx,
+        sql`SELECT t.tier AS "tier", count(u.user_id)::int AS "users", coalesce(sum(u.seconds), 0)::float8 AS "overageSeconds",
           coalesce(sum(u.amount), 0)::numeric(14, 2)::text AS "amount",
           prices.price::text AS "price", prices.per_units::int AS "perUnits"
         FROM ${overagePrices(params.tiers)}
         JOIN unnest(${sql.raw(`ARRAY['${tierNames.join("','")}']`)}) WITH ORDINALITY AS t(tier, rank) USING (tier)
         LEFT JOIN (${perUser}) u ON u.tier = t.tier
         GROUP BY t.tier, t.rank, prices.price, prices.per_units ORDER BY t.rank`,
-    ),
-    queryRows<Overage["users"][number]>(
-      db,
-      sql`SELECT user_id AS "userId", tier AS "tier", seconds::float8 AS "overageSeconds",
+      ),
+      queryRows<Overage["users"][number]>(
+        tx,
+        sql`SELECT user_id AS "userId", tier AS "tier", seconds::float8 AS "overageSeconds",
           amount::numeric(14, 2)::text AS "amount"
         FROM (${perUser}) u ORDER BY seconds DESC, user_id LIMIT ${params.limit}`,
-    ),
-  ]);
+      ),
+    ]),
+  );
   const cents = byTier.reduce((sum, t) => sum + BigInt(t.amount.replace(".", "")), 0n);
   const total = `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
   return { month: params.month, total, byTier, users };
@@ -103,9 +105,10 @@ export async function upgradeCandidates(
   db: Db,
   params: { month: string; tiers: Tiers; limit: number },
 ): Promise<UpgradeCandidates> {
-  const candidates = await queryRows<UpgradeCandidates["candidates"][number]>(
-    db,
-    sql`
+  const candidates = await inReport(db, (tx) =>
+    queryRows<UpgradeCandidates["candidates"][number]>(
+      tx,
+      sql`
     WITH refused AS (
       SELECT user_id, feature, count(*)::int AS count, max("limit")::float8 AS "limit"
       FROM limit_refusals
@@ -114,17 +117,20 @@ export async function upgradeCandidates(
     ), over AS (
       SELECT user_id, sum(overage_seconds) AS seconds FROM (${overageEvents(params.month, params.tiers)}) o
       GROUP BY user_id HAVING sum(overage_seconds) > 0
-    ), who AS (
-      SELECT user_id FROM refused UNION SELECT user_id FROM over
+    ), per_user AS (
+      SELECT user_id, sum(count) AS total,
+        jsonb_agg(jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")
+          ORDER BY count DESC, feature) AS list
+      FROM refused GROUP BY user_id
     )
     SELECT w.user_id AS "userId", coalesce(u.tier, 'free') AS "tier",
-      coalesce((SELECT jsonb_agg(jsonb_build_object('feature', r.feature, 'count', r.count, 'limit', r."limit")
-        ORDER BY r.count DESC, r.feature) FROM refused r WHERE r.user_id = w.user_id), '[]'::jsonb) AS "refusals",
-      coalesce(o.seconds, 0)::float8 AS "overageSeconds"
-    FROM who w LEFT JOIN users u ON u.id = w.user_id LEFT JOIN over o ON o.user_id = w.user_id
-    ORDER BY (SELECT coalesce(sum(count), 0) FROM refused r WHERE r.user_id = w.user_id) DESC,
-      coalesce(o.seconds, 0) DESC, w.user_id
+      coalesce(r.list, '[]'::jsonb) AS "refusals", coalesce(o.seconds, 0)::float8 AS "overageSeconds"
+    FROM (SELECT user_id FROM per_user UNION SELECT user_id FROM over) w
+    LEFT JOIN per_user r USING (user_id) LEFT JOIN over o USING (user_id)
+    LEFT JOIN users u ON u.id = w.user_id
+    ORDER BY coalesce(r.total, 0) DESC, coalesce(o.seconds, 0) DESC, w.user_id
     LIMIT ${params.limit}`,
+    ),
   );
   return { month: params.month, candidates };
 }

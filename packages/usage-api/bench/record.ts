@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: recordUsage against a raw-SQL floor measured in the same run, on the real
+ * `pnpm bench` (part 1): recordUsage against a raw-SQL floor measured in the same run, on the real
  * PostgreSQL server from DATABASE_URL. Prints medians of several rounds and their ratios.
  * A benchmark, not a test: nothing here asserts a time.
  */
