@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { SERVICE_TOKEN } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
 /** Screenshots land here; CI keeps the folder as artifacts. */
@@ -110,6 +111,64 @@ describe("the demo in a real browser", () => {
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(5);
     expect(await rows.first().locator("td").nth(1).textContent()).toBe("pro");
     await shot("06-history");
+  });
+
+  it("shows milestones earned from the learner's own history", async () => {
+    await page.getByRole("link", { name: "Dashboard" }).click();
+    await page.waitForURL(/\/dashboard$/);
+    const earned = page.getByTestId("milestones-earned").locator("li[data-id]");
+    await expect.poll(() => earned.count()).toBeGreaterThanOrEqual(3);
+    expect(
+      await page.getByTestId("milestones-earned").locator('[data-id="first-conversation"]').count(),
+    ).toBe(1);
+    expect(
+      await page.getByTestId("milestones-earned").locator('[data-id="exports-1"]').count(),
+    ).toBe(1);
+  });
+
+  it("shows the app owner Insights with charts of the seeded numbers", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.getByRole("button", { name: /^Olivia/ }).click();
+    await page.waitForURL(/\/insights$/);
+    const month = new Date().toISOString().slice(0, 7);
+    const api = async (procedure: string, input: unknown) => {
+      const url = `${baseUrl}/api/trpc/analytics.${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+      const response = await fetch(url, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
+      return ((await response.json()) as { result: { data: { json: never } } }).result.data.json;
+    };
+    const adoption: { tiers: { tier: string; activeUsers: number }[] } = await api(
+      "featureAdoption",
+      { month },
+    );
+    for (const t of adoption.tiers) {
+      expect(await page.getByTestId(`active-${t.tier}`).getAttribute("data-value")).toBe(
+        String(t.activeUsers),
+      );
+    }
+    expect(adoption.tiers.reduce((n, t) => n + t.activeUsers, 0)).toBeGreaterThanOrEqual(3);
+    const overage: { total: string } = await api("overage", { month });
+    expect(await page.getByTestId("overage-total").getAttribute("data-value")).toBe(overage.total);
+    const segments: { segments: { segment: string; users: number }[] } = await api("userSegments", {
+      month,
+    });
+    for (const s of segments.segments) {
+      expect(await page.getByTestId(`segment-${s.segment}`).getAttribute("data-value")).toBe(
+        String(s.users),
+      );
+    }
+    // Every chart drew its bars (recharts SVG), and Ana, refused at her export limit, is a candidate.
+    expect(Number(overage.total)).toBeGreaterThan(0); // Ben practised past his plus hours
+    for (const chart of ["chart-adoption", "chart-segments", "chart-dropoff", "chart-overage"]) {
+      await expect
+        .poll(() => page.getByTestId(chart).locator("svg .recharts-bar-rectangle").count(), {
+          timeout: 10_000,
+        })
+        .toBeGreaterThan(0);
+    }
+    expect(await page.getByTestId("retention").locator("tbody tr").count()).toBe(6);
+    expect(await page.getByTestId("candidates").textContent()).toContain("Ana");
+    await shot("07-insights");
   });
 
   it("logged no browser console errors", () => {

@@ -5,6 +5,7 @@ import { SERVICE_TOKEN, SESSION_SECRET } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
 const [ana, ben] = demoUsers as [(typeof demoUsers)[0], (typeof demoUsers)[0]];
+const admin = demoUsers.find((u) => u.role === "admin")!;
 
 async function signIn(userId: string): Promise<string> {
   const response = await fetch(`${baseUrl}/api/sign-in`, {
@@ -21,7 +22,7 @@ async function signIn(userId: string): Promise<string> {
 
 const query = (procedure: string, input: unknown, headers: Record<string, string> = {}) =>
   fetch(
-    `${baseUrl}/api/trpc/usage.${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
+    `${baseUrl}/api/trpc/${procedure.includes(".") ? procedure : `usage.${procedure}`}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
     {
       headers,
     },
@@ -83,6 +84,28 @@ describe("the demo's /api/trpc endpoint", () => {
       { authorization: "Bearer nope-nope-nope-nope" },
     );
     expect(wrong.status).toBe(401);
+  });
+
+  it("gives the analytics to the demo's admin (service role) and not to a learner", async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const learner = await query(
+      "analytics.featureAdoption",
+      { month },
+      { cookie: await signIn(ana.id) },
+    );
+    expect(learner.status).toBe(403);
+    const owner = await query(
+      "analytics.featureAdoption",
+      { month },
+      { cookie: await signIn(admin.id) },
+    );
+    expect(owner.status).toBe(200);
+    const body = (await owner.json()) as {
+      result: { data: { json: { tiers: { activeUsers: number }[] } } };
+    };
+    expect(
+      body.result.data.json.tiers.reduce((n, t) => n + t.activeUsers, 0),
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it("refuses a body over 1 MB with 413", async () => {

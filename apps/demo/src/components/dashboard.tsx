@@ -6,6 +6,7 @@ import type { ActionResult } from "~/app/dashboard/actions";
 import { featureInfo } from "~/lib/features";
 import { ActionsPanel } from "./actions-panel";
 import { LifetimeCard } from "./lifetime-card";
+import { MilestonesCard } from "./milestones-card";
 import { MonthChart } from "./month-chart";
 import { PlanSwitcher } from "./plan-switcher";
 import { UsageBars } from "./usage-bars";
@@ -51,6 +52,7 @@ export function Dashboard({ timezone }: { timezone: string }) {
       </div>
       <div className="column">
         <LifetimeCard timezone={timezone} />
+        <MilestonesCard timezone={timezone} />
         <MonthChart />
       </div>
     </div>

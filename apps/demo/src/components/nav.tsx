@@ -5,8 +5,14 @@ export function Nav({ user }: { user: DemoUser }) {
   return (
     <header className="nav">
       <strong>usagekit</strong>
-      <Link href="/dashboard">Dashboard</Link>
-      <Link href="/history">History</Link>
+      {user.role === "admin" ? (
+        <Link href="/insights">Insights</Link>
+      ) : (
+        <>
+          <Link href="/dashboard">Dashboard</Link>
+          <Link href="/history">History</Link>
+        </>
+      )}
       <span className="spacer" />
       <span className="muted">
         {user.name} · {user.timezone}

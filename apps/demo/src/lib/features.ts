@@ -22,4 +22,10 @@ export const monthLabel = (month: string) =>
     timeZone: "UTC",
   });
 
+/** `YYYY-MM` `offset` months from `month` (UTC calendar months). */
+export const shiftMonth = (month: string, offset: number) => {
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  return new Date(Date.UTC(y, m - 1 + offset, 1)).toISOString().slice(0, 7);
+};
+
 export type { MonthlyUsage };

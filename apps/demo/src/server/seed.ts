@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import type { Db } from "@usagekit/db";
 import { createCaller, createTRPCContext } from "@usagekit/usage-api";
 import type { TierName } from "@usagekit/usage-api";
-import { demoUsers } from "~/lib/demo-users";
+import { learners } from "~/lib/demo-users";
 
 const DAY = 86_400_000;
 
@@ -28,11 +28,11 @@ const PRICES: Record<TierName, string | null> = { free: null, plus: "9.99", pro:
  * cut short is completed by the next start, never doubled. A no-op once the last user exists.
  */
 export async function seedDemo(db: Db, today = new Date()): Promise<void> {
-  const last = demoUsers.at(-1)!;
+  const last = learners.at(-1)!;
   const api = callerAt(db, today).usage;
   if ((await api.getLifetimeStats({ userId: last.id })).createdAt !== null) return;
 
-  for (const [index, user] of demoUsers.entries()) {
+  for (const [index, user] of learners.entries()) {
     const random = rng(index + 1);
     const start = today.getTime() - user.historyDays * DAY;
     let tier: TierName = "free";

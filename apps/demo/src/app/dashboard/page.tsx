@@ -11,6 +11,7 @@ export default async function DashboardPage() {
     trpc.usage.getCurrentUsage.queryOptions({}),
     trpc.usage.getLifetimeStats.queryOptions({}),
     trpc.usage.getUsageHistory.queryOptions({ months: 12 }),
+    trpc.usage.getMilestones.queryOptions({}),
   );
   return (
     <>

@@ -8,7 +8,8 @@ export async function POST(req: Request) {
   const user = findDemoUser(String(form.get("userId") ?? ""));
   if (!user) return NextResponse.json({ error: "unknown demo user" }, { status: 400 });
   // A relative Location: behind a proxy or on 127.0.0.1, req.url may name another host.
-  const response = new NextResponse(null, { status: 303, headers: { location: "/dashboard" } });
+  const home = user.role === "admin" ? "/insights" : "/dashboard";
+  const response = new NextResponse(null, { status: 303, headers: { location: home } });
   response.cookies.set(SESSION_COOKIE, signSession(user.id), sessionCookieOptions(req.url));
   return response;
 }

@@ -1,0 +1,39 @@
+import { Nav } from "~/components/nav";
+import { Insights } from "~/components/insights";
+import { shiftMonth } from "~/lib/features";
+import { requireUser } from "~/server/auth";
+import { HydrateClient, prefetch, trpc } from "~/trpc/server";
+
+export const dynamic = "force-dynamic";
+
+const currentMonth = () => new Date().toISOString().slice(0, 7);
+
+export default async function InsightsPage(props: { searchParams: Promise<{ month?: string }> }) {
+  const user = await requireUser("admin");
+  const requested = (await props.searchParams).month;
+  const month = requested && /^\d{4}-(0[1-9]|1[0-2])$/.test(requested) ? requested : currentMonth();
+  const fromMonth = shiftMonth(month, -5);
+  await prefetch(
+    trpc.analytics.featureAdoption.queryOptions({ month }),
+    trpc.analytics.userSegments.queryOptions({ month }),
+    trpc.analytics.retention.queryOptions({ fromMonth, months: 6 }),
+    trpc.analytics.dropOff.queryOptions({ month }),
+    trpc.analytics.overage.queryOptions({ month }),
+    trpc.analytics.upgradeCandidates.queryOptions({ month }),
+  );
+  return (
+    <>
+      <Nav user={user} />
+      <main>
+        <HydrateClient>
+          <Insights
+            month={month}
+            fromMonth={fromMonth}
+            previous={shiftMonth(month, -1)}
+            next={shiftMonth(month, 1)}
+          />
+        </HydrateClient>
+      </main>
+    </>
+  );
+}

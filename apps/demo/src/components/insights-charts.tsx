@@ -1,0 +1,95 @@
+"use client";
+
+import type { DropOff, FeatureAdoption, Overage, UserSegments } from "@usagekit/usage-api";
+import { features } from "@usagekit/usage-api/tiers";
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { featureInfo } from "~/lib/features";
+import { useMounted } from "./use-mounted";
+
+const tierColors = { free: "#98a2b3", plus: "#3056d3", pro: "#7a2e9e" } as const;
+const size = { width: 520, height: 260 };
+
+/** Charts measure text in the browser: the server renders a box of the same size. */
+function ChartFrame(props: { id: string; children: React.ReactNode }) {
+  const mounted = useMounted();
+  return (
+    <div className="chart-frame" data-testid={props.id} style={{ minHeight: size.height }}>
+      {mounted ? props.children : null}
+    </div>
+  );
+}
+
+export function AdoptionChart({ data }: { data: FeatureAdoption }) {
+  const rows = features.map((f) => ({
+    feature: featureInfo[f].label,
+    ...Object.fromEntries(data.tiers.map((t) => [t.tier, Math.round(t.features[f].rate * 100)])),
+  }));
+  return (
+    <ChartFrame id="chart-adoption">
+      <BarChart {...size} data={rows} margin={{ left: 0, right: 8, bottom: 40 }}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} />
+        <XAxis dataKey="feature" angle={-30} textAnchor="end" interval={0} fontSize={10} />
+        <YAxis unit="%" fontSize={11} />
+        <Tooltip />
+        <Legend verticalAlign="top" />
+        {data.tiers.map((t) => (
+          <Bar key={t.tier} dataKey={t.tier} fill={tierColors[t.tier]} isAnimationActive={false} />
+        ))}
+      </BarChart>
+    </ChartFrame>
+  );
+}
+
+export function SegmentsChart({ data }: { data: UserSegments }) {
+  return (
+    <ChartFrame id="chart-segments">
+      <BarChart {...size} data={data.segments} layout="vertical" margin={{ left: 24 }}>
+        <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+        <XAxis type="number" allowDecimals={false} fontSize={11} />
+        <YAxis type="category" dataKey="segment" fontSize={12} />
+        <Tooltip />
+        <Bar dataKey="users" fill="#3056d3" isAnimationActive={false} />
+      </BarChart>
+    </ChartFrame>
+  );
+}
+
+export function DropOffChart({ data }: { data: DropOff }) {
+  const rows = [
+    { name: "Started", value: data.conversationsStarted },
+    { name: "Completed", value: data.sessionsCompleted },
+    { name: "Quiet 7 d", value: data.inactive.days7 },
+    { name: "Quiet 14 d", value: data.inactive.days14 },
+    { name: "Quiet 30 d", value: data.inactive.days30 },
+  ];
+  return (
+    <ChartFrame id="chart-dropoff">
+      <BarChart {...size} data={rows}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} />
+        <XAxis dataKey="name" fontSize={11} />
+        <YAxis allowDecimals={false} fontSize={11} />
+        <Tooltip />
+        <Bar dataKey="value" fill="#d97706" isAnimationActive={false} />
+      </BarChart>
+    </ChartFrame>
+  );
+}
+
+export function OverageChart({ data }: { data: Overage }) {
+  const rows = data.byTier.map((t) => ({
+    tier: t.tier,
+    dollars: Number(t.amount),
+    minutes: Math.round(t.overageSeconds / 60),
+  }));
+  return (
+    <ChartFrame id="chart-overage">
+      <BarChart {...size} data={rows}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} />
+        <XAxis dataKey="tier" fontSize={12} />
+        <YAxis unit="$" fontSize={11} />
+        <Tooltip />
+        <Bar dataKey="dollars" fill="#b42318" isAnimationActive={false} />
+      </BarChart>
+    </ChartFrame>
+  );
+}

@@ -1,0 +1,162 @@
+"use client";
+
+import { useSuspenseQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { featureInfo, monthLabel } from "~/lib/features";
+import { learners } from "~/lib/demo-users";
+import { useTRPC } from "~/trpc/react";
+import { AdoptionChart, DropOffChart, OverageChart, SegmentsChart } from "./insights-charts";
+
+const pct = (rate: number) => `${Math.round(rate * 100)}%`;
+const nameOf = (userId: string) =>
+  learners.find((u) => u.id === userId)?.name ?? userId.slice(0, 8);
+
+/** The app owner's view: adoption, segments, retention, drop-off, overage and upgrade candidates. */
+export function Insights(props: {
+  month: string;
+  fromMonth: string;
+  previous: string;
+  next: string;
+}) {
+  const trpc = useTRPC();
+  const { month } = props;
+  const adoption = useSuspenseQuery(trpc.analytics.featureAdoption.queryOptions({ month })).data;
+  const segments = useSuspenseQuery(trpc.analytics.userSegments.queryOptions({ month })).data;
+  const retention = useSuspenseQuery(
+    trpc.analytics.retention.queryOptions({ fromMonth: props.fromMonth, months: 6 }),
+  ).data;
+  const dropOff = useSuspenseQuery(trpc.analytics.dropOff.queryOptions({ month })).data;
+  const overage = useSuspenseQuery(trpc.analytics.overage.queryOptions({ month })).data;
+  const candidates = useSuspenseQuery(
+    trpc.analytics.upgradeCandidates.queryOptions({ month }),
+  ).data;
+
+  return (
+    <>
+      <div className="row">
+        <h1 className="title">Insights · {monthLabel(month)} (UTC)</h1>
+        <span className="spacer" />
+        <Link href={`/insights?month=${props.previous}`}>← {monthLabel(props.previous)}</Link>
+        <Link href={`/insights?month=${props.next}`}>{monthLabel(props.next)} →</Link>
+      </div>
+      <div className="grid">
+        <section className="card">
+          <h2>Feature adoption by tier</h2>
+          <p className="muted">
+            {adoption.tiers.map((t) => (
+              <span key={t.tier} data-testid={`active-${t.tier}`} data-value={t.activeUsers}>
+                {t.tier}: {t.activeUsers} active{" "}
+              </span>
+            ))}
+          </p>
+          <AdoptionChart data={adoption} />
+        </section>
+        <section className="card">
+          <h2>Segments by practice time</h2>
+          <p className="muted">
+            power ≥ {segments.thresholds.powerSeconds / 3600} h, regular ≥{" "}
+            {segments.thresholds.regularSeconds / 3600} h
+          </p>
+          <ul className="plain">
+            {segments.segments.map((s) => (
+              <li key={s.segment} data-testid={`segment-${s.segment}`} data-value={s.users}>
+                {s.segment}: {s.users} ({pct(s.share)})
+              </li>
+            ))}
+          </ul>
+          <SegmentsChart data={segments} />
+        </section>
+        <section className="card">
+          <h2>Drop-off</h2>
+          <p
+            data-testid="dropoff"
+            data-started={dropOff.conversationsStarted}
+            data-completed={dropOff.sessionsCompleted}
+          >
+            {dropOff.conversationsStarted} conversations started, {dropOff.sessionsCompleted}{" "}
+            completed ({pct(dropOff.completionRate)}); quiet for 7 / 14 / 30 days:{" "}
+            {dropOff.inactive.days7} / {dropOff.inactive.days14} / {dropOff.inactive.days30} of{" "}
+            {dropOff.inactive.knownUsers}
+          </p>
+          <DropOffChart data={dropOff} />
+        </section>
+        <section className="card">
+          <h2>Overage revenue</h2>
+          <p data-testid="overage-total" data-value={overage.total}>
+            Billable this month: <strong>${overage.total}</strong>
+          </p>
+          <OverageChart data={overage} />
+        </section>
+      </div>
+      <section className="card">
+        <h2>Retention by cohort (share active N months after the first)</h2>
+        <table data-testid="retention">
+          <thead>
+            <tr>
+              <th>Cohort</th>
+              <th>Users</th>
+              {retention.cohorts.map((_, k) => (
+                <th key={k}>+{k}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {retention.cohorts.map((c) => (
+              <tr key={c.month}>
+                <td>{monthLabel(c.month)}</td>
+                <td>{c.users}</td>
+                {retention.cohorts.map((_, k) => (
+                  <td
+                    key={k}
+                    style={{
+                      background:
+                        c.retention[k] === undefined
+                          ? undefined
+                          : `rgba(48, 86, 211, ${c.retention[k]! * 0.6})`,
+                    }}
+                  >
+                    {c.retention[k] === undefined || c.users === 0 ? "" : pct(c.retention[k]!)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section className="card">
+        <h2>Upgrade candidates</h2>
+        {candidates.candidates.length === 0 ? (
+          <p className="muted">Nobody hit a limit or ran overage this month.</p>
+        ) : (
+          <table data-testid="candidates">
+            <thead>
+              <tr>
+                <th>Learner</th>
+                <th>Plan</th>
+                <th>Refused at</th>
+                <th>Overage</th>
+              </tr>
+            </thead>
+            <tbody>
+              {candidates.candidates.map((c) => (
+                <tr key={c.userId}>
+                  <td>{nameOf(c.userId)}</td>
+                  <td>{c.tier}</td>
+                  <td>
+                    {c.refusals
+                      .map(
+                        (r) =>
+                          `${featureInfo[r.feature as keyof typeof featureInfo]?.label ?? r.feature} ×${r.count}`,
+                      )
+                      .join(", ") || "—"}
+                  </td>
+                  <td>{c.overageSeconds > 0 ? `${Math.round(c.overageSeconds / 60)} min` : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </>
+  );
+}
