@@ -137,26 +137,21 @@ describe("the demo in a real browser", () => {
       const response = await fetch(url, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
       return ((await response.json()) as { result: { data: { json: never } } }).result.data.json;
     };
+    /** The number a page element shows (its data-value) is the API's answer. */
+    const shows = async (testId: string, value: number | string) =>
+      expect(await page.getByTestId(testId).getAttribute("data-value")).toBe(String(value));
     const adoption: { tiers: { tier: string; activeUsers: number }[] } = await api(
       "featureAdoption",
       { month },
     );
-    for (const t of adoption.tiers) {
-      expect(await page.getByTestId(`active-${t.tier}`).getAttribute("data-value")).toBe(
-        String(t.activeUsers),
-      );
-    }
+    for (const t of adoption.tiers) await shows(`active-${t.tier}`, t.activeUsers);
     expect(adoption.tiers.reduce((n, t) => n + t.activeUsers, 0)).toBeGreaterThanOrEqual(3);
     const overage: { total: string } = await api("overage", { month });
-    expect(await page.getByTestId("overage-total").getAttribute("data-value")).toBe(overage.total);
+    await shows("overage-total", overage.total);
     const segments: { segments: { segment: string; users: number }[] } = await api("userSegments", {
       month,
     });
-    for (const s of segments.segments) {
-      expect(await page.getByTestId(`segment-${s.segment}`).getAttribute("data-value")).toBe(
-        String(s.users),
-      );
-    }
+    for (const s of segments.segments) await shows(`segment-${s.segment}`, s.users);
     // Every chart drew its bars (recharts SVG), and Ana, refused at her export limit, is a candidate.
     expect(Number(overage.total)).toBeGreaterThan(0); // Ben practised past his plus hours
     for (const chart of ["chart-adoption", "chart-segments", "chart-dropoff", "chart-overage"]) {

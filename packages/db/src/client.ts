@@ -50,25 +50,28 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       onnotice: () => {},
     });
     const db = drizzlePostgres({ client, schema, casing: "snake_case", logger: options.logger });
-    try {
-      await migratePostgres(db, { migrationsFolder });
-    } catch (error) {
-      await client.end();
-      throw error;
-    }
-    return { db: db as unknown as Db, kind: "postgres", close: () => client.end() };
+    return migrated({ db: db as unknown as Db, kind: "postgres", close: () => client.end() }, () =>
+      migratePostgres(db, { migrationsFolder }),
+    );
   }
   const dataDir = options.dataDir ?? "./.data/pglite";
   if (!dataDir.includes("://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir);
   const db = drizzlePglite({ client, schema, casing: "snake_case", logger: options.logger });
+  return migrated({ db: db as unknown as Db, kind: "pglite", close: () => client.close() }, () =>
+    migratePglite(db, { migrationsFolder }),
+  );
+}
+
+/** Applies the migrations; a failure closes the client, so nothing is left hanging. */
+async function migrated(handle: DbHandle, migrate: () => Promise<void>): Promise<DbHandle> {
   try {
-    await migratePglite(db, { migrationsFolder });
+    await migrate();
+    return handle;
   } catch (error) {
-    await client.close();
+    await handle.close();
     throw error;
   }
-  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
 }
 
 /** PostgreSQL's ISO output of a `timestamptz`, e.g. `2026-11-01 00:00:00.5+01`. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@usagekit/db";
 import { defaultTiers, features } from "../src";
+import { monthlyField } from "../src/tiers";
 import type { Feature } from "../src";
 import { findDrift } from "../src/service/reconcile";
 import { callerFor, hasPostgres, newUserId, openTestDb } from "./db";
@@ -143,33 +144,23 @@ describe.skipIf(!hasPostgres)("concurrency on postgres", () => {
       const life = await api.usage.getLifetimeStats({ userId });
       const history = await api.usage.getUsageHistory({ userId });
       const totals = expected.get(userId)!;
-      const sum = (field: keyof (typeof history)[number]) =>
-        history.reduce((a, m) => a + (m[field] as number), 0);
-      expect([life.totalConversations, sum("conversations")]).toEqual([
-        totals.conversations,
-        totals.conversations,
-      ]);
-      expect([life.totalSeconds, sum("seconds")]).toEqual([totals.seconds, totals.seconds]);
-      expect([life.totalAnkiExports, sum("ankiExportsUsed")]).toEqual([
-        totals.ankiExports,
-        totals.ankiExports,
-      ]);
-      expect([life.totalCustomPhrases, sum("customPhrasesCreated")]).toEqual([
-        totals.customPhrases,
-        totals.customPhrases,
-      ]);
-      expect([life.totalAdvancedVoiceSeconds, sum("advancedVoiceSeconds")]).toEqual([
-        totals.advancedVoiceSeconds,
-        totals.advancedVoiceSeconds,
-      ]);
-      expect([life.totalSessionExtensions, sum("sessionExtensionsUsed")]).toEqual([
-        totals.sessionExtensions,
-        totals.sessionExtensions,
-      ]);
-      expect([life.totalRealtimeSessions, sum("realtimeSessions")]).toEqual([
-        totals.realtimeSessions,
-        totals.realtimeSessions,
-      ]);
+      const lifetimeField = {
+        conversations: "totalConversations",
+        seconds: "totalSeconds",
+        realtimeSessions: "totalRealtimeSessions",
+        ankiExports: "totalAnkiExports",
+        customPhrases: "totalCustomPhrases",
+        advancedVoiceSeconds: "totalAdvancedVoiceSeconds",
+        sessionExtensions: "totalSessionExtensions",
+      } as const;
+      for (const [feature, field] of Object.entries(lifetimeField) as [
+        keyof typeof lifetimeField,
+        string,
+      ][]) {
+        const monthly = history.reduce((a, m) => a + m[monthlyField[feature]], 0);
+        const lifetime = life[field as keyof typeof life];
+        expect([feature, lifetime, monthly]).toEqual([feature, totals[feature], totals[feature]]);
+      }
     }
     // Every derived row (monthly, daily, lifetime) equals what the ledger implies.
     expect(await findDrift(handle.db, { tiers: defaultTiers })).toEqual([]);

@@ -1,17 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import type { DbHandle } from "@usagekit/db";
 import type { Feature, TierName } from "../src";
+import { seededRandom } from "../src/random";
 import { callerFor } from "./db";
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Kind = "power" | "churner" | "limitHitter" | "overage" | "upgrader" | "ordinary";
 
@@ -53,7 +44,7 @@ const uuidFrom = (random: () => number) => {
  * the service API with the clock set to each event's time.
  */
 export async function buildPopulation(handle: DbHandle, seed = 7): Promise<Population> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const kinds: [Kind, number][] = [
     ["power", 10],
     ["churner", 30],

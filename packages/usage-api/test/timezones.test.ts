@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@usagekit/db";
+import { seededRandom } from "../src/random";
 import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reference: the local calendar day of an instant, by ICU's time-zone database. */
 const localDay = (at: Date, timeZone: string) =>
@@ -99,7 +90,7 @@ describe.each(dbKinds)("months, days and streaks in the user's time zone on %s",
     await api.usage.setUserPlan({ userId, tier: "pro", timezone });
 
     // Events from the start of last month until now: the edges, both sides of a gap, and random ones.
-    const random = rng(timezone.length * 7919);
+    const random = seededRandom(timezone.length * 7919);
     const windowStart = period.start.getTime() - 27 * 86_400_000;
     const events = [...edges, now, new Date(now.getTime() - 86_400_000)];
     for (let i = 0; i < 40; i++) {

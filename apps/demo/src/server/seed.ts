@@ -2,19 +2,10 @@ import { TRPCError } from "@trpc/server";
 import type { Db } from "@usagekit/db";
 import { createCaller, createTRPCContext } from "@usagekit/usage-api";
 import type { TierName } from "@usagekit/usage-api";
+import { seededRandom } from "@usagekit/usage-api/random";
 import { learners } from "~/lib/demo-users";
 
 const DAY = 86_400_000;
-
-/** Deterministic pseudo-random numbers (mulberry32), so every fresh demo looks the same. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A service caller whose clock reads `at`: history is recorded as it would have been then. */
 const callerAt = (db: Db, at: Date) =>
@@ -33,7 +24,7 @@ export async function seedDemo(db: Db, today = new Date()): Promise<void> {
   if ((await api.getLifetimeStats({ userId: last.id })).createdAt !== null) return;
 
   for (const [index, user] of learners.entries()) {
-    const random = rng(index + 1);
+    const random = seededRandom(index + 1);
     const start = today.getTime() - user.historyDays * DAY;
     let tier: TierName = "free";
     let nextPayment = 0;

@@ -61,7 +61,6 @@ export const recordValues = (p: RecordStatementParams): Record<string, unknown> 
   idempotencyKey: p.idempotencyKey,
   occurredAt: p.occurredAt.toISOString(),
   now: p.now.toISOString(),
-  enforceLimits: p.enforceLimits,
 });
 
 const $ = (name: string) => sql.placeholder(name);
@@ -70,17 +69,19 @@ const $ = (name: string) => sql.placeholder(name);
  * One statement that records one event: the ledger row (idempotent on the key), the monthly row
  * (with the limit check on the row's latest version when enforcing), the day and the lifetime
  * row. It writes nothing when the user does not exist, the event is outside the window, or the
- * key was already used. When enforcing, the monthly upsert may refuse after the ledger insert:
- * the caller runs it in a transaction and rolls back (`inserted = 1` with no `usage`).
+ * key was already used. The enforcing variant checks the hard limits (first against the event
+ * alone, then in the monthly upsert against the row's latest version); its upsert may refuse
+ * after the ledger insert, so the caller runs it in a transaction and rolls back (`inserted = 1`
+ * with no `usage`). The tier table and the variant are part of the text: each is prepared once.
  */
-export function recordStatement(tiers: Tiers): SQL {
+export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
   const amounts = eachFeature((f) => sql`${$(f)}::int AS ${ledgerCol(f)}`);
   const okCols = eachFeature((f) => sql`ok.${ledgerCol(f)}`);
   return sql`
   WITH a AS (
     SELECT ${$("userId")}::uuid AS user_id, ${$("idempotencyKey")}::text AS idempotency_key,
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
-      ${$("enforceLimits")}::boolean AS enforce, ${amounts}
+      ${amounts}
   ), ev AS (
     SELECT a.*, u.tier, u.timezone AS tz, ${tiersJsonb(tiers)} -> u.tier AS lim,
       date_trunc('month', a.occurred_at AT TIME ZONE u.timezone) AS local_month,
@@ -89,7 +90,7 @@ export function recordStatement(tiers: Tiers): SQL {
         AT TIME ZONE u.timezone AS in_window
     FROM a JOIN users u ON u.id = a.user_id
   ), ok AS (
-    SELECT * FROM ev WHERE in_window AND (NOT enforce OR (${withinLimits("ev", () => sql`0`)}))
+    SELECT * FROM ev WHERE in_window ${enforce ? sql`AND ${withinLimits("ev", () => sql`0`)}` : sql``}
   ), led AS (
     INSERT INTO usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledgerCol)})
@@ -121,8 +122,7 @@ export function recordStatement(tiers: Tiers): SQL {
       last_conversation_at = greatest(m.last_conversation_at, excluded.last_conversation_at),
       last_realtime_at = greatest(m.last_realtime_at, excluded.last_realtime_at),
       updated_at = now()
-    WHERE EXISTS (SELECT 1 FROM ok WHERE NOT ok.enforce
-      OR (${withinLimits("ok", (f) => sql`m.${monthlyCol(f)}`)}))
+    ${enforce ? sql`WHERE EXISTS (SELECT 1 FROM ok WHERE ${withinLimits("ok", (f) => sql`m.${monthlyCol(f)}`)})` : sql``}
     RETURNING ${monthlySelect("m")}
   ), daily AS (
     INSERT INTO daily_activity AS d (user_id, day, events)

@@ -33,7 +33,8 @@ interface StatementResult extends Partial<MonthlyUsage> {
 
 class Refused extends Error {}
 
-const recordEvent = preparedStatement(recordStatement);
+const recordEvent = preparedStatement((tiers: Tiers) => recordStatement(tiers, false));
+const recordEnforced = preparedStatement((tiers: Tiers) => recordStatement(tiers, true));
 
 /** Runs the statement; when enforcing, in a transaction that is rolled back if the limit refuses. */
 async function run(db: Db, p: RecordStatementParams): Promise<StatementResult> {
@@ -43,7 +44,7 @@ async function run(db: Db, p: RecordStatementParams): Promise<StatementResult> {
   }
   try {
     return await db.transaction(async (tx) => {
-      const [row] = await recordEvent<StatementResult>(
+      const [row] = await recordEnforced<StatementResult>(
         tx as unknown as Db,
         p.tiers,
         recordValues(p),
