@@ -4,14 +4,13 @@
  * A benchmark, not a test: nothing here asserts a time.
  */
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import { spawn } from "node:child_process";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import { createDb } from "@usagekit/db";
 import postgres from "postgres";
 import superjson from "superjson";
 import { createCaller, createTRPCContext } from "../src";
 import type { AppRouter } from "../src";
-import { createUsageServer } from "../src/server";
 import { benchDatabase, median, percentile, runConcurrent } from "./harness";
 
 const ROUNDS = 5;
@@ -23,12 +22,23 @@ const { url, drop } = await benchDatabase("usagekit_bench");
 const handle = await createDb({ url, max: 10 });
 const raw = postgres(url, { max: 10, onnotice: () => {} });
 const api = createCaller(createTRPCContext({ db: handle.db, auth: { type: "service" } }));
-const server = createUsageServer({ db: handle.db, serviceToken: TOKEN });
-await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+// The standalone server as it is deployed: its own process (`pnpm start`), on the same database.
+const port = 40_000 + Math.floor(Math.random() * 10_000);
+const server = spawn("pnpm", ["exec", "tsx", "src/main.ts"], {
+  env: { ...process.env, DATABASE_URL: url, PORT: String(port), USAGE_SERVICE_TOKEN: TOKEN },
+  stdio: ["ignore", "pipe", "inherit"],
+  detached: true,
+});
+await new Promise<void>((resolve) =>
+  server.stdout.on(
+    "data",
+    (chunk: Buffer) => chunk.toString().includes("usagekit API on") && resolve(),
+  ),
+);
 const http = createTRPCClient<AppRouter>({
   links: [
     httpLink({
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`,
+      url: `http://127.0.0.1:${port}/api/trpc`,
       transformer: superjson,
       headers: { authorization: `Bearer ${TOKEN}` },
     }),
@@ -91,7 +101,7 @@ const workloads = {
       seconds: 30,
       enforceLimits: true,
     }),
-  "c recordUsage over HTTP": () =>
+  "c recordUsage over HTTP (server process)": () =>
     http.usage.recordUsage.mutate({ userId: someUser(), conversations: 1, seconds: 30 }),
 };
 
@@ -115,7 +125,7 @@ for (const concurrency of [1, 8]) {
   for (const [name, rates] of Object.entries(samples)) {
     const rate = median(rates);
     console.log(
-      `  ${name.padEnd(32)} ${rate.toFixed(0).padStart(7)} events/s   ratio to floor ${(rate / floorRate).toFixed(2)}`,
+      `  ${name.padEnd(42)} ${rate.toFixed(0).padStart(7)} events/s   ratio to floor ${(rate / floorRate).toFixed(2)}`,
     );
   }
 }
@@ -130,7 +140,8 @@ console.log(
   `\ncanUseFeature latency (1 caller, 2000 calls): p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`,
 );
 
-await new Promise((resolve) => server.close(resolve));
+process.kill(-server.pid!, "SIGTERM");
+await new Promise((resolve) => server.once("exit", resolve));
 await raw.end();
 await handle.close();
 await drop();
