@@ -1,16 +1,20 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
 import { defaultTiers } from "../src";
 import { findDrift, repairDrift } from "../src/service/reconcile";
-import { callerFor, dbKinds, hasPostgres, newUserId, openTestDb } from "./db";
+import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
 
 describe.each(dbKinds)("reconcile on %s", (kind) => {
-  let handle: DbHandle & { url?: string };
+  let handle: DbHandle;
   let api: ReturnType<typeof callerFor>;
   const alice = newUserId();
   const bob = newUserId();
@@ -100,25 +104,39 @@ describe.each(dbKinds)("reconcile on %s", (kind) => {
     expect(october).toMatchObject({ seconds: 2000, ankiExportsUsed: 1, tierWhenUsed: "plus" });
     expect(october?.periodStart).toEqual(new Date("2026-09-30T22:00:00Z"));
   });
+});
 
-  it.runIf(kind === "postgres" && hasPostgres)(
-    "runs as a script: exit 1 on drift, --fix repairs",
-    async () => {
-      const run = (...args: string[]) =>
-        promisify(execFile)("pnpm", ["exec", "tsx", "scripts/reconcile.ts", ...args], {
-          env: { ...process.env, DATABASE_URL: handle.url },
-        }).then(
-          ({ stdout }) => ({ code: 0, stdout }),
-          (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-        );
-      await handle.db.execute(
-        sql`UPDATE lifetime_stats SET total_seconds = 1 WHERE user_id = ${alice}::uuid`,
+describe.each(dbKinds)("the reconcile script on %s", (kind) => {
+  it("exits 1 on drift, and --fix repairs it", async () => {
+    // PGlite is one process's database: the test writes a data folder, closes it, then the
+    // script opens it. PostgreSQL: a fresh database, shared.
+    const dataDir = mkdtempSync(join(tmpdir(), "usagekit-reconcile-"));
+    const handle =
+      kind === "pglite" ? await createDb({ url: "", dataDir }) : await openTestDb(kind);
+    const userId = newUserId();
+    await callerFor(handle).usage.recordUsage({ userId, seconds: 90, conversations: 1 });
+    await handle.db.execute(
+      sql`UPDATE lifetime_stats SET total_seconds = 1 WHERE user_id = ${userId}::uuid`,
+    );
+    const env =
+      kind === "pglite"
+        ? { ...process.env, DATABASE_URL: "", USAGE_DATA_DIR: dataDir }
+        : { ...process.env, DATABASE_URL: (handle as { url?: string }).url };
+    if (kind === "pglite") await handle.close();
+    const run = (...args: string[]) =>
+      promisify(execFile)("pnpm", ["exec", "tsx", "scripts/reconcile.ts", ...args], { env }).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
       );
+    try {
       const check = await run();
       expect(check.code).toBe(1);
       expect(check.stdout).toContain("1 drifted row(s)");
       expect((await run("--fix")).stdout).toContain("repaired");
       expect(await run()).toMatchObject({ code: 0, stdout: expect.stringContaining("no drift") });
-    },
-  );
+    } finally {
+      if (kind === "postgres") await handle.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -257,6 +257,25 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect(latest.usage).toMatchObject({ tierWhenUsed: "pro", lastRealtimeAt: NOW });
   });
 
+  it("accepts an event a few minutes ahead that falls in next month", async () => {
+    const endOfMonth = new Date("2026-11-30T23:58:00Z");
+    const api2 = callerFor(handle, { now: () => endOfMonth });
+    const userId = newUserId();
+    const ahead = await api2.usage.recordUsage({
+      userId,
+      conversations: 1,
+      occurredAt: new Date("2026-12-01T00:02:00Z"),
+    });
+    expect(ahead.usage.month).toBe("2026-12");
+    const life = await api2.usage.getLifetimeStats({ userId });
+    expect(life).toMatchObject({
+      totalConversations: 1,
+      averageSessionsPerMonth: 1,
+      currentStreak: 1,
+    });
+    expect((await api2.usage.getCurrentUsage({ userId })).conversations).toBe(0);
+  });
+
   it("puts a late event for last month into last month's row, and lists history newest first", async () => {
     const userId = newUserId();
     await api.usage.recordUsage({ userId, seconds: 10 });

@@ -62,7 +62,8 @@ export async function getLifetimeStats(
       coalesce(l.days_active, 0) AS "daysActive",
       s.current AS "currentStreak",
       s.longest AS "longestStreak",
-      CASE WHEN l.first_active_at IS NULL THEN 0 ELSE round(l.total_conversations::numeric / (
+      -- At least one month: an event up to 5 minutes ahead may already be in next month.
+      CASE WHEN l.first_active_at IS NULL THEN 0 ELSE round(l.total_conversations::numeric / greatest(1,
         (extract(year FROM t.today) * 12 + extract(month FROM t.today))
         - (extract(year FROM l.first_active_at AT TIME ZONE t.tz) * 12
            + extract(month FROM l.first_active_at AT TIME ZONE t.tz)) + 1))::float8
