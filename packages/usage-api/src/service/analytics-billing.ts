@@ -5,7 +5,7 @@ import type { SQL } from "drizzle-orm";
 import { tierNames } from "../tiers";
 import type { TierName, Tiers } from "../tiers";
 import { inReport, utcMonth } from "./analytics-activity";
-import { overage, tiersJsonb } from "./record-usage-sql";
+import { overageSql, softSecondsSql } from "./tier-sql";
 
 /**
  * Each event of the UTC month with the overage seconds it caused: replayed in ledger order within
@@ -14,9 +14,10 @@ import { overage, tiersJsonb } from "./record-usage-sql";
  * equal to the ledger).
  */
 const overageEvents = (month: string, tiers: Tiers) => sql`
-  SELECT user_id, tier, occurred_at, ${overage("ev", sql`ev.run - ev.seconds`, sql`ev.seconds`)} AS overage_seconds
+  SELECT user_id, tier, occurred_at,
+    ${overageSql(sql`ev.soft_seconds`, sql`ev.run - ev.seconds`, sql`ev.seconds`)} AS overage_seconds
   FROM (
-    SELECT e.*, ${tiersJsonb(tiers)} -> e.tier AS lim,
+    SELECT e.*, ${softSecondsSql(tiers, sql`e.tier`)} AS soft_seconds,
       sum(e.seconds) OVER (PARTITION BY e.user_id, e.month ORDER BY e.id) AS run
     FROM monthly_usage m JOIN usage_events e ON e.user_id = m.user_id AND e.month = m.month
     WHERE m.overage_seconds > 0 AND e.seconds > 0

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { Tiers } from "../tiers";
 import { eachFeature, featureColumns } from "./columns";
-import { tiersJsonb } from "./record-usage-sql";
+import { overageSql, softSecondsSql } from "./tier-sql";
 
 const raw = sql.raw;
 const monthlyCounters = [
@@ -37,14 +37,12 @@ const expectedMonthly = (tiers: Tiers) => sql`
     sum(CASE WHEN completed_sessions > 0 THEN seconds ELSE 0 END)::bigint AS completed_session_seconds,
     max(CASE WHEN completed_sessions > 0 THEN round(seconds::numeric / completed_sessions) ELSE 0 END)::bigint
       AS longest_session,
-    sum(CASE WHEN (lim ->> 'soft')::boolean AND (lim ->> 'limit') IS NOT NULL
-      THEN greatest(0, run - (lim ->> 'limit')::bigint) - greatest(0, run - seconds - (lim ->> 'limit')::bigint)
-      ELSE 0 END)::bigint AS overage_seconds,
+    sum(${overageSql(sql`soft_seconds`, sql`run - seconds`, sql`seconds`)})::bigint AS overage_seconds,
     (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier_when_used,
     max(occurred_at) AS last_event_at,
     max(occurred_at) FILTER (WHERE conversations > 0) AS last_conversation_at,
     max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
-  FROM (SELECT e.*, ${tiersJsonb(tiers)} -> e.tier -> 'seconds' AS lim,
+  FROM (SELECT e.*, ${softSecondsSql(tiers, sql`e.tier`)} AS soft_seconds,
           sum(seconds) OVER (PARTITION BY user_id, month ORDER BY id) AS run
         FROM usage_events e) ev
   GROUP BY user_id, month`;

@@ -1,48 +1,22 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { features } from "../tiers";
 import type { Feature, Tiers } from "../tiers";
 import { eachFeature, featureColumns, monthlySelect } from "./columns";
+import { hardLimitSql, overageSql, softSecondsSql } from "./tier-sql";
 
 const raw = sql.raw;
 const ledgerCol = (f: Feature) => raw(featureColumns[f].ledger);
 const monthlyCol = (f: Feature) => raw(featureColumns[f].monthly);
 const lifetimeCol = (f: Feature) => raw(featureColumns[f].lifetime);
 
-/**
- * The tier table as a jsonb constant, `{ tier: { feature: { limit, soft } } }`: part of the
- * statement's text, so the server parses it once per prepared statement, not once per event.
- */
-export function tiersJsonb(tiers: Tiers): SQL {
-  const json = JSON.stringify(
-    Object.fromEntries(
-      Object.entries(tiers).map(([tier, config]) => [
-        tier,
-        Object.fromEntries(
-          features.map((f) => [f, { limit: config[f].limit, soft: Boolean(config[f].overage) }]),
-        ),
-      ]),
-    ),
-  );
-  return sql.raw(`'${json.replaceAll("'", "''")}'::jsonb`);
-}
+const limCol = (f: Feature) => raw(`lim_${featureColumns[f].ledger}`);
 
 /** True when no hard-limited feature of event `ev` passes its limit on top of `used(f)`. */
 const withinLimits = (ev: string, used: (f: Feature) => SQL) =>
   eachFeature((f) => {
-    const lim = raw(`${ev}.lim -> '${f}'`);
-    return sql`(${raw(ev)}.${ledgerCol(f)} = 0 OR (${lim} ->> 'soft')::boolean
-      OR (${lim} ->> 'limit') IS NULL OR ${used(f)} + ${raw(ev)}.${ledgerCol(f)} <= (${lim} ->> 'limit')::bigint)`;
+    const [amount, limit] = [sql`${raw(ev)}.${ledgerCol(f)}`, sql`${raw(ev)}.${limCol(f)}`];
+    return sql`(${amount} = 0 OR ${limit} IS NULL OR ${used(f)} + ${amount} <= ${limit})`;
   }, " AND ");
-
-/** Seconds past a soft limit that `added` seconds on top of `before` bring. */
-export const overage = (ev: string, before: SQL, added: SQL) => {
-  const lim = raw(`${ev}.lim -> 'seconds'`);
-  return sql`CASE WHEN (${lim} ->> 'soft')::boolean AND (${lim} ->> 'limit') IS NOT NULL
-    THEN greatest(0, ${before} + ${added} - (${lim} ->> 'limit')::bigint)
-       - greatest(0, ${before} - (${lim} ->> 'limit')::bigint)
-    ELSE 0 END`;
-};
 
 export interface RecordStatementParams {
   userId: string;
@@ -83,7 +57,8 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
       ${amounts}
   ), ev AS (
-    SELECT a.*, u.tier, u.timezone AS tz, ${tiersJsonb(tiers)} -> u.tier AS lim,
+    SELECT a.*, u.tier, u.timezone AS tz, ${softSecondsSql(tiers, sql`u.tier`)} AS soft_seconds,
+      ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, sql`u.tier`, f)} AS ${limCol(f)}`)},` : sql``}
       date_trunc('month', a.occurred_at AT TIME ZONE u.timezone) AS local_month,
       (a.occurred_at AT TIME ZONE u.timezone)::date AS day,
       a.occurred_at >= (date_trunc('month', a.now AT TIME ZONE u.timezone) - interval '1 month')
@@ -105,7 +80,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       (ok.local_month + interval '1 month') AT TIME ZONE ok.tz, ${okCols},
       CASE WHEN ok.completed_sessions > 0 THEN ok.seconds ELSE 0 END,
       CASE WHEN ok.completed_sessions > 0 THEN round(ok.seconds::numeric / ok.completed_sessions) ELSE 0 END,
-      ${overage("ok", sql`0`, sql`ok.seconds`)},
+      ${overageSql(sql`ok.soft_seconds`, sql`0`, sql`ok.seconds`)},
       ok.tier, ok.occurred_at,
       CASE WHEN ok.conversations > 0 THEN ok.occurred_at END,
       CASE WHEN ok.realtime_sessions > 0 THEN ok.occurred_at END
@@ -115,7 +90,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       completed_session_seconds = m.completed_session_seconds + excluded.completed_session_seconds,
       longest_session = greatest(m.longest_session, excluded.longest_session),
       overage_seconds = m.overage_seconds
-        + (SELECT ${overage("ok", sql`m.seconds`, sql`excluded.seconds`)} FROM ok),
+        + (SELECT ${overageSql(sql`ok.soft_seconds`, sql`m.seconds`, sql`excluded.seconds`)} FROM ok),
       tier_when_used = CASE WHEN excluded.last_event_at >= m.last_event_at
         THEN excluded.tier_when_used ELSE m.tier_when_used END,
       last_event_at = greatest(m.last_event_at, excluded.last_event_at),

@@ -1,0 +1,25 @@
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { tierNames } from "../tiers";
+import type { Feature, TierConfig, Tiers } from "../tiers";
+
+/**
+ * A per-tier constant as SQL: `CASE tier WHEN 'free' THEN … END`. The tier table is part of the
+ * statement's text (its numbers were validated by defineTiers), so it is planned once.
+ */
+const perTier = (tiers: Tiers, tier: SQL, value: (config: TierConfig) => number | null) =>
+  sql`(CASE ${tier} ${sql.raw(
+    tierNames.map((t) => `WHEN '${t}' THEN ${value(tiers[t]) ?? "NULL"}::bigint`).join(" "),
+  )} END)`;
+
+/** The tier's hard monthly limit of `feature`; NULL when it is unlimited or soft. */
+export const hardLimitSql = (tiers: Tiers, tier: SQL, feature: Feature) =>
+  perTier(tiers, tier, (c) => (c[feature].overage ? null : c[feature].limit));
+
+/** The tier's seconds limit past which usage is billable overage; NULL when it is not soft. */
+export const softSecondsSql = (tiers: Tiers, tier: SQL) =>
+  perTier(tiers, tier, (c) => (c.seconds.overage ? c.seconds.limit : null));
+
+/** Seconds past the soft limit `soft` that `added` seconds on top of `before` bring. */
+export const overageSql = (soft: SQL, before: SQL, added: SQL) => sql`CASE WHEN ${soft} IS NOT NULL
+  THEN greatest(0, ${before} + ${added} - ${soft}) - greatest(0, ${before} - ${soft}) ELSE 0 END`;
