@@ -44,9 +44,10 @@ const $ = (name: string) => sql.placeholder(name);
  * (with the limit check on the row's latest version when enforcing), the day and the lifetime
  * row. It writes nothing when the user does not exist, the event is outside the window, or the
  * key was already used. The enforcing variant checks the hard limits (first against the event
- * alone, then in the monthly upsert against the row's latest version); its upsert may refuse
- * after the ledger insert, so the caller runs it in a transaction and rolls back (`inserted = 1`
- * with no `usage`). The tier table and the variant are part of the text: each is prepared once.
+ * alone, then in the monthly upsert against the row's latest version); when the upsert refuses
+ * after the ledger insert, `usagekit_limit_exceeded()` aborts the whole statement (SQLSTATE
+ * UK001), so nothing of the event stays. The tier table and the variant are part of the text:
+ * each is prepared once.
  */
 export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
   const amounts = eachFeature((f) => sql`${$(f)}::int AS ${ledgerCol(f)}`);
@@ -122,5 +123,6 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
   SELECT (SELECT count(*) FROM ev)::int AS "userFound",
     coalesce((SELECT in_window FROM ev), true) AS "inWindow",
     (SELECT count(*) FROM led)::int AS "inserted",
+    ${enforce ? sql`CASE WHEN mon.month IS NULL AND EXISTS (SELECT 1 FROM led) THEN usagekit_limit_exceeded() END AS "refused",` : sql``}
     mon.* FROM (SELECT 1) AS one LEFT JOIN mon ON true`;
 }

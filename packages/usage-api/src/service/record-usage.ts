@@ -31,29 +31,26 @@ interface StatementResult extends Partial<MonthlyUsage> {
   inserted: number;
 }
 
-class Refused extends Error {}
-
 const recordEvent = preparedStatement((tiers: Tiers) => recordStatement(tiers, false));
 const recordEnforced = preparedStatement((tiers: Tiers) => recordStatement(tiers, true));
 
-/** Runs the statement; when enforcing, in a transaction that is rolled back if the limit refuses. */
+/** The statement aborted itself because the monthly row refused the event (see the migration). */
+const isLimitAbort = (error: unknown): boolean =>
+  error instanceof Error &&
+  ((error as { code?: string }).code === "UK001" ||
+    isLimitAbort((error as { cause?: unknown }).cause));
+
+/** Runs the one statement; a refusal by the monthly row reads as "not inserted". */
 async function run(db: Db, p: RecordStatementParams): Promise<StatementResult> {
-  if (!p.enforceLimits) {
-    const [row] = await recordEvent<StatementResult>(db, p.tiers, recordValues(p));
-    return row!;
-  }
   try {
-    return await db.transaction(async (tx) => {
-      const [row] = await recordEnforced<StatementResult>(
-        tx as unknown as Db,
-        p.tiers,
-        recordValues(p),
-      );
-      if (row!.inserted > 0 && row!.month === null) throw new Refused();
-      return row!;
-    });
+    const [row] = await (p.enforceLimits ? recordEnforced : recordEvent)<StatementResult>(
+      db,
+      p.tiers,
+      recordValues(p),
+    );
+    return row!;
   } catch (error) {
-    if (error instanceof Refused) return { userFound: 1, inWindow: true, inserted: 0 };
+    if (isLimitAbort(error)) return { userFound: 1, inWindow: true, inserted: 0 };
     throw error;
   }
 }
