@@ -51,6 +51,38 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect(current.lastConversationAt).toEqual(NOW);
   });
 
+  it.each([false, true])(
+    "returns exactly the monthly row's fields (enforceLimits %s)",
+    async (enforceLimits) => {
+      const { usage } = await api.usage.recordUsage({
+        userId: newUserId(),
+        seconds: 5,
+        enforceLimits,
+      });
+      expect(Object.keys(usage).sort()).toEqual(
+        [
+          "month",
+          "periodStart",
+          "periodEnd",
+          "conversations",
+          "seconds",
+          "realtimeSessions",
+          "ankiExportsUsed",
+          "customPhrasesCreated",
+          "advancedVoiceSeconds",
+          "sessionExtensionsUsed",
+          "completedSessions",
+          "averageSessionLength",
+          "longestSession",
+          "overageSeconds",
+          "tierWhenUsed",
+          "lastConversationAt",
+          "lastRealtimeAt",
+        ].sort(),
+      );
+    },
+  );
+
   it("counts an idempotency key once and answers duplicate with the current usage", async () => {
     const userId = newUserId();
     const first = await api.usage.recordUsage({ userId, idempotencyKey: "call-1", seconds: 60 });

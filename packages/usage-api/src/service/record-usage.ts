@@ -29,6 +29,8 @@ interface StatementResult extends Partial<MonthlyUsage> {
   userFound: number;
   inWindow: boolean;
   inserted: number;
+  /** Only in the enforcing variant; null whenever the statement completes. */
+  refused?: null;
 }
 
 const recordEvent = preparedStatement((tiers: Tiers) => recordStatement(tiers, false));
@@ -120,7 +122,7 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
     );
   }
   if (result.inserted > 0) {
-    const { userFound: _u, inWindow: _w, inserted: _i, ...usage } = result;
+    const { userFound: _u, inWindow: _w, inserted: _i, refused: _r, ...usage } = result;
     return asResult(usage as MonthlyUsage, true);
   }
   if (params.idempotencyKey) {
