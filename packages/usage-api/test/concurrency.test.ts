@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@usagekit/db";
+import { describe, expect, it } from "vitest";
 import { defaultTiers, features } from "../src";
 import { monthlyField } from "../src/tiers";
 import type { Feature } from "../src";
 import { findDrift } from "../src/service/reconcile";
-import { callerFor, hasPostgres, newUserId, openTestDb } from "./db";
+import { dbKinds, newUserId, useTestDb } from "./db";
 
 /** Runs `tasks` with at most `width` in flight; settles them all. */
 async function inParallel<T>(tasks: (() => Promise<T>)[], width: number) {
@@ -27,54 +26,50 @@ async function inParallel<T>(tasks: (() => Promise<T>)[], width: number) {
 const codeOf = (r: PromiseSettledResult<unknown>) =>
   r.status === "rejected" ? (r.reason as { code?: string }).code : "OK";
 
-// Concurrency only means something on the real server. CI always sets DATABASE_URL (test/db.ts
-// refuses to run without it there), so this suite never silently skips in CI.
-describe.skipIf(!hasPostgres)("concurrency on postgres", () => {
-  let handle: DbHandle;
-  let api: ReturnType<typeof callerFor>;
-  beforeAll(async () => {
-    handle = await openTestDb("postgres", { max: 24 });
-    api = callerFor(handle);
-  });
-  afterAll(() => handle.close());
+// Concurrency only means something on the real server, where these calls run in parallel on
+// separate connections (CI always sets DATABASE_URL: test/db.ts refuses to run without it
+// there). On PGlite the same calls interleave in the API layer and queue at the one
+// connection; the invariants must hold there too.
+describe.each(dbKinds)("concurrency on %s", (kind) => {
+  const suite = useTestDb(kind, { max: 24 });
 
   it("lets exactly R of 50 concurrent enforceLimits calls through and stops at the limit", async () => {
     const userId = newUserId();
-    await api.usage.setUserPlan({ userId, tier: "plus" }); // ankiExports limit 50
-    await api.usage.recordUsage({ userId, ankiExports: 40 });
+    await suite.api.usage.setUserPlan({ userId, tier: "plus" }); // ankiExports limit 50
+    await suite.api.usage.recordUsage({ userId, ankiExports: 40 });
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, () =>
-        api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }),
+        suite.api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }),
       ),
     );
     const codes = results.map(codeOf);
     expect(codes.filter((c) => c === "OK")).toHaveLength(10);
     expect(codes.filter((c) => c === "FORBIDDEN")).toHaveLength(40);
-    const current = await api.usage.getCurrentUsage({ userId });
+    const current = await suite.api.usage.getCurrentUsage({ userId });
     expect(current.ankiExportsUsed).toBe(50);
     expect(current.features.ankiExports.remaining).toBe(0);
-    expect((await api.usage.getLifetimeStats({ userId })).totalAnkiExports).toBe(50);
+    expect((await suite.api.usage.getLifetimeStats({ userId })).totalAnkiExports).toBe(50);
   });
 
   it("lets exactly R through for a brand-new user racing its first writes", async () => {
     const userId = newUserId(); // free: 3 exports, created by the first write
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () =>
-        api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }),
+        suite.api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }),
       ),
     );
     expect(results.map(codeOf).filter((c) => c === "OK")).toHaveLength(3);
-    expect((await api.usage.getCurrentUsage({ userId })).ankiExportsUsed).toBe(3);
+    expect((await suite.api.usage.getCurrentUsage({ userId })).ankiExportsUsed).toBe(3);
   });
 
   it.each([false, true])(
     "records 20 concurrent calls with one key once (enforceLimits %s)",
     async (enforceLimits) => {
       const userId = newUserId();
-      await api.usage.recordUsage({ userId, conversations: 1 });
+      await suite.api.usage.recordUsage({ userId, conversations: 1 });
       const results = await Promise.all(
         Array.from({ length: 20 }, () =>
-          api.usage.recordUsage({
+          suite.api.usage.recordUsage({
             userId,
             idempotencyKey: "session-42",
             seconds: 90,
@@ -85,7 +80,7 @@ describe.skipIf(!hasPostgres)("concurrency on postgres", () => {
       expect(results.filter((r) => r.recorded)).toHaveLength(1);
       expect(results.filter((r) => r.duplicate)).toHaveLength(19);
       for (const r of results) expect(r.usage.seconds).toBe(90);
-      expect((await api.usage.getLifetimeStats({ userId })).totalSeconds).toBe(90);
+      expect((await suite.api.usage.getLifetimeStats({ userId })).totalSeconds).toBe(90);
     },
   );
 
@@ -95,12 +90,12 @@ describe.skipIf(!hasPostgres)("concurrency on postgres", () => {
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
     const users = Array.from({ length: 6 }, newUserId);
     for (const [i, userId] of users.entries()) {
-      await api.usage.setUserPlan({
+      await suite.api.usage.setUserPlan({
         userId,
         tier: pick(["free", "plus", "pro"]),
         timezone: pick(["UTC", "America/New_York", "Pacific/Auckland", "Asia/Kolkata"]),
       });
-      if (i === 0) await api.usage.setUserPlan({ userId, tier: "free" });
+      if (i === 0) await suite.api.usage.setUserPlan({ userId, tier: "free" });
     }
     const now = Date.now();
     const tasks = Array.from({ length: 400 }, (_, i) => {
@@ -118,7 +113,7 @@ describe.skipIf(!hasPostgres)("concurrency on postgres", () => {
         idempotencyKey: random() < 0.3 ? `k-${Math.floor(random() * 40)}` : undefined,
         occurredAt: new Date(now - Math.floor(random() * 20 * 86_400_000)),
       };
-      return async () => ({ input, result: await api.usage.recordUsage(input), i });
+      return async () => ({ input, result: await suite.api.usage.recordUsage(input), i });
     });
     const settled = await inParallel(tasks, 16);
     const expected = new Map<string, Record<Feature, number>>();
@@ -141,8 +136,8 @@ describe.skipIf(!hasPostgres)("concurrency on postgres", () => {
     expect(settled.some((s) => s.status === "fulfilled" && s.value.result.duplicate)).toBe(true);
 
     for (const userId of users) {
-      const life = await api.usage.getLifetimeStats({ userId });
-      const history = await api.usage.getUsageHistory({ userId });
+      const life = await suite.api.usage.getLifetimeStats({ userId });
+      const history = await suite.api.usage.getUsageHistory({ userId });
       const totals = expected.get(userId)!;
       const lifetimeField = {
         conversations: "totalConversations",
@@ -163,6 +158,6 @@ describe.skipIf(!hasPostgres)("concurrency on postgres", () => {
       }
     }
     // Every derived row (monthly, daily, lifetime) equals what the ledger implies.
-    expect(await findDrift(handle.db, { tiers: defaultTiers })).toEqual([]);
+    expect(await findDrift(suite.handle.db, { tiers: defaultTiers })).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
 import postgres from "postgres";
+import { afterAll, beforeAll } from "vitest";
 import { createCaller, createTRPCContext } from "../src";
 import type { CreateContextOptions } from "../src";
 
@@ -48,3 +49,17 @@ export const callerFor = (handle: DbHandle, options: CallerOptions = {}) =>
   createCaller(createTRPCContext({ auth: { type: "service" }, ...options, db: handle.db }));
 
 export const newUserId = () => randomUUID();
+
+/**
+ * A suite's database: a fresh migrated one opened before its tests and closed after them, and a
+ * service caller on it (with the clock fixed at `now`, when given).
+ */
+export function useTestDb(kind: DbKind, options: { now?: Date; max?: number } = {}) {
+  const suite = {} as { handle: DbHandle & { url?: string }; api: ReturnType<typeof callerFor> };
+  beforeAll(async () => {
+    suite.handle = await openTestDb(kind, { max: options.max });
+    suite.api = callerFor(suite.handle, options.now ? { now: () => options.now! } : {});
+  });
+  afterAll(() => suite.handle.close());
+  return suite;
+}

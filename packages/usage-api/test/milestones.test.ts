@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@usagekit/db";
-import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
+import { describe, expect, it } from "vitest";
+import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 
 const day = (d: number, hour = 9) => new Date(Date.UTC(2026, 10, d, hour));
 
 describe.each(dbKinds)("milestones on %s", (kind) => {
-  let handle: DbHandle;
-  beforeAll(async () => {
-    handle = await openTestDb(kind);
-  });
-  afterAll(() => handle.close());
+  const suite = useTestDb(kind);
 
   it("has nothing earned for a new user, and the first of each kind next", async () => {
-    const api = callerFor(handle, { now: () => day(20) });
+    const api = callerFor(suite.handle, { now: () => day(20) });
     const answer = await api.usage.getMilestones({ userId: newUserId() });
     expect(answer.earned).toEqual([]);
     expect(answer.next.map((n) => [n.id, n.progress, n.target])).toEqual([
@@ -26,7 +21,7 @@ describe.each(dbKinds)("milestones on %s", (kind) => {
 
   it("dates each earned milestone by the event that reached it, not by now", async () => {
     const userId = newUserId();
-    const api = callerFor(handle, { now: () => day(25) });
+    const api = callerFor(suite.handle, { now: () => day(25) });
     await api.usage.setUserPlan({ userId, tier: "pro" });
     // Nov 1: phrases only; Nov 2–9: 40 minutes a day and an export; a gap; Nov 20: 3 hours.
     await api.usage.recordUsage({ userId, customPhrases: 4, occurredAt: day(1) });
@@ -71,7 +66,10 @@ describe.each(dbKinds)("milestones on %s", (kind) => {
 
   it("lets an end user read only its own milestones", async () => {
     const me = newUserId();
-    const user = callerFor(handle, { auth: { type: "user", userId: me }, now: () => day(20) });
+    const user = callerFor(suite.handle, {
+      auth: { type: "user", userId: me },
+      now: () => day(20),
+    });
     await user.usage.recordUsage({ conversations: 1, occurredAt: day(19) });
     expect((await user.usage.getMilestones({})).earned.map((e) => e.id)).toEqual([
       "first-conversation",

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@usagekit/db";
+import { describe, expect, it } from "vitest";
 import { seededRandom } from "../src/random";
-import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
+import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 
 /** Reference: the local calendar day of an instant, by ICU's time-zone database. */
 const localDay = (at: Date, timeZone: string) =>
@@ -77,15 +76,11 @@ const scenarios: Scenario[] = [
 ];
 
 describe.each(dbKinds)("months, days and streaks in the user's time zone on %s", (kind) => {
-  let handle: DbHandle;
-  beforeAll(async () => {
-    handle = await openTestDb(kind);
-  });
-  afterAll(() => handle.close());
+  const suite = useTestDb(kind);
 
   it.each(scenarios)("$timezone", async ({ timezone, now, edges, edgeDays, period }) => {
     expect(edges.map((e) => localDay(e, timezone))).toEqual(edgeDays); // the reference agrees on the edges
-    const api = callerFor(handle, { now: () => now });
+    const api = callerFor(suite.handle, { now: () => now });
     const userId = newUserId();
     await api.usage.setUserPlan({ userId, tier: "pro", timezone });
 
@@ -139,12 +134,12 @@ describe.each(dbKinds)("months, days and streaks in the user's time zone on %s",
   it("ends the current streak after a missed day and keeps the longest", async () => {
     const userId = newUserId();
     const day = (d: number) => new Date(Date.UTC(2026, 10, d, 12));
-    const record = callerFor(handle, { now: () => day(20) });
+    const record = callerFor(suite.handle, { now: () => day(20) });
     for (const d of [1, 2, 3, 4, 10, 11, 19, 20]) {
       await record.usage.recordUsage({ userId, seconds: 1, occurredAt: day(d) });
     }
     const on = (d: number) =>
-      callerFor(handle, { now: () => day(d) }).usage.getLifetimeStats({ userId });
+      callerFor(suite.handle, { now: () => day(d) }).usage.getLifetimeStats({ userId });
     expect(await on(20)).toMatchObject({ daysActive: 8, currentStreak: 2, longestStreak: 4 });
     expect(await on(21)).toMatchObject({ currentStreak: 2 }); // yesterday still counts
     expect(await on(22)).toMatchObject({ currentStreak: 0, longestStreak: 4 });

@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@usagekit/db";
+import { describe, expect, it } from "vitest";
 import { LimitExceededError } from "../src";
-import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
+import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { trpcError } from "./helpers";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
 
 describe.each(dbKinds)("usage service on %s", (kind) => {
-  let handle: DbHandle;
-  let api: ReturnType<typeof callerFor>;
-  beforeAll(async () => {
-    handle = await openTestDb(kind);
-    api = callerFor(handle, { now: () => NOW });
-  });
-  afterAll(() => handle.close());
+  const suite = useTestDb(kind, { now: NOW });
 
   it("records an event into the monthly row, the lifetime row and the day", async () => {
     const userId = newUserId();
-    const result = await api.usage.recordUsage({
+    const result = await suite.api.usage.recordUsage({
       userId,
       conversations: 1,
       seconds: 300,
@@ -35,7 +28,7 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       seconds: 300,
       completedSessions: 1,
     });
-    const life = await api.usage.getLifetimeStats({ userId });
+    const life = await suite.api.usage.getLifetimeStats({ userId });
     expect(life).toMatchObject({
       totalConversations: 1,
       totalSeconds: 300,
@@ -44,7 +37,7 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     });
     expect(life.firstConversationAt).toEqual(NOW);
     expect(life.lastActiveAt).toEqual(NOW);
-    const current = await api.usage.getCurrentUsage({ userId });
+    const current = await suite.api.usage.getCurrentUsage({ userId });
     expect(current.tier).toBe("free");
     expect(current.features.conversations).toEqual({ used: 1, limit: 20, remaining: 19 });
     expect(current.features.seconds).toEqual({ used: 300, limit: 1800, remaining: 1500 });
@@ -54,7 +47,7 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
   it.each([false, true])(
     "returns exactly the monthly row's fields (enforceLimits %s)",
     async (enforceLimits) => {
-      const { usage } = await api.usage.recordUsage({
+      const { usage } = await suite.api.usage.recordUsage({
         userId: newUserId(),
         seconds: 5,
         enforceLimits,
@@ -85,14 +78,22 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("counts an idempotency key once and answers duplicate with the current usage", async () => {
     const userId = newUserId();
-    const first = await api.usage.recordUsage({ userId, idempotencyKey: "call-1", seconds: 60 });
-    const again = await api.usage.recordUsage({ userId, idempotencyKey: "call-1", seconds: 60 });
+    const first = await suite.api.usage.recordUsage({
+      userId,
+      idempotencyKey: "call-1",
+      seconds: 60,
+    });
+    const again = await suite.api.usage.recordUsage({
+      userId,
+      idempotencyKey: "call-1",
+      seconds: 60,
+    });
     expect(first).toMatchObject({ recorded: true, duplicate: false });
     expect(again).toMatchObject({ recorded: false, duplicate: true, usage: { seconds: 60 } });
     expect(again.period).toEqual(first.period);
-    expect((await api.usage.getLifetimeStats({ userId })).totalSeconds).toBe(60);
+    expect((await suite.api.usage.getLifetimeStats({ userId })).totalSeconds).toBe(60);
     // The same key is independent per user.
-    const other = await api.usage.recordUsage({
+    const other = await suite.api.usage.recordUsage({
       userId: newUserId(),
       idempotencyKey: "call-1",
       seconds: 5,
@@ -102,9 +103,9 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("leaves the key free when the write fails, so the retry counts once", async () => {
     const userId = newUserId();
-    await api.usage.recordUsage({ userId, ankiExports: 3 });
+    await suite.api.usage.recordUsage({ userId, ankiExports: 3 });
     const refused = await trpcError(
-      api.usage.recordUsage({
+      suite.api.usage.recordUsage({
         userId,
         idempotencyKey: "export-4",
         ankiExports: 1,
@@ -113,7 +114,7 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     );
     expect(refused.code).toBe("FORBIDDEN");
     const tooOld = await trpcError(
-      api.usage.recordUsage({
+      suite.api.usage.recordUsage({
         userId,
         idempotencyKey: "export-4",
         ankiExports: 1,
@@ -121,31 +122,31 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       }),
     );
     expect(tooOld.code).toBe("BAD_REQUEST");
-    await api.usage.setUserPlan({ userId, tier: "plus" });
-    const retry = await api.usage.recordUsage({
+    await suite.api.usage.setUserPlan({ userId, tier: "plus" });
+    const retry = await suite.api.usage.recordUsage({
       userId,
       idempotencyKey: "export-4",
       ankiExports: 1,
       enforceLimits: true,
     });
     expect(retry).toMatchObject({ recorded: true, usage: { ankiExportsUsed: 4 } });
-    const again = await api.usage.recordUsage({
+    const again = await suite.api.usage.recordUsage({
       userId,
       idempotencyKey: "export-4",
       ankiExports: 1,
       enforceLimits: true,
     });
     expect(again).toMatchObject({ duplicate: true, usage: { ankiExportsUsed: 4 } });
-    expect((await api.usage.getLifetimeStats({ userId })).totalAnkiExports).toBe(4);
+    expect((await suite.api.usage.getLifetimeStats({ userId })).totalAnkiExports).toBe(4);
   });
 
   it("refuses past a hard limit with enforceLimits, all or nothing, and says which limit", async () => {
     const userId = newUserId();
     for (let i = 0; i < 3; i++) {
-      await api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true });
+      await suite.api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true });
     }
     const error = await trpcError(
-      api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }),
+      suite.api.usage.recordUsage({ userId, ankiExports: 1, enforceLimits: true }),
     );
     expect(error.code).toBe("FORBIDDEN");
     expect(error.cause).toBeInstanceOf(LimitExceededError);
@@ -156,23 +157,28 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     });
     // One feature over its limit refuses the whole event, the other feature included.
     const both = await trpcError(
-      api.usage.recordUsage({ userId, conversations: 1, customPhrases: 11, enforceLimits: true }),
+      suite.api.usage.recordUsage({
+        userId,
+        conversations: 1,
+        customPhrases: 11,
+        enforceLimits: true,
+      }),
     );
     expect((both.cause as LimitExceededError).limitExceeded).toEqual({
       feature: "customPhrases",
       used: 0,
       limit: 10,
     });
-    const current = await api.usage.getCurrentUsage({ userId });
+    const current = await suite.api.usage.getCurrentUsage({ userId });
     expect(current).toMatchObject({
       ankiExportsUsed: 3,
       conversations: 0,
       customPhrasesCreated: 0,
     });
-    expect((await api.usage.getLifetimeStats({ userId })).totalConversations).toBe(0);
+    expect((await suite.api.usage.getLifetimeStats({ userId })).totalConversations).toBe(0);
     // A feature not in the tier (limit 0) is refused at once.
     const voice = await trpcError(
-      api.usage.recordUsage({ userId, advancedVoiceSeconds: 1, enforceLimits: true }),
+      suite.api.usage.recordUsage({ userId, advancedVoiceSeconds: 1, enforceLimits: true }),
     );
     expect((voice.cause as LimitExceededError).limitExceeded).toEqual({
       feature: "advancedVoiceSeconds",
@@ -183,9 +189,9 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("records as reported past a hard limit without enforceLimits", async () => {
     const userId = newUserId();
-    const result = await api.usage.recordUsage({ userId, ankiExports: 5 });
+    const result = await suite.api.usage.recordUsage({ userId, ankiExports: 5 });
     expect(result.usage.ankiExportsUsed).toBe(5);
-    const check = await api.usage.canUseFeature({ userId, feature: "ankiExports" });
+    const check = await suite.api.usage.canUseFeature({ userId, feature: "ankiExports" });
     expect(check).toMatchObject({
       allowed: false,
       used: 5,
@@ -197,13 +203,13 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("counts seconds past a soft limit as overage and keeps allowing them", async () => {
     const userId = newUserId();
-    await api.usage.setUserPlan({ userId, tier: "plus" });
-    await api.usage.recordUsage({ userId, seconds: 35_000, enforceLimits: true });
-    const over = await api.usage.recordUsage({ userId, seconds: 1_500, enforceLimits: true });
+    await suite.api.usage.setUserPlan({ userId, tier: "plus" });
+    await suite.api.usage.recordUsage({ userId, seconds: 35_000, enforceLimits: true });
+    const over = await suite.api.usage.recordUsage({ userId, seconds: 1_500, enforceLimits: true });
     expect(over.usage).toMatchObject({ seconds: 36_500, overageSeconds: 500 });
-    const more = await api.usage.recordUsage({ userId, seconds: 100 });
+    const more = await suite.api.usage.recordUsage({ userId, seconds: 100 });
     expect(more.usage.overageSeconds).toBe(600);
-    const check = await api.usage.canUseFeature({ userId, feature: "seconds", amount: 60 });
+    const check = await suite.api.usage.canUseFeature({ userId, feature: "seconds", amount: 60 });
     expect(check).toMatchObject({
       allowed: true,
       overage: true,
@@ -216,9 +222,13 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("answers canUseFeature from the server's tier config, with resetsAt at the next local month", async () => {
     const userId = newUserId();
-    await api.usage.setUserPlan({ userId, tier: "free", timezone: "Europe/Berlin" });
-    await api.usage.recordUsage({ userId, customPhrases: 8 });
-    const fits = await api.usage.canUseFeature({ userId, feature: "customPhrases", amount: 2 });
+    await suite.api.usage.setUserPlan({ userId, tier: "free", timezone: "Europe/Berlin" });
+    await suite.api.usage.recordUsage({ userId, customPhrases: 8 });
+    const fits = await suite.api.usage.canUseFeature({
+      userId,
+      feature: "customPhrases",
+      amount: 2,
+    });
     expect(fits).toEqual({
       allowed: true,
       feature: "customPhrases",
@@ -230,12 +240,13 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       resetsAt: new Date("2026-11-30T23:00:00Z"),
     });
     expect(
-      (await api.usage.canUseFeature({ userId, feature: "customPhrases", amount: 3 })).allowed,
+      (await suite.api.usage.canUseFeature({ userId, feature: "customPhrases", amount: 3 }))
+        .allowed,
     ).toBe(false);
     const pro = newUserId();
-    await api.usage.setUserPlan({ userId: pro, tier: "pro" });
+    await suite.api.usage.setUserPlan({ userId: pro, tier: "pro" });
     expect(
-      await api.usage.canUseFeature({ userId: pro, feature: "ankiExports", amount: 1000 }),
+      await suite.api.usage.canUseFeature({ userId: pro, feature: "ankiExports", amount: 1000 }),
     ).toMatchObject({
       allowed: true,
       limit: null,
@@ -245,35 +256,35 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("reads an unknown user as a free user with no usage, without creating it", async () => {
     const userId = newUserId();
-    const current = await api.usage.getCurrentUsage({ userId });
+    const current = await suite.api.usage.getCurrentUsage({ userId });
     expect(current).toMatchObject({ tier: "free", conversations: 0, seconds: 0, month: "2026-11" });
-    expect(await api.usage.getUsageHistory({ userId })).toEqual([]);
-    const life = await api.usage.getLifetimeStats({ userId });
+    expect(await suite.api.usage.getUsageHistory({ userId })).toEqual([]);
+    const life = await suite.api.usage.getLifetimeStats({ userId });
     expect(life).toMatchObject({
       totalSeconds: 0,
       daysActive: 0,
       totalRevenue: "0.00",
       createdAt: null,
     });
-    expect((await api.usage.canUseFeature({ userId, feature: "conversations" })).allowed).toBe(
-      true,
-    );
+    expect(
+      (await suite.api.usage.canUseFeature({ userId, feature: "conversations" })).allowed,
+    ).toBe(true);
     // Still unknown: a later lifetime read has no createdAt either.
-    expect((await api.usage.getLifetimeStats({ userId })).createdAt).toBeNull();
+    expect((await suite.api.usage.getLifetimeStats({ userId })).createdAt).toBeNull();
   });
 
   it("keeps session averages, the longest session and the tier of the latest event", async () => {
     const userId = newUserId();
-    await api.usage.recordUsage({
+    await suite.api.usage.recordUsage({
       userId,
       seconds: 600,
       completedSessions: 1,
       occurredAt: new Date("2026-11-10T10:00:00Z"),
     });
-    await api.usage.recordUsage({ userId, seconds: 900, completedSessions: 3 });
-    await api.usage.recordUsage({ userId, seconds: 1000 }); // not a completed session
-    await api.usage.setUserPlan({ userId, tier: "pro" });
-    const late = await api.usage.recordUsage({
+    await suite.api.usage.recordUsage({ userId, seconds: 900, completedSessions: 3 });
+    await suite.api.usage.recordUsage({ userId, seconds: 1000 }); // not a completed session
+    await suite.api.usage.setUserPlan({ userId, tier: "pro" });
+    const late = await suite.api.usage.recordUsage({
       userId,
       conversations: 1,
       occurredAt: new Date("2026-11-09T10:00:00Z"),
@@ -285,13 +296,13 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       longestSession: 600,
       tierWhenUsed: "free",
     });
-    const latest = await api.usage.recordUsage({ userId, realtimeSessions: 1 });
+    const latest = await suite.api.usage.recordUsage({ userId, realtimeSessions: 1 });
     expect(latest.usage).toMatchObject({ tierWhenUsed: "pro", lastRealtimeAt: NOW });
   });
 
   it("accepts an event a few minutes ahead that falls in next month", async () => {
     const endOfMonth = new Date("2026-11-30T23:58:00Z");
-    const api2 = callerFor(handle, { now: () => endOfMonth });
+    const api2 = callerFor(suite.handle, { now: () => endOfMonth });
     const userId = newUserId();
     const ahead = await api2.usage.recordUsage({
       userId,
@@ -310,8 +321,8 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
 
   it("puts a late event for last month into last month's row, and lists history newest first", async () => {
     const userId = newUserId();
-    await api.usage.recordUsage({ userId, seconds: 10 });
-    const late = await api.usage.recordUsage({
+    await suite.api.usage.recordUsage({ userId, seconds: 10 });
+    const late = await suite.api.usage.recordUsage({
       userId,
       seconds: 20,
       occurredAt: new Date("2026-10-31T23:59:59Z"),
@@ -321,14 +332,14 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       start: new Date("2026-10-01T00:00:00Z"),
       end: new Date("2026-11-01T00:00:00Z"),
     });
-    const history = await api.usage.getUsageHistory({ userId });
+    const history = await suite.api.usage.getUsageHistory({ userId });
     expect(history.map((m) => [m.month, m.seconds])).toEqual([
       ["2026-11", 10],
       ["2026-10", 20],
     ]);
-    expect((await api.usage.getUsageHistory({ userId, months: 1 })).map((m) => m.month)).toEqual([
-      "2026-11",
-    ]);
-    expect((await api.usage.getCurrentUsage({ userId })).seconds).toBe(10);
+    expect(
+      (await suite.api.usage.getUsageHistory({ userId, months: 1 })).map((m) => m.month),
+    ).toEqual(["2026-11"]);
+    expect((await suite.api.usage.getCurrentUsage({ userId })).seconds).toBe(10);
   });
 });
