@@ -118,5 +118,3 @@ export const defaultTiers: Tiers = defineTiers({
     completedSessions: hard(null),
   },
 });
-
-export const tierRank = (tier: TierName) => tierNames.indexOf(tier);

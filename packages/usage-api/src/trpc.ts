@@ -74,7 +74,7 @@ const baseProcedure = t.procedure.use(async ({ next }) => {
 /** Signed-in user or service; checked before the input is parsed. */
 export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
   if (ctx.auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
-  return next({ ctx: { ...ctx, auth: ctx.auth } });
+  return next();
 });
 
 /** Trusted backends only. */

@@ -15,7 +15,6 @@ if (process.env.CI && !DATABASE_URL) {
 export type DbKind = "pglite" | "postgres";
 /** Every suite runs on PGlite, and on the real server when DATABASE_URL is set. */
 export const dbKinds: DbKind[] = DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
-export const hasPostgres = Boolean(DATABASE_URL);
 
 /** A fresh, migrated database: an in-memory PGlite, or a new database on the PostgreSQL server. */
 export async function openTestDb(

@@ -1,4 +1,4 @@
-import type { Feature, MonthlyUsage } from "@usagekit/usage-api";
+import type { Feature } from "@usagekit/usage-api";
 
 /** How the demo names and shows each metered feature. */
 export const featureInfo: Record<Feature, { label: string; unit: "count" | "minutes" }> = {
@@ -28,4 +28,3 @@ export const shiftMonth = (month: string, offset: number) => {
   return new Date(Date.UTC(y, m - 1 + offset, 1)).toISOString().slice(0, 7);
 };
 
-export type { MonthlyUsage };

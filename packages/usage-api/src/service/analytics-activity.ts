@@ -29,6 +29,9 @@ export function inReport<T>(db: Db, report: (tx: Db) => Promise<T>): Promise<T> 
 const inMonth = (column: string, month: string) =>
   sql`${sql.raw(column)} >= ${utcMonth(month)} AND ${sql.raw(column)} < ${utcMonth(month, 1)}`;
 const col = (f: Feature) => sql.raw(featureColumns[f].ledger);
+/** The rows of `names`, in order: `unnest(ARRAY[...]) WITH ORDINALITY AS alias(column, rank)`. */
+export const orderedNames = (names: readonly string[], alias: string, column: string) =>
+  sql.raw(`unnest(ARRAY['${names.join("','")}']) WITH ORDINALITY AS ${alias}(${column}, rank)`);
 const rate = (part: number, whole: number) =>
   whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
 
@@ -57,7 +60,7 @@ export async function featureAdoption(
     )
     SELECT t.tier AS "tier", count(p.user_id)::int AS "activeUsers",
       ${eachFeature((f) => sql`(count(*) FILTER (WHERE p.${col(f)} > 0))::int AS ${sql.raw(`"${f}"`)}`)}
-    FROM unnest(${sql.raw(`ARRAY['${tierNames.join("','")}']`)}) WITH ORDINALITY AS t(tier, rank)
+    FROM ${orderedNames(tierNames, "t", "tier")}
     LEFT JOIN per_user p ON p.tier = t.tier
     GROUP BY t.tier, t.rank ORDER BY t.rank`,
     ),
@@ -74,7 +77,7 @@ export async function featureAdoption(
   };
 }
 
-export const segmentNames = ["power", "regular", "casual"] as const;
+const segmentNames = ["power", "regular", "casual"] as const;
 
 export interface UserSegments {
   month: string;
@@ -112,7 +115,7 @@ export async function userSegments(
       )
       SELECT s.segment AS "segment", count(seg.seconds)::int AS "users",
         coalesce(sum(seg.seconds), 0)::float8 AS "totalSeconds"
-      FROM unnest(ARRAY['power', 'regular', 'casual']) WITH ORDINALITY AS s(segment, rank)
+      FROM ${orderedNames(segmentNames, "s", "segment")}
       LEFT JOIN seg ON seg.segment = s.segment
       GROUP BY s.segment, s.rank ORDER BY s.rank`,
     ),

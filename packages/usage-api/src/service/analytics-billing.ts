@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { tierNames } from "../tiers";
 import type { TierName, Tiers } from "../tiers";
-import { inReport, utcMonth } from "./analytics-activity";
+import { inReport, orderedNames, utcMonth } from "./analytics-activity";
 import { overageSql, softSecondsSql } from "./tier-sql";
 
 /**
@@ -71,7 +71,7 @@ export async function overageReport(
           coalesce(sum(u.amount), 0)::numeric(14, 2)::text AS "amount",
           prices.price::text AS "price", prices.per_units::int AS "perUnits"
         FROM ${overagePrices(params.tiers)}
-        JOIN unnest(${sql.raw(`ARRAY['${tierNames.join("','")}']`)}) WITH ORDINALITY AS t(tier, rank) USING (tier)
+        JOIN ${orderedNames(tierNames, "t", "tier")} USING (tier)
         LEFT JOIN (${perUser}) u ON u.tier = t.tier
         GROUP BY t.tier, t.rank, prices.price, prices.per_units ORDER BY t.rank`,
       ),

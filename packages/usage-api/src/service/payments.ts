@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { assertNotFuture } from "../errors";
 import type { RecordPaymentInput } from "../schemas";
 import type { TierName } from "../tiers";
-import { raiseHighestTier } from "./plans";
+import { raiseHighestTier, tierRankSql } from "./plans";
 import { ensureUser } from "./users";
 
 export interface PaymentResult {
@@ -50,7 +50,7 @@ export async function recordPayment(
       sql`
       INSERT INTO lifetime_stats AS l (user_id, total_revenue, months_subscribed, highest_tier_reached)
       SELECT ${id}, coalesce(sum(amount), 0), count(DISTINCT month),
-        coalesce((array_agg(tier ORDER BY array_position(ARRAY['free','plus','pro'], tier) DESC))[1], 'free')
+        coalesce((array_agg(tier ORDER BY ${tierRankSql("tier")} DESC))[1], 'free')
       FROM payments WHERE user_id = ${id}
       ON CONFLICT (user_id) DO UPDATE SET total_revenue = excluded.total_revenue,
         months_subscribed = excluded.months_subscribed, ${raiseHighestTier}

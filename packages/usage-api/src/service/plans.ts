@@ -2,6 +2,7 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SetUserPlanInput } from "../schemas";
+import { tierNames } from "../tiers";
 import type { TierName } from "../tiers";
 
 export interface UserPlan {
@@ -15,7 +16,7 @@ export interface UserPlan {
 
 /** `tier` ordered free < plus < pro, for GREATEST-style comparisons in SQL. */
 export const tierRankSql = (tier: string) =>
-  sql.raw(`array_position(ARRAY['free','plus','pro'], ${tier})`);
+  sql.raw(`array_position(ARRAY['${tierNames.join("','")}'], ${tier})`);
 
 /** Raises `highest_tier_reached` of lifetime row `l` to the `excluded` one if that ranks higher. */
 export const raiseHighestTier = sql`highest_tier_reached = CASE
