@@ -27,4 +27,3 @@ export const shiftMonth = (month: string, offset: number) => {
   const [y, m] = month.split("-").map(Number) as [number, number];
   return new Date(Date.UTC(y, m - 1 + offset, 1)).toISOString().slice(0, 7);
 };
-
