@@ -10,7 +10,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { env } from "./env";
+import { lockDataFolder } from "./data-lock";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -24,14 +24,19 @@ export interface DbHandle {
 }
 
 export interface CreateDbOptions {
-  /** A postgres:// URL; defaults to `DATABASE_URL`. When neither is set, PGlite is used. */
+  /**
+   * A postgres:// URL (the entry points pass `DATABASE_URL`). Without one, PGlite is used. This
+   * package never reads `process.env` itself.
+   */
   url?: string;
   /** PGlite data folder (`memory://` for a throwaway one); defaults to `./.data/pglite`. */
   dataDir?: string;
   /** Where the drizzle-kit migrations are; defaults to this package's `drizzle/` folder. */
   migrationsFolder?: string;
-  /** postgres.js pool size. */
+  /** postgres.js pool size (default 10). */
   max?: number;
+  /** PostgreSQL `statement_timeout` for every statement, in ms (default: none). */
+  statementTimeoutMs?: number;
   /** Drizzle's query logger (e.g. to see or explain the SQL a service runs). */
   logger?: Logger;
 }
@@ -40,14 +45,34 @@ export interface CreateDbOptions {
 export const defaultMigrationsFolder = () =>
   join(dirname(fileURLToPath(import.meta.url)), "..", "drizzle");
 
+/**
+ * Session settings every connection gets: timestamps are read back in ISO format whatever the
+ * server's or database's DateStyle, and in UTC.
+ */
+export const sessionSettings = {
+  DateStyle: "ISO, MDY",
+  TimeZone: "UTC",
+  IntervalStyle: "postgres",
+};
+
 /** Opens the database (postgres.js when a URL is given, PGlite otherwise) and applies pending migrations. */
 export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
   const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
-  const url = options.url ?? env.DATABASE_URL;
+  const url = options.url || undefined;
   if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url))
+      throw new Error("the database URL must be a postgres:// URL");
     const client = postgres(url, {
-      max: options.max ?? env.DATABASE_POOL_MAX,
+      max: options.max ?? 10,
       onnotice: () => {},
+      // A server that went away is retried at once and then every half second (the default
+      // backoff grows to 20 s), and a connection attempt gives up after 5 s.
+      backoff: (retries: number) => Math.min(0.1 * retries, 0.5),
+      connect_timeout: 5,
+      connection: {
+        ...sessionSettings,
+        ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      },
     });
     const db = drizzlePostgres({ client, schema, casing: "snake_case", logger: options.logger });
     return migrated({ db: db as unknown as Db, kind: "postgres", close: () => client.end() }, () =>
@@ -55,10 +80,25 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     );
   }
   const dataDir = options.dataDir ?? "./.data/pglite";
-  if (!dataDir.includes("://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const inMemory = dataDir.includes("://");
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const unlock = inMemory ? () => {} : lockDataFolder(dataDir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir);
+    for (const [name, value] of Object.entries(sessionSettings)) {
+      await client.query(`SELECT set_config($1, $2, false)`, [name, value]);
+    }
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const db = drizzlePglite({ client, schema, casing: "snake_case", logger: options.logger });
-  return migrated({ db: db as unknown as Db, kind: "pglite", close: () => client.close() }, () =>
+  const close = async () => {
+    await client.close();
+    unlock();
+  };
+  return migrated({ db: db as unknown as Db, kind: "pglite", close }, () =>
     migratePglite(db, { migrationsFolder }),
   );
 }

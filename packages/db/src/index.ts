@@ -1,3 +1,10 @@
 export * from "./schema";
-export { createDb, defaultMigrationsFolder, preparedStatement, queryRows } from "./client";
+export {
+  createDb,
+  defaultMigrationsFolder,
+  preparedStatement,
+  queryRows,
+  sessionSettings,
+} from "./client";
 export type { CreateDbOptions, Db, DbHandle, Schema } from "./client";
+export { DataFolderInUseError } from "./data-lock";

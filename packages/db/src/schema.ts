@@ -12,7 +12,6 @@ import {
   text,
   timestamp,
   uniqueIndex,
-  uuid,
 } from "drizzle-orm/pg-core";
 
 /**
@@ -33,7 +32,7 @@ const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow()
 export const users = pgTable(
   "users",
   {
-    id: uuid().primaryKey(),
+    id: text().primaryKey(),
     tier: text().$type<TierName>().notNull().default("free"),
     timezone: text().notNull().default("UTC"),
     createdAt: createdAt(),
@@ -46,7 +45,7 @@ export const users = pgTable(
 export const monthlyUsage = pgTable(
   "monthly_usage",
   {
-    userId: uuid().notNull(),
+    userId: text().notNull(),
     month: date().notNull(),
     periodStart: timestamp({ withTimezone: true }).notNull(),
     periodEnd: timestamp({ withTimezone: true }).notNull(),
@@ -73,7 +72,7 @@ export const monthlyUsage = pgTable(
 
 /** One row per user: running totals. Streaks are derived from `daily_activity` when read. */
 export const lifetimeStats = pgTable("lifetime_stats", {
-  userId: uuid().primaryKey(),
+  userId: text().primaryKey(),
   totalConversations: counter(),
   totalSeconds: counter(),
   totalRealtimeSessions: counter(),
@@ -87,7 +86,8 @@ export const lifetimeStats = pgTable("lifetime_stats", {
   firstConversationAt: timestamp({ withTimezone: true }),
   lastActiveAt: timestamp({ withTimezone: true }),
   monthsSubscribed: integer().notNull().default(0),
-  totalRevenue: numeric({ precision: 14, scale: 2 }).notNull().default("0.00"),
+  // Up to 10^18: a payment is at most 99,999,999.99, so no user's total can overflow.
+  totalRevenue: numeric({ precision: 20, scale: 2 }).notNull().default("0.00"),
   highestTierReached: text().$type<TierName>().notNull().default("free"),
   createdAt: createdAt(),
   updatedAt: createdAt(),
@@ -97,7 +97,7 @@ export const lifetimeStats = pgTable("lifetime_stats", {
 export const usageEvents = pgTable(
   "usage_events",
   {
-    userId: uuid().notNull(),
+    userId: text().notNull(),
     id: bigserial({ mode: "number" }).notNull(),
     idempotencyKey: text(),
     occurredAt: timestamp({ withTimezone: true }).notNull(),
@@ -126,7 +126,7 @@ export const usageEvents = pgTable(
 export const dailyActivity = pgTable(
   "daily_activity",
   {
-    userId: uuid().notNull(),
+    userId: text().notNull(),
     day: date().notNull(),
     events: integer().notNull().default(0),
   },
@@ -136,7 +136,7 @@ export const dailyActivity = pgTable(
 export const payments = pgTable(
   "payments",
   {
-    userId: uuid().notNull(),
+    userId: text().notNull(),
     idempotencyKey: text().notNull(),
     tier: text().$type<TierName>().notNull(),
     amount: numeric({ precision: 12, scale: 2 }).notNull(),
@@ -151,12 +151,16 @@ export const payments = pgTable(
   ],
 );
 
-/** Events refused at a hard limit (enforceLimits): who hit which wall, for upgrade offers. */
+/**
+ * Events refused at a hard limit (enforceLimits): who hit which wall, for upgrade offers. One row
+ * per refused idempotency key (a retried refusal is not counted again).
+ */
 export const limitRefusals = pgTable(
   "limit_refusals",
   {
-    userId: uuid().notNull(),
+    userId: text().notNull(),
     id: bigserial({ mode: "number" }).notNull(),
+    idempotencyKey: text(),
     occurredAt: timestamp({ withTimezone: true }).notNull(),
     tier: text().$type<TierName>().notNull(),
     feature: text().notNull(),
@@ -167,6 +171,7 @@ export const limitRefusals = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
+    uniqueIndex("limit_refusals_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
     index("limit_refusals_occurred_at_idx").on(t.occurredAt),
   ],
 );

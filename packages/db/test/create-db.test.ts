@@ -40,7 +40,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM users)::int AS users,
         (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 3 });
+    expect(row).toEqual({ users: 1, migrations: 5 });
     await again.close();
   });
 

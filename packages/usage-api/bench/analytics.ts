@@ -34,7 +34,7 @@ const generated = await time(async () => {
   await db.execute(sql`SELECT setseed(0.42)`);
   await db.execute(sql`
     INSERT INTO users (id, tier, timezone)
-    SELECT md5('user' || g)::uuid, (ARRAY['free', 'free', 'plus', 'pro'])[1 + g % 4], 'UTC'
+    SELECT md5('user' || g)::text, (ARRAY['free', 'free', 'plus', 'pro'])[1 + g % 4], 'UTC'
     FROM generate_series(1, ${USERS}) g`);
   // Cohorts start in a month from g; each later month active with probability 0.7; 1–3 events.
   await db.execute(sql`
@@ -49,7 +49,7 @@ const generated = await time(async () => {
     FROM (
       SELECT u.id, u.tier, timestamptz '2025-12-01 00:00+00' + make_interval(months => m)
         + make_interval(secs => floor(random() * 27 * 86400)::int) AS at
-      FROM (SELECT md5('user' || g)::uuid AS id, (ARRAY['free', 'free', 'plus', 'pro'])[1 + g % 4] AS tier,
+      FROM (SELECT md5('user' || g)::text AS id, (ARRAY['free', 'free', 'plus', 'pro'])[1 + g % 4] AS tier,
               g % 12 AS first_month FROM generate_series(1, ${USERS}) g) u
       CROSS JOIN generate_series(0, 11) m
       CROSS JOIN LATERAL generate_series(1, 1 + floor(random() * 3)::int) k
@@ -58,7 +58,7 @@ const generated = await time(async () => {
   await db.execute(sql`
     INSERT INTO limit_refusals (user_id, occurred_at, tier, feature, used, "limit", requested)
     SELECT id, timestamptz '2025-12-01 00:00+00' + make_interval(months => m, days => 20), 'free', 'ankiExports', 3, 3, 1
-    FROM (SELECT md5('user' || g)::uuid AS id FROM generate_series(1, ${USERS}, 4) g) u
+    FROM (SELECT md5('user' || g)::text AS id FROM generate_series(1, ${USERS}, 4) g) u
     CROSS JOIN generate_series(0, 11) m WHERE random() < 0.2`);
 });
 const rebuilt = await time(async () => fresh && (await repairDrift(db, { tiers: defaultTiers })));

@@ -4,11 +4,12 @@
  */
 import { createDb } from "@usagekit/db";
 import { defaultTiers } from "../src";
-import { env } from "../src/env";
+import { readEnv } from "../src/env";
 import { findDrift, repairDrift } from "../src/service/reconcile";
 
 const fix = process.argv.includes("--fix");
-const handle = await createDb({ dataDir: env.USAGE_DATA_DIR });
+const env = readEnv();
+const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.USAGE_DATA_DIR });
 try {
   const drift = await (fix ? repairDrift : findDrift)(handle.db, { tiers: defaultTiers });
   for (const d of drift) console.log(JSON.stringify(d));

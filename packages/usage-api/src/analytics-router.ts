@@ -1,26 +1,39 @@
 import { monthInput, monthListInput, retentionInput, userSegmentsInput } from "./schemas";
 import { dropOff, featureAdoption, retention, userSegments } from "./service/analytics-activity";
 import { overageReport, upgradeCandidates } from "./service/analytics-billing";
-import { createTRPCRouter, serviceProcedure } from "./trpc";
+import { assertNotFutureMonth } from "./errors";
+import { analyticsProcedure, createTRPCRouter } from "./trpc";
+import type { Context } from "./trpc";
 
-/** Cross-user reports for the app owner (service only); months are UTC `YYYY-MM`. */
+/** The input with its month(s) checked against the clock: a future month is BAD_REQUEST. */
+const notFuture = <T extends { month?: string; fromMonth?: string }>(ctx: Context, input: T): T => {
+  if (input.month) assertNotFutureMonth("month", input.month, ctx.now());
+  if (input.fromMonth) assertNotFutureMonth("fromMonth", input.fromMonth, ctx.now());
+  return input;
+};
+
+/** Cross-user reports for the app owner (analyst or service). */
 export const analyticsRouter = createTRPCRouter({
-  featureAdoption: serviceProcedure
+  featureAdoption: analyticsProcedure
     .input(monthInput)
-    .query(({ ctx, input }) => featureAdoption(ctx.db, input)),
-  userSegments: serviceProcedure
+    .query(({ ctx, input }) => featureAdoption(ctx.db, notFuture(ctx, input))),
+  userSegments: analyticsProcedure
     .input(userSegmentsInput)
-    .query(({ ctx, input }) => userSegments(ctx.db, input)),
-  retention: serviceProcedure
+    .query(({ ctx, input }) => userSegments(ctx.db, notFuture(ctx, input))),
+  retention: analyticsProcedure
     .input(retentionInput)
-    .query(({ ctx, input }) => retention(ctx.db, input)),
-  dropOff: serviceProcedure
+    .query(({ ctx, input }) => retention(ctx.db, notFuture(ctx, input))),
+  dropOff: analyticsProcedure
     .input(monthInput)
-    .query(({ ctx, input }) => dropOff(ctx.db, { ...input, now: ctx.now() })),
-  upgradeCandidates: serviceProcedure
+    .query(({ ctx, input }) => dropOff(ctx.db, { ...notFuture(ctx, input), now: ctx.now() })),
+  upgradeCandidates: analyticsProcedure
     .input(monthListInput)
-    .query(({ ctx, input }) => upgradeCandidates(ctx.db, { ...input, tiers: ctx.tiers })),
-  overage: serviceProcedure
+    .query(({ ctx, input }) =>
+      upgradeCandidates(ctx.db, { ...notFuture(ctx, input), tiers: ctx.tiers }),
+    ),
+  overage: analyticsProcedure
     .input(monthListInput)
-    .query(({ ctx, input }) => overageReport(ctx.db, { ...input, tiers: ctx.tiers })),
+    .query(({ ctx, input }) =>
+      overageReport(ctx.db, { ...notFuture(ctx, input), tiers: ctx.tiers }),
+    ),
 });

@@ -1,7 +1,16 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 
-export type Auth = { type: "service" } | { type: "user"; userId: string } | { type: "anonymous" };
+/**
+ * Who is calling. `service`: a trusted backend (any user, every procedure). `analyst`: the app
+ * owner's dashboards (reads of any user and analytics; no writes). `user`: an end user of the
+ * host app (only itself). `anonymous`: nobody.
+ */
+export type Auth =
+  | { type: "service" }
+  | { type: "analyst" }
+  | { type: "user"; userId: string }
+  | { type: "anonymous" };
 
 export const MIN_SERVICE_TOKEN_LENGTH = 16;
 
@@ -14,16 +23,16 @@ export function isServiceToken(presented: string, configured: string | undefined
 }
 
 /**
- * Who is calling: a bearer token decides for itself (service when it matches, nobody when it does
- * not); otherwise the host app's signed-in user, if any.
+ * Who is calling: an Authorization value, when the host passes one, is a service-token attempt
+ * (service when it matches, nobody when it does not); otherwise the host app's signed-in user.
  */
 export function resolveAuth(opts: {
   authorization?: string | null;
   userId?: string | null;
   serviceToken?: string;
 }): Auth {
-  const bearer = opts.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
   if (opts.authorization) {
+    const bearer = /^Bearer\s+(.+)$/i.exec(opts.authorization)?.[1];
     return bearer && isServiceToken(bearer, opts.serviceToken)
       ? { type: "service" }
       : { type: "anonymous" };
@@ -32,20 +41,22 @@ export function resolveAuth(opts: {
 }
 
 /**
- * The user a call acts for: a service must name one; an end user may only name itself
- * (omitted means "me").
+ * The user a call acts for: a service or an analyst must name one; an end user may only name
+ * itself (omitted means "me").
  */
 export function actingUser(auth: Auth, userId: string | undefined): string {
-  if (auth.type === "service") {
-    if (!userId)
-      throw new TRPCError({ code: "BAD_REQUEST", message: "userId is required for service calls" });
-    return userId;
-  }
   if (auth.type === "user") {
-    if (userId && userId !== auth.userId) {
+    if (userId !== undefined && userId !== auth.userId) {
       throw new TRPCError({ code: "FORBIDDEN", message: "you may only act for your own user" });
     }
     return auth.userId;
   }
-  throw new TRPCError({ code: "UNAUTHORIZED" });
+  if (auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
+  if (!userId) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `userId: is required for ${auth.type} calls`,
+    });
+  }
+  return userId;
 }

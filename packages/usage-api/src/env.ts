@@ -1,13 +1,24 @@
 import { z } from "zod";
 
 const schema = z.object({
+  /** A postgres:// URL: real PostgreSQL. Unset or empty: PGlite in USAGE_DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgres:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
   /** Bearer token of trusted backends. Missing or shorter than 16 characters: service access is off. */
   USAGE_SERVICE_TOKEN: z.string().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3001),
   HOST: z.string().default("127.0.0.1"),
   /** PGlite data folder of the standalone server when DATABASE_URL is unset. */
   USAGE_DATA_DIR: z.string().default(".data/pglite"),
+  /** Every statement is cut off after this many ms, so no request waits forever. */
+  USAGE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
-/** The only place this package reads `process.env`. */
-export const env = schema.parse(process.env);
+export type Env = z.infer<typeof schema>;
+
+/** The settings of this package's entry points (server, scripts); only they call it. */
+export const readEnv = (): Env => schema.parse(process.env);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import type { Feature } from "./tiers";
 
@@ -5,13 +6,14 @@ export interface LimitExceeded {
   feature: Feature;
   used: number;
   limit: number;
+  requested: number;
 }
 
 /** The cause of a FORBIDDEN at a hard limit; the error formatter puts it in `data.limitExceeded`. */
 export class LimitExceededError extends Error {
   constructor(readonly limitExceeded: LimitExceeded) {
     super(
-      `limit exceeded for ${limitExceeded.feature}: ${limitExceeded.used} of ${limitExceeded.limit} used this month`,
+      `limit exceeded for ${limitExceeded.feature}: ${limitExceeded.used} of ${limitExceeded.limit} used this month, ${limitExceeded.requested} more requested`,
     );
     this.name = "LimitExceededError";
   }
@@ -22,6 +24,66 @@ export const limitExceededError = (detail: LimitExceeded) => {
   return new TRPCError({ code: "FORBIDDEN", message: cause.message, cause });
 };
 
+/** The cause of a CONFLICT: the key was used before with another payload (`data.idempotencyKey`). */
+export class IdempotencyConflictError extends Error {
+  constructor(readonly idempotencyKey: string) {
+    super(`idempotencyKey ${JSON.stringify(idempotencyKey)} was already used with another payload`);
+    this.name = "IdempotencyConflictError";
+  }
+}
+
+export const conflictError = (idempotencyKey: string) => {
+  const cause = new IdempotencyConflictError(idempotencyKey);
+  return new TRPCError({ code: "CONFLICT", message: cause.message, cause });
+};
+
+/**
+ * The cause of a masked INTERNAL_SERVER_ERROR: the caller sees only `errorId` and a generic
+ * message; the original error is logged with the same id.
+ */
+export class InternalError extends Error {
+  readonly errorId = randomUUID();
+  constructor() {
+    super("internal server error");
+    this.name = "InternalError";
+  }
+}
+
+/** Where unexpected errors are written (one JSON line each); a host may pass its own. */
+export type ErrorLogger = (entry: { errorId: string; path?: string; error: unknown }) => void;
+
+export const consoleErrorLogger: ErrorLogger = ({ errorId, path, error }) => {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const cause = (e as { cause?: unknown }).cause;
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "usagekit: internal error",
+      errorId,
+      path,
+      error: e.message,
+      stack: e.stack,
+      cause: cause instanceof Error ? cause.message : undefined,
+    }),
+  );
+};
+
+/**
+ * A TRPCError that says nothing about `error` but its `errorId` (logged with the details),
+ * unless it already is a deliberate, non-internal TRPCError.
+ */
+export function maskError(error: unknown, log: ErrorLogger, path?: string): TRPCError {
+  if (error instanceof TRPCError && error.code !== "INTERNAL_SERVER_ERROR") return error;
+  if (error instanceof TRPCError && error.cause instanceof InternalError) return error;
+  const cause = new InternalError();
+  log({ errorId: cause.errorId, path, error });
+  return new TRPCError({
+    code: "INTERNAL_SERVER_ERROR",
+    message: `internal server error (errorId ${cause.errorId})`,
+    cause,
+  });
+}
+
 export const badRequest = (message: string) => new TRPCError({ code: "BAD_REQUEST", message });
 
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
@@ -29,6 +91,12 @@ const FUTURE_SLACK_MS = 5 * 60 * 1000;
 /** Instants (occurredAt, paidAt) may be at most 5 minutes ahead of the service's clock. */
 export function assertNotFuture(field: string, at: Date, now: Date): void {
   if (at.getTime() > now.getTime() + FUTURE_SLACK_MS) {
-    throw badRequest(`${field} must not be more than 5 minutes in the future`);
+    throw badRequest(`${field}: must not be more than 5 minutes in the future`);
   }
+}
+
+/** A report's month may not lie ahead of every time zone's current month. */
+export function assertNotFutureMonth(field: string, month: string, now: Date): void {
+  const latest = new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 7);
+  if (month > latest) throw badRequest(`${field}: ${month} is in the future`);
 }

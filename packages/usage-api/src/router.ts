@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import { analyticsRouter } from "./analytics-router";
 import { actingUser } from "./auth";
 import {
@@ -15,20 +16,40 @@ import { getMilestones } from "./service/milestones";
 import { recordPayment } from "./service/payments";
 import { setUserPlan } from "./service/plans";
 import { recordUsage } from "./service/record-usage";
-import { authedProcedure, createCallerFactory, createTRPCRouter, serviceProcedure } from "./trpc";
+import {
+  createCallerFactory,
+  createTRPCRouter,
+  readProcedure,
+  serviceProcedure,
+  writeProcedure,
+} from "./trpc";
+import type { Context } from "./trpc";
+
+/** An end user's writes are always enforced, at the server's time. */
+function endUserRules(ctx: Context, input: { enforceLimits?: boolean; occurredAt?: Date }) {
+  if (ctx.auth.type !== "user") return;
+  if (input.enforceLimits === false || input.occurredAt !== undefined) {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "end users may not set enforceLimits: false or occurredAt",
+    });
+  }
+}
 
 export const usageRouter = createTRPCRouter({
-  recordUsage: authedProcedure
+  recordUsage: writeProcedure
     .input(recordUsageInput)
-    .mutation(({ ctx, input: { userId, ...event } }) =>
-      recordUsage(ctx.db, {
+    .mutation(({ ctx, input: { userId, ...event } }) => {
+      endUserRules(ctx, event);
+      return recordUsage(ctx.db, {
         ...event,
+        enforceLimits: ctx.auth.type === "user" ? true : event.enforceLimits,
         userId: actingUser(ctx.auth, userId),
         now: ctx.now(),
         tiers: ctx.tiers,
-      }),
-    ),
-  canUseFeature: authedProcedure.input(canUseFeatureInput).query(({ ctx, input }) =>
+      });
+    }),
+  canUseFeature: readProcedure.input(canUseFeatureInput).query(({ ctx, input }) =>
     canUseFeature(ctx.db, {
       ...input,
       userId: actingUser(ctx.auth, input.userId),
@@ -36,33 +57,33 @@ export const usageRouter = createTRPCRouter({
       tiers: ctx.tiers,
     }),
   ),
-  getLifetimeStats: authedProcedure
+  getLifetimeStats: readProcedure
     .input(userInput)
     .query(({ ctx, input }) =>
       getLifetimeStats(ctx.db, { userId: actingUser(ctx.auth, input.userId), now: ctx.now() }),
     ),
-  getCurrentUsage: authedProcedure.input(userInput).query(({ ctx, input }) =>
+  getCurrentUsage: readProcedure.input(userInput).query(({ ctx, input }) =>
     getCurrentUsage(ctx.db, {
       userId: actingUser(ctx.auth, input.userId),
       now: ctx.now(),
       tiers: ctx.tiers,
     }),
   ),
-  getUsageHistory: authedProcedure.input(usageHistoryInput).query(({ ctx, input }) =>
+  getUsageHistory: readProcedure.input(usageHistoryInput).query(({ ctx, input }) =>
     getUsageHistory(ctx.db, {
       userId: actingUser(ctx.auth, input.userId),
       months: input.months,
       now: ctx.now(),
     }),
   ),
-  getMilestones: authedProcedure
+  getMilestones: readProcedure
     .input(userInput)
     .query(({ ctx, input }) =>
       getMilestones(ctx.db, { userId: actingUser(ctx.auth, input.userId), now: ctx.now() }),
     ),
   setUserPlan: serviceProcedure
     .input(setUserPlanInput)
-    .mutation(({ ctx, input }) => setUserPlan(ctx.db, input)),
+    .mutation(({ ctx, input }) => setUserPlan(ctx.db, { ...input, now: ctx.now() })),
   recordPayment: serviceProcedure
     .input(recordPaymentInput)
     .mutation(({ ctx, input }) => recordPayment(ctx.db, { ...input, now: ctx.now() })),

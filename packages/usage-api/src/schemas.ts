@@ -3,7 +3,32 @@ import { features, tierNames } from "./tiers";
 
 const MAX_INT32 = 2_147_483_647;
 
-export const userIdSchema = z.uuid({ message: "userId must be a uuid" });
+/** C0 and C1 control characters (NUL included): never part of an id, key or name. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A string of `min`–`max` characters without control characters. */
+const plainString = (field: string, min: number, max: number) =>
+  z
+    .string({ message: `${field} must be a string` })
+    .min(
+      min,
+      min === 1 ? `${field} must not be empty` : `${field} must be at least ${min} characters`,
+    )
+    .max(max, `${field} must be at most ${max} characters`)
+    .refine((s) => !CONTROL.test(s), { message: `${field} must not contain control characters` });
+
+/** The host app's own user id: any 1–128 characters without control characters. */
+export const userIdSchema = plainString("userId", 1, 128);
+
+/** Throws a message naming `userId` when the id a host passes to a context is not valid. */
+export function assertUserId(userId: unknown): asserts userId is string {
+  const result = userIdSchema.safeParse(userId);
+  if (!result.success) {
+    throw new Error(`invalid userId ${JSON.stringify(userId)}: ${result.error.issues[0]!.message}`);
+  }
+}
+
 export const tierSchema = z.enum(tierNames, {
   message: `tier must be one of ${tierNames.join(", ")}`,
 });
@@ -11,35 +36,31 @@ export const featureSchema = z.enum(features, {
   message: `feature must be one of ${features.join(", ")}`,
 });
 
-/** An IANA time zone name, checked against the ICU time-zone database. */
-export const timezoneSchema = z.string().refine(
-  (name) => {
-    if (name.length === 0 || name.length > 64) return false;
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: name });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: "timezone must be an IANA time zone name such as Europe/Berlin" },
-);
+/**
+ * An IANA time zone name. Which names are valid is decided by the database's own zone data (the
+ * service checks it there and stores the canonical name); this only bounds the string.
+ */
+export const timezoneSchema = plainString("timezone", 1, 64);
 
-const idempotencyKeySchema = z
-  .string()
-  .min(1, "idempotencyKey must not be empty")
-  .max(200, "idempotencyKey must be at most 200 characters");
+const idempotencyKeySchema = plainString("idempotencyKey", 1, 200);
+
+/** Instants that are in the years 1–9999 in every time zone (UTC−12 to UTC+14). */
+const MIN_INSTANT = Date.parse("0001-01-01T12:00:00Z");
+const MAX_INSTANT = Date.parse("9999-12-31T10:00:00Z");
 
 /**
- * A Date (superjson) or an ISO-8601 string with an offset. How far in the future it may be is
- * checked by the service against its clock (see `assertNotFuture`).
+ * A Date (superjson) or an ISO-8601 string with an offset, in years 1–9999 (in every time zone).
+ * How far in the future it may be is checked by the service against its clock.
  */
 const instantSchema = (field: string) =>
   z
     .union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))], {
       message: `${field} must be a date`,
     })
-    .refine((d) => !Number.isNaN(d.getTime()), { message: `${field} must be a valid date` });
+    .refine((d) => !Number.isNaN(d.getTime()), { message: `${field} must be a valid date` })
+    .refine((d) => d.getTime() >= MIN_INSTANT && d.getTime() <= MAX_INSTANT, {
+      message: `${field} must be in the years 1 to 9999`,
+    });
 
 const amountSchema = z
   .number()
@@ -92,8 +113,8 @@ export const recordPaymentInput = z.strictObject({
   amount: z
     .string({ message: 'amount must be a decimal string such as "9.99"' })
     .regex(
-      /^\d{1,10}(\.\d{1,2})?$/,
-      'amount must be a decimal string with at most 2 decimals, e.g. "9.99"',
+      /^\d{1,8}(\.\d{1,2})?$/,
+      'amount must be a decimal string of at most 99999999.99 with at most 2 decimals, e.g. "9.99"',
     )
     .refine((s) => /[1-9]/.test(s), { message: "amount must be > 0" }),
   paidAt: instantSchema("paidAt"),
@@ -103,7 +124,7 @@ export type RecordPaymentInput = z.infer<typeof recordPaymentInput>;
 
 const monthSchema = z
   .string({ message: "month must be a YYYY-MM string" })
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM, e.g. 2026-11");
+  .regex(/^[1-9]\d{3}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM (years 1000–9999), e.g. 2026-11");
 const listLimit = z.number().int().min(1).max(1000).default(100);
 
 export const monthInput = z.strictObject({ month: monthSchema });
@@ -112,13 +133,9 @@ export const userSegmentsInput = z
   .strictObject({
     month: monthSchema,
     /** Seconds in the month from which a user is a power user (default 10 hours). */
-    powerSeconds: z
-      .number()
-      .int()
-      .positive()
-      .default(10 * 3600),
+    powerSeconds: amountSchema.min(1, "must be >= 1").default(10 * 3600),
     /** Seconds in the month from which a user is a regular (default 1 hour). */
-    regularSeconds: z.number().int().positive().default(3600),
+    regularSeconds: amountSchema.min(1, "must be >= 1").default(3600),
   })
   .refine((i) => i.regularSeconds < i.powerSeconds, {
     message: "regularSeconds must be below powerSeconds",

@@ -50,40 +50,76 @@ const soft = (limit: number, price: string, perUnits: number): FeatureLimit => (
 
 const rank = (limit: number | null) => (limit === null ? Number.POSITIVE_INFINITY : limit);
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Exactly these own keys, nothing more or less (a `__proto__` key included). */
+function assertKeys(
+  where: string,
+  value: unknown,
+  keys: readonly string[],
+): Record<string, unknown> {
+  if (!isObject(value)) throw new Error(`${where} must be an object`);
+  const own = Object.keys(value);
+  const extra = own.find((k) => !keys.includes(k));
+  if (extra !== undefined) throw new Error(`${where}.${extra} is not known`);
+  const missing = keys.find((k) => !own.includes(k));
+  if (missing !== undefined) throw new Error(`${where}.${missing} is missing`);
+  return value;
+}
+
+const validated = new WeakSet<object>();
+
+function checkLimit(where: string, value: unknown): FeatureLimit {
+  const { limit, overage } = value as FeatureLimit;
+  assertKeys(where, value, overage === undefined ? ["limit"] : ["limit", "overage"]);
+  if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0 && limit <= 2 ** 53 - 1)) {
+    throw new Error(`${where}.limit must be a non-negative integer or null`);
+  }
+  if (overage === undefined) return { limit };
+  assertKeys(`${where}.overage`, overage, ["price", "perUnits"]);
+  if (where.split(".").pop() !== "seconds") {
+    throw new Error(`${where}: only seconds can have a soft limit (overageSeconds)`);
+  }
+  if (limit === null) throw new Error(`${where}: a soft limit needs a limit`);
+  if (
+    !(typeof overage.price === "string" && /^\d{1,6}(\.\d{1,4})?$/.test(overage.price)) ||
+    !(Number.isSafeInteger(overage.perUnits) && overage.perUnits > 0 && overage.perUnits <= 86_400)
+  ) {
+    throw new Error(`${where}.overage needs a decimal price and perUnits > 0`);
+  }
+  return { limit, overage: { price: overage.price, perUnits: overage.perUnits } };
+}
+
 /**
- * Validates a tier table: every limit a non-negative integer or null, soft limits with a
- * decimal price, and limits that never shrink from free to plus to pro.
+ * Validates a tier table (its shape, every limit a non-negative integer or null, soft limits with
+ * a decimal price, limits that never shrink from free to plus to pro) and returns a frozen copy.
+ * Every entry point that takes tiers runs them through here, so nothing unchecked reaches SQL.
  */
 export function defineTiers(tiers: Tiers): Tiers {
+  if (validated.has(tiers)) return tiers;
+  const table = assertKeys("tiers", tiers, tierNames);
+  const result = {} as Record<TierName, TierConfig>;
   for (const tier of tierNames) {
-    for (const feature of features) {
-      const { limit, overage } = tiers[tier][feature];
-      if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) {
-        throw new Error(`tiers.${tier}.${feature}.limit must be a non-negative integer or null`);
-      }
-      if (overage && feature !== "seconds") {
-        throw new Error(
-          `tiers.${tier}.${feature}: only seconds can have a soft limit (overageSeconds)`,
-        );
-      }
-      if (overage && !(/^\d+(\.\d{1,4})?$/.test(overage.price) && overage.perUnits > 0)) {
-        throw new Error(`tiers.${tier}.${feature}.overage needs a decimal price and perUnits > 0`);
-      }
-    }
+    const config = assertKeys(`tiers.${tier}`, table[tier], features);
+    result[tier] = Object.freeze(
+      Object.fromEntries(
+        features.map((f) => [f, Object.freeze(checkLimit(`tiers.${tier}.${f}`, config[f]))]),
+      ),
+    ) as TierConfig;
   }
-  for (const [lower, higher] of [
-    ["free", "plus"],
-    ["plus", "pro"],
-  ] as const) {
+  for (const [lower, higher] of tierNames.slice(1).map((t, i) => [tierNames[i]!, t] as const)) {
     for (const feature of features) {
-      if (rank(tiers[higher][feature].limit) < rank(tiers[lower][feature].limit)) {
+      if (rank(result[higher][feature].limit) < rank(result[lower][feature].limit)) {
         throw new Error(
           `tiers.${higher}.${feature}.limit must be >= tiers.${lower}.${feature}.limit`,
         );
       }
     }
   }
-  return tiers;
+  const frozen = Object.freeze(result);
+  validated.add(frozen);
+  return frozen;
 }
 
 export const defaultTiers: Tiers = defineTiers({

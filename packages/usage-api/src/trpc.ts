@@ -4,27 +4,43 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import { resolveAuth } from "./auth";
 import type { Auth } from "./auth";
-import { env } from "./env";
-import { LimitExceededError } from "./errors";
-import { defaultTiers } from "./tiers";
+import {
+  consoleErrorLogger,
+  IdempotencyConflictError,
+  InternalError,
+  LimitExceededError,
+  maskError,
+} from "./errors";
+import type { ErrorLogger } from "./errors";
+import { findUnsafeKey } from "./input-guard";
+import { assertUserId } from "./schemas";
+import { defaultTiers, defineTiers } from "./tiers";
 import type { Tiers } from "./tiers";
 
 export interface CreateContextOptions {
   db: Db;
-  /** The request's Authorization header (`Bearer <USAGE_SERVICE_TOKEN>` for service calls). */
+  /**
+   * A service-token attempt (`Bearer <token>`), only when the host passes one; a host whose own
+   * sessions travel as bearer tokens resolves them itself and passes `userId`.
+   */
   authorization?: string | null;
-  /** The host app's signed-in user, from its own session. */
+  /** The host app's signed-in user, from its own session (validated: 1–128 characters). */
   userId?: string | null;
-  /** Skip header/session resolution, e.g. `{ type: "service" }` for a trusted server-side caller. */
+  /** Skip header/session resolution: `{ type: "service" }`, `{ type: "analyst" }`, … */
   auth?: Auth;
+  /** The catalog's tier table; validated by `defineTiers` wherever it comes from. */
   tiers?: Tiers;
   /** The service's clock (tests and seeding may fix it). */
   now?: () => Date;
-  /** Defaults to env `USAGE_SERVICE_TOKEN`. */
+  /** The configured service token (the entry point reads it from its env). */
   serviceToken?: string;
+  /** Where unexpected errors are logged with their `errorId` (default: a JSON line on stderr). */
+  logError?: ErrorLogger;
 }
 
 export function createTRPCContext(opts: CreateContextOptions) {
+  if (opts.userId !== undefined && opts.userId !== null) assertUserId(opts.userId);
+  if (opts.auth?.type === "user") assertUserId(opts.auth.userId);
   return {
     db: opts.db,
     auth:
@@ -32,10 +48,11 @@ export function createTRPCContext(opts: CreateContextOptions) {
       resolveAuth({
         authorization: opts.authorization,
         userId: opts.userId,
-        serviceToken: opts.serviceToken ?? env.USAGE_SERVICE_TOKEN,
+        serviceToken: opts.serviceToken,
       }),
-    tiers: opts.tiers ?? defaultTiers,
+    tiers: opts.tiers ? defineTiers(opts.tiers) : defaultTiers,
     now: opts.now ?? (() => new Date()),
+    logError: opts.logError ?? consoleErrorLogger,
   };
 }
 export type Context = ReturnType<typeof createTRPCContext>;
@@ -44,47 +61,85 @@ export type Context = ReturnType<typeof createTRPCContext>;
 const describeZodError = (error: ZodError) =>
   error.issues.map((i) => `${i.path.length ? i.path.join(".") : "input"}: ${i.message}`).join("; ");
 
+/**
+ * The error data of every usagekit procedure (see the contract's "Errors"): `zodError`,
+ * `limitExceeded`, `idempotencyKey` and, for an internal error, only its `errorId` — never SQL,
+ * parameters or a stack. A host that mounts `usageRouter` in its own router uses this formatter
+ * so that its client keeps these fields.
+ */
+export function usageErrorFormatter<TShape extends { message: string; data: object }>(opts: {
+  shape: TShape;
+  error: TRPCError;
+}) {
+  const { shape, error } = opts;
+  const internal = error.code === "INTERNAL_SERVER_ERROR";
+  const errorId = error.cause instanceof InternalError ? error.cause.errorId : null;
+  const { stack: _stack, ...data } = shape.data as TShape["data"] & { stack?: string };
+  return {
+    ...shape,
+    message: internal
+      ? `internal server error${errorId ? ` (errorId ${errorId})` : ""}`
+      : shape.message,
+    data: {
+      ...data,
+      zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
+      limitExceeded: error.cause instanceof LimitExceededError ? error.cause.limitExceeded : null,
+      idempotencyKey:
+        error.cause instanceof IdempotencyConflictError ? error.cause.idempotencyKey : null,
+      errorId,
+    },
+  };
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
-    const zodError = error.cause instanceof ZodError ? error.cause : null;
-    return {
-      ...shape,
-      data: {
-        ...shape.data,
-        zodError: zodError ? z.flattenError(zodError) : null,
-        limitExceeded: error.cause instanceof LimitExceededError ? error.cause.limitExceeded : null,
-      },
-    };
-  },
+  // Never a stack in a response, whatever NODE_ENV says; details go to the log.
+  isDev: false,
+  errorFormatter: usageErrorFormatter,
 });
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Input errors read "seconds: must be >= 0" on every path, server-side callers included. */
-const baseProcedure = t.procedure.use(async ({ next }) => {
+/**
+ * Every procedure: input errors read "seconds: must be >= 0" on every path, and anything
+ * unexpected becomes a masked INTERNAL_SERVER_ERROR whose details are logged with its errorId.
+ */
+const baseProcedure = t.procedure.use(async ({ ctx, path, next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof ZodError) {
+  if (result.ok) return result;
+  if (result.error.cause instanceof ZodError) {
     result.error.message = describeZodError(result.error.cause);
+    return result;
   }
-  return result;
+  const masked = maskError(result.error, ctx.logError, path);
+  return masked === result.error ? result : { ...result, error: masked };
 });
 
-/** Signed-in user or service; checked before the input is parsed. */
-export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
-  if (ctx.auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
+/** Refuses raw input that carries keys a schema cannot see (`__proto__`) or nests too deep. */
+const guardInput = t.middleware(async ({ getRawInput, next }) => {
+  const unsafe = findUnsafeKey(await getRawInput());
+  if (unsafe) throw new TRPCError({ code: "BAD_REQUEST", message: unsafe });
   return next();
 });
 
+const allow = (...types: Auth["type"][]) =>
+  t.middleware(({ ctx, next }) => {
+    if (ctx.auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
+    if (!types.includes(ctx.auth.type)) {
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `this procedure is not allowed for ${ctx.auth.type} callers`,
+      });
+    }
+    return next();
+  });
+
+/** Reads of one user: the user itself, an analyst or a service. Authorization before input. */
+export const readProcedure = baseProcedure.use(allow("user", "analyst", "service")).use(guardInput);
+/** Writes an end user may make for itself (always enforced), or a service for anyone. */
+export const writeProcedure = baseProcedure.use(allow("user", "service")).use(guardInput);
+/** Cross-user reports: the app owner's analysts and services. */
+export const analyticsProcedure = baseProcedure.use(allow("analyst", "service")).use(guardInput);
 /** Trusted backends only. */
-export const serviceProcedure = baseProcedure.use(({ ctx, next }) => {
-  if (ctx.auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
-  if (ctx.auth.type !== "service") {
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: "this procedure is for service callers only",
-    });
-  }
-  return next();
-});
+export const serviceProcedure = baseProcedure.use(allow("service")).use(guardInput);

@@ -27,6 +27,7 @@ export async function rowCounts(db: Db): Promise<Record<string, number>> {
       (SELECT count(*) FROM daily_activity)::int AS daily_activity,
       (SELECT count(*) FROM lifetime_stats)::int AS lifetime_stats,
       (SELECT count(*) FROM payments)::int AS payments,
+      (SELECT count(*) FROM limit_refusals)::int AS limit_refusals,
       (SELECT coalesce(sum(seconds), 0)::int FROM monthly_usage) AS monthly_seconds`,
   );
   return row!;

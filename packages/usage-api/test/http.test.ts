@@ -85,7 +85,12 @@ describe.each(dbKinds)("standalone HTTP server on %s", (kind) => {
       api.usage.recordUsage.mutate({ userId, ankiExports: 1, enforceLimits: true }),
     );
     expect(refused.data?.code).toBe("FORBIDDEN");
-    expect(refused.data?.limitExceeded).toEqual({ feature: "ankiExports", used: 3, limit: 3 });
+    expect(refused.data?.limitExceeded).toEqual({
+      feature: "ankiExports",
+      used: 3,
+      limit: 3,
+      requested: 1,
+    });
     const bad = await clientError(api.usage.recordUsage.mutate({ userId, seconds: -1 }));
     expect(bad.data?.code).toBe("BAD_REQUEST");
     expect(bad.message).toContain("seconds");

@@ -70,7 +70,7 @@ describe.each(dbKinds)("milestones on %s", (kind) => {
       auth: { type: "user", userId: me },
       now: () => day(20),
     });
-    await user.usage.recordUsage({ conversations: 1, occurredAt: day(19) });
+    await user.usage.recordUsage({ conversations: 1 });
     expect((await user.usage.getMilestones({})).earned.map((e) => e.id)).toEqual([
       "first-conversation",
     ]);

@@ -154,6 +154,7 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       feature: "ankiExports",
       used: 3,
       limit: 3,
+      requested: 1,
     });
     // One feature over its limit refuses the whole event, the other feature included.
     const both = await trpcError(
@@ -167,6 +168,7 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect((both.cause as LimitExceededError).limitExceeded).toEqual({
       feature: "customPhrases",
       used: 0,
+      requested: 11,
       limit: 10,
     });
     const current = await suite.api.usage.getCurrentUsage({ userId });
@@ -184,6 +186,7 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       feature: "advancedVoiceSeconds",
       used: 0,
       limit: 0,
+      requested: 1,
     });
   });
 

@@ -38,7 +38,79 @@ const badInputs: [string, string, (api: Api) => Promise<unknown>][] = [
     (api) => api.usage.recordUsage({ userId: existing, seconds: 2 ** 31 }),
   ],
   ["no amount > 0", "amounts", (api) => api.usage.recordUsage({ userId: existing, seconds: 0 })],
-  ["bad uuid", "userId", (api) => api.usage.recordUsage({ userId: "not-a-uuid", seconds: 1 })],
+  ["empty userId", "userId", (api) => api.usage.recordUsage({ userId: "", seconds: 1 })],
+  [
+    "userId over 128 characters",
+    "userId",
+    (api) => api.usage.recordUsage({ userId: "u".repeat(129), seconds: 1 }),
+  ],
+  ["userId with NUL", "userId", (api) => api.usage.recordUsage({ userId: "a\u0000b", seconds: 1 })],
+  [
+    "idempotencyKey with NUL",
+    "idempotencyKey",
+    (api) => api.usage.recordUsage({ userId: existing, seconds: 1, idempotencyKey: "k\u0000" }),
+  ],
+  [
+    "timezone with NUL",
+    "timezone",
+    (api) => api.usage.setUserPlan({ userId: existing, tier: "plus", timezone: "UTC\u0000" }),
+  ],
+  [
+    "__proto__ key",
+    "__proto__",
+    (api) =>
+      api.usage.recordUsage(JSON.parse(`{"userId":"${existing}","seconds":1,"__proto__":{"x":1}}`)),
+  ],
+  [
+    "occurredAt in year 10000",
+    "occurredAt",
+    (api) =>
+      api.usage.recordUsage({
+        userId: existing,
+        seconds: 1,
+        occurredAt: new Date("+010000-01-01"),
+      }),
+  ],
+  [
+    "paidAt in year 0",
+    "paidAt",
+    (api) =>
+      api.usage.recordPayment({
+        userId: existing,
+        tier: "plus",
+        amount: "1.00",
+        paidAt: new Date("0000-06-01T00:00:00Z"),
+        idempotencyKey: "year-0",
+      }),
+  ],
+  [
+    "payment over the per-payment maximum",
+    "amount",
+    (api) =>
+      api.usage.recordPayment({
+        userId: existing,
+        tier: "plus",
+        amount: "100000000.00",
+        paidAt: NOW,
+        idempotencyKey: "huge",
+      }),
+  ],
+  ["analytics month 0099-05", "month", (api) => api.analytics.overage({ month: "0099-05" })],
+  [
+    "analytics month in the future",
+    "month",
+    (api) => api.analytics.featureAdoption({ month: "2027-01" }),
+  ],
+  [
+    "retention from a future month",
+    "fromMonth",
+    (api) => api.analytics.retention({ fromMonth: "2027-02", months: 2 }),
+  ],
+  [
+    "segments threshold over int32",
+    "powerSeconds",
+    (api) => api.analytics.userSegments({ month: "2026-11", powerSeconds: 2 ** 40 }),
+  ],
   [
     "empty idempotencyKey",
     "idempotencyKey",

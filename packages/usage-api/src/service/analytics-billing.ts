@@ -7,23 +7,27 @@ import type { TierName, Tiers } from "../tiers";
 import { inReport, orderedNames, utcMonth } from "./analytics-activity";
 import { overageSql, softSecondsSql } from "./tier-sql";
 
+/** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
+const billingMonth = (month: string) => {
+  const [year, m] = month.split("-").map(Number) as [number, number];
+  return sql`make_date(${year}::int, ${m}::int, 1)`;
+};
+
 /**
- * Each event of the UTC month with the overage seconds it caused: replayed in ledger order within
- * its local (billing) month at its tier's limit, exactly as the monthly row counted it. Only the
- * local months around it whose monthly row has overage are replayed (reconcile keeps those rows
- * equal to the ledger).
+ * Each event of the billing month `month` (each user's own local month: the monthly row's month)
+ * with the overage seconds it caused, replayed in ledger order at its tier's limit exactly as the
+ * monthly row counted it — so the money always agrees with the rows' `overageSeconds`. Only the
+ * rows with overage are replayed (reconcile keeps those rows equal to the ledger).
  */
 const overageEvents = (month: string, tiers: Tiers) => sql`
   SELECT user_id, tier, occurred_at,
     ${overageSql(sql`ev.soft_seconds`, sql`ev.run - ev.seconds`, sql`ev.seconds`)} AS overage_seconds
   FROM (
     SELECT e.*, ${softSecondsSql(tiers, sql`e.tier`)} AS soft_seconds,
-      sum(e.seconds) OVER (PARTITION BY e.user_id, e.month ORDER BY e.id) AS run
+      sum(e.seconds) OVER (PARTITION BY e.user_id ORDER BY e.id) AS run
     FROM monthly_usage m JOIN usage_events e ON e.user_id = m.user_id AND e.month = m.month
-    WHERE m.overage_seconds > 0 AND e.seconds > 0
-      AND m.month BETWEEN (${month} || '-01')::date - 31 AND (${month} || '-01')::date + 31
-  ) ev
-  WHERE ev.occurred_at >= ${utcMonth(month)} AND ev.occurred_at < ${utcMonth(month, 1)}`;
+    WHERE m.overage_seconds > 0 AND e.seconds > 0 AND m.month = ${billingMonth(month)}
+  ) ev`;
 
 /** Each paid tier's overage price as a constant table: (tier, price, per_units). */
 const overagePrices = (tiers: Tiers): SQL =>
@@ -52,7 +56,7 @@ export interface Overage {
   users: { userId: string; tier: TierName; overageSeconds: number; amount: string }[];
 }
 
-/** Overage seconds per user and tier in the UTC month, and what they bill at the tier's rate. */
+/** Overage seconds per user and tier in the billing month, and what they bill at the tier's rate. */
 export async function overageReport(
   db: Db,
   params: { month: string; tiers: Tiers; limit: number },
@@ -68,7 +72,7 @@ export async function overageReport(
       queryRows<Overage["byTier"][number]>(
         tx,
         sql`SELECT t.tier AS "tier", count(u.user_id)::int AS "users", coalesce(sum(u.seconds), 0)::float8 AS "overageSeconds",
-          coalesce(sum(u.amount), 0)::numeric(14, 2)::text AS "amount",
+          coalesce(sum(u.amount), 0)::numeric(20, 2)::text AS "amount",
           prices.price::text AS "price", prices.per_units::int AS "perUnits"
         FROM ${overagePrices(params.tiers)}
         JOIN ${orderedNames(tierNames, "t", "tier")} USING (tier)
@@ -78,7 +82,7 @@ export async function overageReport(
       queryRows<Overage["users"][number]>(
         tx,
         sql`SELECT user_id AS "userId", tier AS "tier", seconds::float8 AS "overageSeconds",
-          amount::numeric(14, 2)::text AS "amount"
+          amount::numeric(20, 2)::text AS "amount"
         FROM (${perUser}) u ORDER BY seconds DESC, user_id LIMIT ${params.limit}`,
       ),
     ]),

@@ -33,7 +33,7 @@ export async function getLifetimeStats(
   db: Db,
   params: { userId: string; now: Date },
 ): Promise<LifetimeStats> {
-  const id = sql`${params.userId}::uuid`;
+  const id = sql`${params.userId}::text`;
   const [row] = await queryRows<LifetimeStats>(
     db,
     sql`
@@ -71,7 +71,7 @@ export async function getLifetimeStats(
       l.first_conversation_at AS "firstConversationAt",
       l.last_active_at AS "lastActiveAt",
       coalesce(l.months_subscribed, 0) AS "monthsSubscribed",
-      coalesce(l.total_revenue, 0.00)::numeric(14, 2)::text AS "totalRevenue",
+      coalesce(l.total_revenue, 0.00)::numeric(20, 2)::text AS "totalRevenue",
       coalesce(l.highest_tier_reached, 'free') AS "highestTierReached",
       l.created_at AS "createdAt",
       l.updated_at AS "updatedAt"

@@ -61,7 +61,7 @@ export interface Milestones {
  * the target, or the first event on the day a streak reached its length.
  */
 async function earnedDates(db: Db, userId: string): Promise<Record<string, Date | null>> {
-  const id = sql`${userId}::uuid`;
+  const id = sql`${userId}::text`;
   const crossing = (column: string, id: string, target: number) =>
     sql.raw(`min(occurred_at) FILTER (WHERE ${column} >= ${target}) AS "${id}"`);
   const runs = milestones.filter((m) => m.kind !== "first" && m.kind !== "streak");

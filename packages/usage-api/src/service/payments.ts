@@ -1,11 +1,10 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { assertNotFuture } from "../errors";
+import { assertNotFuture, conflictError } from "../errors";
 import type { RecordPaymentInput } from "../schemas";
 import type { TierName } from "../tiers";
 import { raiseHighestTier, tierRankSql } from "./plans";
-import { ensureUser } from "./users";
 
 export interface PaymentResult {
   recorded: boolean;
@@ -25,10 +24,11 @@ export async function recordPayment(
   params: RecordPaymentInput & { now: Date },
 ): Promise<PaymentResult> {
   assertNotFuture("paidAt", params.paidAt, params.now);
-  await ensureUser(db, params.userId);
-  const id = sql`${params.userId}::uuid`;
+  const id = sql`${params.userId}::text`;
   return db.transaction(async (tx) => {
-    const [row] = await queryRows<PaymentResult>(
+    // A user never seen is created here; a refused payment rolls it back with everything else.
+    await tx.execute(sql`INSERT INTO users (id) VALUES (${id}) ON CONFLICT (id) DO NOTHING`);
+    const [row] = await queryRows<{ recorded: boolean }>(
       tx as unknown as Db,
       sql`
       WITH u AS (SELECT id, timezone FROM users WHERE id = ${id} FOR UPDATE),
@@ -43,6 +43,16 @@ export async function recordPayment(
       )
       SELECT (SELECT count(*) FROM p)::int > 0 AS "recorded"`,
     );
+    if (!row!.recorded) {
+      // A new statement sees the payment that holds the key; another payload is a CONFLICT.
+      const [same] = await queryRows<{ same: boolean }>(
+        tx as unknown as Db,
+        sql`SELECT tier = ${params.tier} AND amount = ${params.amount}::numeric
+            AND paid_at = ${params.paidAt.toISOString()}::timestamptz AS "same"
+          FROM payments WHERE user_id = ${id} AND idempotency_key = ${params.idempotencyKey}`,
+      );
+      if (!same?.same) throw conflictError(params.idempotencyKey);
+    }
     // A new statement sees every committed payment (and the one above); the row lock keeps
     // concurrent payments for this user out until we commit.
     const [totals] = await queryRows<Omit<PaymentResult, "recorded" | "duplicate">>(

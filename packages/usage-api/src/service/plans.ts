@@ -3,6 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SetUserPlanInput } from "../schemas";
 import { tierNames } from "../tiers";
+import { canonicalTimezone } from "./timezones";
 import type { TierName } from "../tiers";
 
 export interface UserPlan {
@@ -24,19 +25,32 @@ export const raiseHighestTier = sql`highest_tier_reached = CASE
   THEN excluded.highest_tier_reached ELSE l.highest_tier_reached END, updated_at = now()`;
 
 /**
- * Sets the user's tier (and time zone, when given; otherwise it is kept), creating the user if
- * new, and raises the highest tier reached.
+ * Sets the user's tier (and time zone, when given — checked against the database's zone data and
+ * stored by its canonical name; otherwise it is kept), creating the user if new, and raises the
+ * highest tier reached. A new zone applies to new events; the month rows that can still receive
+ * events (this month and last, in the new zone) take the new zone's bounds, so their `period`
+ * agrees with `resetsAt`.
  */
-export async function setUserPlan(db: Db, params: SetUserPlanInput): Promise<UserPlan> {
+export async function setUserPlan(
+  db: Db,
+  params: SetUserPlanInput & { now: Date },
+): Promise<UserPlan> {
+  const timezone = params.timezone ? await canonicalTimezone(db, params.timezone) : null;
   const [row] = await queryRows<UserPlan>(
     db,
     sql`
     WITH u AS (
       INSERT INTO users AS u (id, tier, timezone)
-      VALUES (${params.userId}::uuid, ${params.tier}, coalesce(${params.timezone ?? null}::text, 'UTC'))
+      VALUES (${params.userId}::text, ${params.tier}, coalesce(${timezone}::text, 'UTC'))
       ON CONFLICT (id) DO UPDATE SET tier = excluded.tier,
-        timezone = coalesce(${params.timezone ?? null}::text, u.timezone), updated_at = now()
+        timezone = coalesce(${timezone}::text, u.timezone), updated_at = now()
       RETURNING id, tier, timezone, created_at, updated_at
+    ), periods AS (
+      UPDATE monthly_usage m SET period_start = m.month::timestamp AT TIME ZONE u.timezone,
+        period_end = (m.month + interval '1 month')::timestamp AT TIME ZONE u.timezone
+      FROM u WHERE m.user_id = u.id AND ${timezone}::text IS NOT NULL
+        AND m.month >= (date_trunc('month', ${params.now.toISOString()}::timestamptz AT TIME ZONE u.timezone)
+          - interval '1 month')::date
     ), l AS (
       INSERT INTO lifetime_stats AS l (user_id, highest_tier_reached) SELECT id, tier FROM u
       ON CONFLICT (user_id) DO UPDATE SET ${raiseHighestTier}

@@ -52,7 +52,7 @@ const expectedLifetime = sql`
   SELECT u.id AS user_id,
     ${eachFeature((f) => sql`coalesce(e.${raw(featureColumns[f].ledger)}, 0)::bigint AS ${raw(featureColumns[f].lifetime)}`)},
     coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
-    e.last_active_at, coalesce(p.revenue, 0)::numeric(14, 2) AS total_revenue,
+    e.last_active_at, coalesce(p.revenue, 0)::numeric(20, 2) AS total_revenue,
     coalesce(p.months, 0)::int AS months_subscribed
   FROM users u
   LEFT JOIN (SELECT user_id, ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)}) AS ${raw(featureColumns[f].ledger)}`)},

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
+import { features } from "../tiers";
 import type { Feature, Tiers } from "../tiers";
 import { eachFeature, featureColumns, monthlySelect } from "./columns";
 import { hardLimitSql, overageSql, softSecondsSql } from "./tier-sql";
@@ -11,12 +12,22 @@ const lifetimeCol = (f: Feature) => raw(featureColumns[f].lifetime);
 
 const limCol = (f: Feature) => raw(`lim_${featureColumns[f].ledger}`);
 
-/** True when no hard-limited feature of event `ev` passes its limit on top of `used(f)`. */
-const withinLimits = (ev: string, used: (f: Feature) => SQL) =>
-  eachFeature((f) => {
-    const [amount, limit] = [sql`${raw(ev)}.${ledgerCol(f)}`, sql`${raw(ev)}.${limCol(f)}`];
-    return sql`(${amount} = 0 OR ${limit} IS NULL OR ${used(f)} + ${amount} <= ${limit})`;
-  }, " AND ");
+/**
+ * True when event `ev` fits on top of `used(f)`; otherwise the statement aborts through
+ * `usagekit_limit_exceeded(detail)` naming the first feature that does not fit, with its usage
+ * (`reported`, by default what it was checked against) (SQLSTATE UK001). CASE keeps the order:
+ * nothing raises for a fitting event.
+ */
+const fitsOrAbort = (ev: string, used: (f: Feature) => SQL, reported = used) => {
+  const e = raw(ev);
+  const refusals = features.map((f) => {
+    const [amount, limit] = [sql`${e}.${ledgerCol(f)}`, sql`${e}.${limCol(f)}`];
+    return sql`WHEN NOT (${amount} = 0 OR ${limit} IS NULL OR ${used(f)} + ${amount} <= ${limit})
+      THEN usagekit_limit_exceeded(jsonb_build_object('feature', ${f}::text, 'tier', ${e}.tier,
+        'used', ${reported(f)}, 'limit', ${limit}, 'requested', ${amount}))`;
+  });
+  return sql`(CASE ${sql.join(refusals, sql` `)} ELSE true END)`;
+};
 
 export interface RecordStatementParams {
   userId: string;
@@ -41,38 +52,52 @@ const $ = (name: string) => sql.placeholder(name);
 
 /**
  * One statement that records one event: the ledger row (idempotent on the key), the monthly row
- * (with the limit check on the row's latest version when enforcing), the day and the lifetime
- * row. It writes nothing when the user does not exist, the event is outside the window, or the
- * key was already used. The enforcing variant checks the hard limits (first against the event
- * alone, then in the monthly upsert against the row's latest version); when the upsert refuses
- * after the ledger insert, `usagekit_limit_exceeded()` aborts the whole statement (SQLSTATE
- * UK001), so nothing of the event stays. The tier table and the variant are part of the text:
- * each is prepared once.
+ * (with the limit check on the row's latest version when enforcing), the day, the lifetime row
+ * and — for a user never seen — the user row (free, UTC). It writes nothing when the event is
+ * outside the window or the key was already used. The enforcing variant checks the hard limits
+ * first against the event alone and then, in the monthly upsert, against the row's latest
+ * version; a refusal aborts the whole statement through `usagekit_limit_exceeded(detail)`
+ * (SQLSTATE UK001), so nothing of the event stays, and the error names what refused it. The
+ * tier table and the variant are part of the text: each is prepared once.
  */
 export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
   const amounts = eachFeature((f) => sql`${$(f)}::int AS ${ledgerCol(f)}`);
   const okCols = eachFeature((f) => sql`ok.${ledgerCol(f)}`);
+  const tier = sql`coalesce(u.tier, 'free')`;
   return sql`
   WITH a AS (
-    SELECT ${$("userId")}::uuid AS user_id, ${$("idempotencyKey")}::text AS idempotency_key,
+    SELECT ${$("userId")}::text AS user_id, ${$("idempotencyKey")}::text AS idempotency_key,
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
       ${amounts}
   ), ev AS (
-    SELECT a.*, u.tier, u.timezone AS tz, ${softSecondsSql(tiers, sql`u.tier`)} AS soft_seconds,
-      ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, sql`u.tier`, f)} AS ${limCol(f)}`)},` : sql``}
-      date_trunc('month', a.occurred_at AT TIME ZONE u.timezone) AS local_month,
-      (a.occurred_at AT TIME ZONE u.timezone)::date AS day,
-      a.occurred_at >= (date_trunc('month', a.now AT TIME ZONE u.timezone) - interval '1 month')
-        AT TIME ZONE u.timezone AS in_window
-    FROM a JOIN users u ON u.id = a.user_id
+    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz,
+      ${softSecondsSql(tiers, tier)} AS soft_seconds,
+      ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, tier, f)} AS ${limCol(f)}`)},` : sql``}
+      date_trunc('month', a.occurred_at AT TIME ZONE coalesce(u.timezone, 'UTC')) AS local_month,
+      (a.occurred_at AT TIME ZONE coalesce(u.timezone, 'UTC'))::date AS day,
+      a.occurred_at >= (date_trunc('month', a.now AT TIME ZONE coalesce(u.timezone, 'UTC'))
+        - interval '1 month') AT TIME ZONE coalesce(u.timezone, 'UTC') AS in_window
+    FROM a LEFT JOIN users u ON u.id = a.user_id
   ), ok AS (
-    SELECT * FROM ev WHERE in_window ${enforce ? sql`AND ${withinLimits("ev", () => sql`0`)}` : sql``}
+    SELECT ev.* FROM ev ${
+      enforce
+        ? sql`LEFT JOIN monthly_usage cur ON cur.user_id = ev.user_id AND cur.month = ev.local_month::date
+      WHERE CASE WHEN NOT ev.in_window THEN false
+        ELSE ${fitsOrAbort(
+          "ev",
+          () => sql`0`,
+          (f) => sql`coalesce(cur.${monthlyCol(f)}, 0)`,
+        )} END`
+        : sql`WHERE ev.in_window`
+    }
   ), led AS (
     INSERT INTO usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledgerCol)})
     SELECT user_id, idempotency_key, occurred_at, local_month::date, day, tier, ${okCols} FROM ok
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
     RETURNING user_id
+  ), usr AS (
+    INSERT INTO users (id) SELECT user_id FROM led ON CONFLICT (id) DO NOTHING
   ), mon AS (
     INSERT INTO monthly_usage AS m (user_id, month, period_start, period_end, ${eachFeature(monthlyCol)},
       completed_session_seconds, longest_session, overage_seconds, tier_when_used, last_event_at,
@@ -97,8 +122,10 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       last_event_at = greatest(m.last_event_at, excluded.last_event_at),
       last_conversation_at = greatest(m.last_conversation_at, excluded.last_conversation_at),
       last_realtime_at = greatest(m.last_realtime_at, excluded.last_realtime_at),
+      -- The bounds in the user's current zone: they agree with resetsAt after a zone change.
+      period_start = excluded.period_start, period_end = excluded.period_end,
       updated_at = now()
-    ${enforce ? sql`WHERE EXISTS (SELECT 1 FROM ok WHERE ${withinLimits("ok", (f) => sql`m.${monthlyCol(f)}`)})` : sql``}
+    ${enforce ? sql`WHERE (SELECT ${fitsOrAbort("ok", (f) => sql`m.${monthlyCol(f)}`)} FROM ok)` : sql``}
     RETURNING ${monthlySelect("m")}
   ), daily AS (
     INSERT INTO daily_activity AS d (user_id, day, events)
@@ -120,9 +147,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       updated_at = now()
     RETURNING 1
   )
-  SELECT (SELECT count(*) FROM ev)::int AS "userFound",
-    coalesce((SELECT in_window FROM ev), true) AS "inWindow",
-    (SELECT count(*) FROM led)::int AS "inserted",
-    ${enforce ? sql`CASE WHEN mon.month IS NULL AND EXISTS (SELECT 1 FROM led) THEN usagekit_limit_exceeded() END AS "refused",` : sql``}
-    mon.* FROM (SELECT 1) AS one LEFT JOIN mon ON true`;
+  SELECT coalesce((SELECT in_window FROM ev), true) AS "inWindow",
+    (SELECT count(*) FROM led)::int AS "inserted", mon.*
+  FROM (SELECT 1) AS one LEFT JOIN mon ON true`;
 }

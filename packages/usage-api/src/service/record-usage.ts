@@ -1,16 +1,15 @@
 import { preparedStatement, queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { assertNotFuture, badRequest, limitExceededError } from "../errors";
+import { assertNotFuture, badRequest, conflictError, limitExceededError } from "../errors";
 import type { LimitExceeded } from "../errors";
 import type { RecordUsageInput } from "../schemas";
-import { features, monthlyField } from "../tiers";
-import type { Feature, Tiers } from "../tiers";
-import { monthlySelect } from "./columns";
+import { features } from "../tiers";
+import type { Feature, TierName, Tiers } from "../tiers";
+import { featureColumns, monthlySelect } from "./columns";
 import type { MonthlyUsage } from "./columns";
 import { recordStatement, recordValues } from "./record-usage-sql";
 import type { RecordStatementParams } from "./record-usage-sql";
-import { ensureUser, readUserMonth } from "./users";
 
 export interface RecordUsageParams extends Omit<RecordUsageInput, "userId"> {
   userId: string;
@@ -26,35 +25,22 @@ export interface RecordUsageResult {
 }
 
 interface StatementResult extends Partial<MonthlyUsage> {
-  userFound: number;
   inWindow: boolean;
   inserted: number;
-  /** Only in the enforcing variant; null whenever the statement completes. */
-  refused?: null;
 }
+
+type Refusal = LimitExceeded & { tier: TierName };
 
 const recordEvent = preparedStatement((tiers: Tiers) => recordStatement(tiers, false));
 const recordEnforced = preparedStatement((tiers: Tiers) => recordStatement(tiers, true));
 
-/** The statement aborted itself because the monthly row refused the event (see the migration). */
-const isLimitAbort = (error: unknown): boolean =>
-  error instanceof Error &&
-  ((error as { code?: string }).code === "UK001" ||
-    isLimitAbort((error as { cause?: unknown }).cause));
-
-/** Runs the one statement; a refusal by the monthly row reads as "not inserted". */
-async function run(db: Db, p: RecordStatementParams): Promise<StatementResult> {
-  try {
-    const [row] = await (p.enforceLimits ? recordEnforced : recordEvent)<StatementResult>(
-      db,
-      p.tiers,
-      recordValues(p),
-    );
-    return row!;
-  } catch (error) {
-    if (isLimitAbort(error)) return { userFound: 1, inWindow: true, inserted: 0 };
-    throw error;
+/** The refusal a statement aborted with (SQLSTATE UK001, its DETAIL the JSON), if it did. */
+function refusalOf(error: unknown): Refusal | null {
+  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const { code, detail } = e as { code?: string; detail?: string };
+    if (code === "UK001" && detail) return JSON.parse(detail) as Refusal;
   }
+  return null;
 }
 
 const asResult = (usage: MonthlyUsage, recorded: boolean): RecordUsageResult => ({
@@ -64,86 +50,100 @@ const asResult = (usage: MonthlyUsage, recorded: boolean): RecordUsageResult => 
   usage,
 });
 
-/** The monthly row of the event already recorded under this key, if any. */
-async function findRecorded(
+type Recorded = MonthlyUsage & { eventOccurredAt: Date } & Record<`amount_${Feature}`, number>;
+
+/**
+ * The answer to a key that was already recorded: `duplicate` with the current monthly row of that
+ * event when the payload is the same, `CONFLICT` when it differs; undefined for an unknown key.
+ */
+async function answerRecordedKey(
   db: Db,
-  userId: string,
-  key: string,
-): Promise<MonthlyUsage | undefined> {
-  const [row] = await queryRows<MonthlyUsage>(
+  p: RecordStatementParams & { occurredAtGiven: boolean },
+): Promise<RecordUsageResult | undefined> {
+  if (!p.idempotencyKey) return undefined;
+  const [row] = await queryRows<Recorded>(
     db,
-    sql`SELECT ${monthlySelect("m")} FROM usage_events e
+    sql`SELECT ${monthlySelect("m")}, e.occurred_at AS "eventOccurredAt",
+      ${sql.join(
+        features.map(
+          (f) => sql`e.${sql.raw(featureColumns[f].ledger)} AS ${sql.raw(`"amount_${f}"`)}`,
+        ),
+        sql`, `,
+      )}
+      FROM usage_events e
       JOIN monthly_usage m ON m.user_id = e.user_id AND m.month = e.month
-      WHERE e.user_id = ${userId}::uuid AND e.idempotency_key = ${key}`,
+      WHERE e.user_id = ${p.userId}::text AND e.idempotency_key = ${p.idempotencyKey}`,
   );
-  return row;
+  if (!row) return undefined;
+  const { eventOccurredAt, ...rest } = row;
+  const same =
+    features.every((f) => Number(row[`amount_${f}`]) === p.amounts[f]) &&
+    (!p.occurredAtGiven || eventOccurredAt.getTime() === p.occurredAt.getTime());
+  if (!same) throw conflictError(p.idempotencyKey);
+  const usage = Object.fromEntries(
+    Object.entries(rest).filter(([k]) => !k.startsWith("amount_")),
+  ) as unknown as MonthlyUsage;
+  return asResult(usage, false);
 }
 
-/** Keeps who hit which wall (analytics.upgradeCandidates). */
-async function recordRefusal(
-  db: Db,
-  r: LimitExceeded & { userId: string; occurredAt: Date; tier: string; requested: number },
-) {
-  await db.execute(sql`INSERT INTO limit_refusals (user_id, occurred_at, tier, feature, used, "limit", requested)
-    VALUES (${r.userId}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.tier}, ${r.feature},
-      ${r.used}, ${r.limit}, ${r.requested})`);
+/** Keeps who hit which wall (analytics.upgradeCandidates): once per refused key. */
+async function keepRefusal(db: Db, p: RecordStatementParams, r: Refusal) {
+  await db.execute(sql`INSERT INTO limit_refusals (user_id, idempotency_key, occurred_at, tier, feature,
+      used, "limit", requested)
+    VALUES (${p.userId}::text, ${p.idempotencyKey}::text, ${p.occurredAt.toISOString()}::timestamptz,
+      ${r.tier}, ${r.feature}, ${r.used}, ${r.limit}, ${r.requested})
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING`);
 }
 
 /**
- * Records one usage event in one statement (ledger, monthly row, day, lifetime row), exactly
- * once per idempotency key, and — with `enforceLimits` — only if no hard limit would be passed.
+ * Records one usage event in one statement (ledger, monthly row, day, lifetime row, and the user
+ * row of a user never seen), exactly once per idempotency key, and — with `enforceLimits` — only
+ * if no hard limit would be passed. A refused or invalid event writes none of them.
  */
 export async function recordUsage(db: Db, params: RecordUsageParams): Promise<RecordUsageResult> {
   const { userId, now, tiers } = params;
   const occurredAt = params.occurredAt ?? now;
-  assertNotFuture("occurredAt", occurredAt, now);
-  const amounts = Object.fromEntries(features.map((f) => [f, params[f] ?? 0])) as Record<
-    Feature,
-    number
-  >;
-  const statement: RecordStatementParams = {
+  const statement = {
     userId,
     idempotencyKey: params.idempotencyKey ?? null,
     occurredAt,
+    occurredAtGiven: params.occurredAt !== undefined,
     now,
     enforceLimits: params.enforceLimits ?? false,
-    amounts,
+    amounts: Object.fromEntries(features.map((f) => [f, params[f] ?? 0])) as Record<
+      Feature,
+      number
+    >,
     tiers,
   };
+  assertNotFuture("occurredAt", occurredAt, now);
 
-  let result = await run(db, statement);
-  if (result.userFound === 0) {
-    await ensureUser(db, userId);
-    result = await run(db, statement);
-  }
-  if (!result.inWindow) {
-    throw badRequest(
-      "occurredAt must not be before the start of the previous month (in the user's time zone)",
-    );
+  let result: StatementResult;
+  try {
+    const run = statement.enforceLimits ? recordEnforced : recordEvent;
+    [result] = (await run<StatementResult>(db, tiers, recordValues(statement))) as [
+      StatementResult,
+    ];
+  } catch (error) {
+    const refusal = refusalOf(error);
+    if (!refusal) throw error;
+    // A retry of a recorded key is a duplicate even when the event alone would not fit now.
+    const recorded = await answerRecordedKey(db, statement);
+    if (recorded) return recorded;
+    await keepRefusal(db, statement, refusal);
+    const { tier: _tier, ...limitExceeded } = refusal;
+    throw limitExceededError(limitExceeded);
   }
   if (result.inserted > 0) {
-    const { userFound: _u, inWindow: _w, inserted: _i, refused: _r, ...usage } = result;
+    const { inWindow: _w, inserted: _i, ...usage } = result;
     return asResult(usage as MonthlyUsage, true);
   }
-  if (params.idempotencyKey) {
-    const recorded = await findRecorded(db, userId, params.idempotencyKey);
-    if (recorded) return asResult(recorded, false);
+  const recorded = await answerRecordedKey(db, statement);
+  if (recorded) return recorded;
+  if (!result.inWindow) {
+    throw badRequest(
+      "occurredAt: must not be before the start of the previous month (in the user's time zone)",
+    );
   }
-  // Not inserted and not a duplicate: a hard limit refused it. Say which, as it stands now.
-  const month = await readUserMonth(db, userId, occurredAt);
-  const limits = tiers[month.tier];
-  const hardHit = features.filter(
-    (f) => amounts[f] > 0 && !limits[f].overage && limits[f].limit !== null,
-  );
-  const used = (f: Feature) => month.usage?.[monthlyField[f]] ?? 0;
-  const feature = hardHit.find((f) => used(f) + amounts[f] > limits[f].limit!) ?? hardHit[0]!;
-  const refusal = { feature, used: used(feature), limit: limits[feature].limit! };
-  await recordRefusal(db, {
-    userId,
-    occurredAt,
-    tier: month.tier,
-    requested: amounts[feature],
-    ...refusal,
-  });
-  throw limitExceededError(refusal);
+  throw new Error("recordUsage: the event was neither recorded nor a known key");
 }

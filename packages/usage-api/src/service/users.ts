@@ -5,13 +5,6 @@ import { monthlySelect } from "./columns";
 import type { MonthlyUsage } from "./columns";
 import type { TierName } from "../tiers";
 
-/** Creates the user on the free tier (time zone UTC) if it does not exist yet. */
-export async function ensureUser(db: Db, userId: string): Promise<void> {
-  await db.execute(sql`
-    WITH u AS (INSERT INTO users (id) VALUES (${userId}::uuid) ON CONFLICT (id) DO NOTHING RETURNING id)
-    INSERT INTO lifetime_stats (user_id) SELECT id FROM u ON CONFLICT (user_id) DO NOTHING`);
-}
-
 export interface UserMonth {
   tier: TierName;
   timezone: string;
@@ -34,7 +27,7 @@ export async function readUserMonth(db: Db, userId: string, now: Date): Promise<
     sql`
     WITH u AS (
       SELECT coalesce(max(tier), 'free') AS tier, coalesce(max(timezone), 'UTC') AS tz
-      FROM users WHERE id = ${userId}::uuid
+      FROM users WHERE id = ${userId}::text
     ), p AS (
       SELECT tier, tz, date_trunc('month', ${now.toISOString()}::timestamptz AT TIME ZONE tz) AS local_month FROM u
     )
@@ -42,7 +35,7 @@ export async function readUserMonth(db: Db, userId: string, now: Date): Promise<
       p.local_month AT TIME ZONE p.tz AS "curStart",
       (p.local_month + interval '1 month') AT TIME ZONE p.tz AS "curEnd",
       m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}
-    FROM p LEFT JOIN monthly_usage m ON m.user_id = ${userId}::uuid AND m.month = p.local_month::date`,
+    FROM p LEFT JOIN monthly_usage m ON m.user_id = ${userId}::text AND m.month = p.local_month::date`,
   );
   if (!row) throw new Error("readUserMonth returned no row");
   const { hasRow, tier, timezone, curMonth, curStart, curEnd, ...usage } = row;

@@ -1,0 +1,48 @@
+import type { Server } from "node:http";
+import { createDb } from "@usagekit/db";
+import type { CreateDbOptions, DbHandle } from "@usagekit/db";
+
+/**
+ * Opens the database, waiting for a PostgreSQL server that is not up yet (one log line per
+ * attempt, every `retryMs`) instead of exiting. Errors that waiting cannot fix — a PGlite folder
+ * in use, a bad URL — are thrown at once.
+ */
+export async function openWhenReady(
+  options: CreateDbOptions,
+  log: (line: string) => void = console.error,
+  retryMs = 1000,
+): Promise<DbHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createDb(options);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? "";
+      const waitable =
+        options.url &&
+        /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|CONNECT_TIMEOUT|57P03|EAI_AGAIN)$/.test(code);
+      if (!waitable) throw error;
+      const where = new URL(options.url!);
+      log(
+        `usagekit: waiting for the database at ${where.hostname}:${where.port || 5432} (${code}, attempt ${attempt})`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
+  }
+}
+
+/**
+ * Graceful stop: stop accepting, let in-flight requests finish (their keep-alive sockets close
+ * after the answer), close idle sockets at once, and after `deadlineMs` close whatever is left.
+ * Then the database handle is closed.
+ */
+export async function shutdown(server: Server, handle: DbHandle, deadlineMs = 10_000) {
+  server.on("request", (_req, res) => res.setHeader("connection", "close"));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+  await closed;
+  clearInterval(idle);
+  clearTimeout(deadline);
+  await handle.close();
+}
