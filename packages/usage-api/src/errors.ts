@@ -52,6 +52,8 @@ export class InternalError extends Error {
 /** Where unexpected errors are written (one JSON line each); a host may pass its own. */
 export type ErrorLogger = (entry: { errorId: string; path?: string; error: unknown }) => void;
 
+const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : s);
+
 export const consoleErrorLogger: ErrorLogger = ({ errorId, path, error }) => {
   const e = error instanceof Error ? error : new Error(String(error));
   const cause = (e as { cause?: unknown }).cause;
@@ -61,9 +63,10 @@ export const consoleErrorLogger: ErrorLogger = ({ errorId, path, error }) => {
       msg: "usagekit: internal error",
       errorId,
       path,
-      error: e.message,
-      stack: e.stack,
-      cause: cause instanceof Error ? cause.message : undefined,
+      error: clip(e.message, 2000),
+      cause: cause instanceof Error ? clip(cause.message, 500) : undefined,
+      code: (cause as { code?: string } | undefined)?.code ?? (e as { code?: string }).code,
+      stack: clip(e.stack?.split("\n").slice(1, 8).join("\n"), 1500),
     }),
   );
 };

@@ -111,7 +111,7 @@ describe.each(dbKinds)("trust rules on %s", (kind) => {
     for (let i = 0; i < 3; i++) {
       const error = await trpcError(call());
       expect(error.code).toBe("FORBIDDEN");
-      expect((error.cause as { limitExceeded: unknown }).limitExceeded).toEqual({
+      expect((error.cause as unknown as { limitExceeded: unknown }).limitExceeded).toEqual({
         feature: "ankiExports",
         used: 2,
         limit: 3,
@@ -147,7 +147,7 @@ describe.each(dbKinds)("trust rules on %s", (kind) => {
     });
     const conflict = await trpcError(december.usage.recordUsage({ ...event, seconds: 31 }));
     expect(conflict.code).toBe("CONFLICT");
-    expect((conflict.cause as { idempotencyKey: string }).idempotencyKey).toBe("old");
+    expect((conflict.cause as unknown as { idempotencyKey: string }).idempotencyKey).toBe("old");
     const payment = {
       userId,
       tier: "plus" as const,

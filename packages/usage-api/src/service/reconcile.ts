@@ -30,8 +30,12 @@ const lifetimeCompared = [
   "months_subscribed",
 ];
 
+/** Every user, or one: the scope of a reconcile statement. */
+const scope = (column: string, userId?: string) =>
+  userId === undefined ? sql`true` : sql`${raw(column)} = ${userId}::text`;
+
 /** The monthly rows the ledger implies (overage replayed in ledger order at each event's tier). */
-const expectedMonthly = (tiers: Tiers) => sql`
+const expectedMonthly = (tiers: Tiers, userId?: string) => sql`
   SELECT user_id, month,
     ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)})::bigint AS ${raw(featureColumns[f].monthly)}`)},
     sum(CASE WHEN completed_sessions > 0 THEN seconds ELSE 0 END)::bigint AS completed_session_seconds,
@@ -44,11 +48,11 @@ const expectedMonthly = (tiers: Tiers) => sql`
     max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
   FROM (SELECT e.*, ${softSecondsSql(tiers, sql`e.tier`)} AS soft_seconds,
           sum(seconds) OVER (PARTITION BY user_id, month ORDER BY id) AS run
-        FROM usage_events e) ev
+        FROM usage_events e WHERE ${scope("e.user_id", userId)}) ev
   GROUP BY user_id, month`;
 
 /** The lifetime rows the ledger, the days and the payments imply. */
-const expectedLifetime = sql`
+const expectedLifetime = (userId?: string) => sql`
   SELECT u.id AS user_id,
     ${eachFeature((f) => sql`coalesce(e.${raw(featureColumns[f].ledger)}, 0)::bigint AS ${raw(featureColumns[f].lifetime)}`)},
     coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
@@ -61,9 +65,12 @@ const expectedLifetime = sql`
     FROM usage_events GROUP BY user_id) e ON e.user_id = u.id
   LEFT JOIN (SELECT user_id, count(*) AS days FROM daily_activity GROUP BY user_id) d ON d.user_id = u.id
   LEFT JOIN (SELECT user_id, sum(amount) AS revenue, count(DISTINCT month) AS months
-    FROM payments GROUP BY user_id) p ON p.user_id = u.id`;
+    FROM payments GROUP BY user_id) p ON p.user_id = u.id
+  WHERE ${scope("u.id", userId)}`;
 
-const expectedDaily = sql`SELECT user_id, day, count(*)::int AS events FROM usage_events GROUP BY user_id, day`;
+const expectedDaily = (userId?: string) =>
+  sql`SELECT user_id, day, count(*)::int AS events FROM usage_events
+    WHERE ${scope("user_id", userId)} GROUP BY user_id, day`;
 
 const cols = (names: string[], alias?: string) =>
   raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
@@ -87,8 +94,8 @@ export async function findDrift(db: Db, params: { tiers: Tiers }): Promise<Drift
   return queryRows<Drift>(
     db,
     sql`${driftQuery("monthly_usage", ["user_id", "month"], monthlyCompared, expectedMonthly(params.tiers))}
-    UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime)}
-    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily)}`,
+    UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime())}
+    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily())}`,
   );
 }
 
@@ -105,31 +112,75 @@ const upsert = (
   ON CONFLICT (${cols(keys)}) DO UPDATE SET ${raw(compared.map((c) => `${c} = excluded.${c}`).join(", "))}
   WHERE (${cols(compared, `${table}`)}) IS DISTINCT FROM (${cols(compared, "excluded")})`;
 
-/** Rewrites every drifted row from the ledger, in one transaction. Returns what it found. */
-export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
-  const drift = await findDrift(db, params);
-  if (drift.length === 0) return drift;
+const isRetryable = (error: unknown): boolean => {
+  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: string }).code;
+    if (code === "40P01" || code === "40001") return true;
+  }
+  return false;
+};
+
+/**
+ * Rewrites one user's derived rows from the ledger, safely while writers run: the user's monthly,
+ * daily and lifetime rows are locked first, in the order writers lock them, so no write is in
+ * flight on them; the expected rows are then computed by later statements, which see every
+ * committed event. A writer that was waiting adds its event on top of the repaired row.
+ */
+async function repairUser(db: Db, tiers: Tiers, userId: string) {
+  const id = sql`${userId}::text`;
   await db.transaction(async (tx) => {
-    await tx.execute(sql`DELETE FROM daily_activity a WHERE NOT EXISTS
+    await tx.execute(
+      sql`SELECT 1 FROM monthly_usage WHERE user_id = ${id} ORDER BY month FOR UPDATE`,
+    );
+    await tx.execute(
+      sql`SELECT 1 FROM daily_activity WHERE user_id = ${id} ORDER BY day FOR UPDATE`,
+    );
+    await tx.execute(sql`SELECT 1 FROM lifetime_stats WHERE user_id = ${id} FOR UPDATE`);
+    await tx.execute(sql`DELETE FROM daily_activity a WHERE a.user_id = ${id} AND NOT EXISTS
       (SELECT 1 FROM usage_events e WHERE e.user_id = a.user_id AND e.day = a.day)`);
-    await tx.execute(upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily));
-    await tx.execute(sql`DELETE FROM monthly_usage m WHERE NOT EXISTS
+    await tx.execute(
+      upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userId)),
+    );
+    await tx.execute(sql`DELETE FROM monthly_usage m WHERE m.user_id = ${id} AND NOT EXISTS
       (SELECT 1 FROM usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
-    const period = sql`, x.month::timestamp AT TIME ZONE (SELECT timezone FROM users WHERE id = x.user_id),
-      (x.month + interval '1 month')::timestamp AT TIME ZONE (SELECT timezone FROM users WHERE id = x.user_id)`;
+    const zone = sql`(SELECT timezone FROM users WHERE id = x.user_id)`;
+    const period = sql`, x.month::timestamp AT TIME ZONE ${zone},
+      (x.month + interval '1 month')::timestamp AT TIME ZONE ${zone}`;
     await tx.execute(
       upsert(
         "monthly_usage",
         ["user_id", "month"],
         monthlyCompared,
-        expectedMonthly(params.tiers),
+        expectedMonthly(tiers, userId),
         {
           columns: ["period_start", "period_end"],
           values: period,
         },
       ),
     );
-    await tx.execute(upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime));
+    await tx.execute(
+      upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime(userId)),
+    );
   });
+}
+
+/**
+ * Rewrites every drifted row from the ledger, user by user (in user id order), each in its own
+ * short transaction that is safe while writers run; a deadlock or serialization failure is
+ * retried. Returns the drift it found.
+ */
+export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+  const drift = await findDrift(db, params);
+  const users = [...new Set(drift.map((d) => String((d.expected ?? d.actual)!["user_id"])))].sort();
+  for (const userId of users) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await repairUser(db, params.tiers, userId);
+        break;
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= 10) throw error;
+      }
+    }
+  }
   return drift;
 }
