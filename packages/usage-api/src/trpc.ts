@@ -91,8 +91,34 @@ export function usageErrorFormatter<TShape extends { message: string; data: obje
   };
 }
 
+/**
+ * superjson, with the raw input checked first: superjson drops a `__proto__` key silently (and a
+ * schema never sees it), so it is refused here, before deserializing; a payload superjson cannot
+ * read is a BAD_REQUEST, not a 500. Runs when a procedure reads its input, after authorization.
+ */
+const transformer = {
+  input: {
+    serialize: (value: unknown) => superjson.serialize(value),
+    deserialize: (payload: unknown) => {
+      const unsafe = findUnsafeKey(payload);
+      if (unsafe) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: unsafe.replace(/^json\.?/, "") });
+      }
+      try {
+        return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0]);
+      } catch {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: "input: not a valid superjson payload",
+        });
+      }
+    },
+  },
+  output: superjson,
+};
+
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer,
   // Never a stack in a response, whatever NODE_ENV says; details go to the log.
   isDev: false,
   errorFormatter: usageErrorFormatter,

@@ -1,0 +1,64 @@
+import { spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { createServer } from "node:net";
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export interface ServerProcess {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  port: number;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Resolves with the exit code (and how long it took after this call). */
+  exited(): Promise<number | null>;
+  /** SIGKILL to the whole process group. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** `pnpm start` (tsx src/main.ts) in its own process group, ready when it says so. */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  // Node itself (not a pnpm wrapper), so that a signal reaches the server and its exit is its own.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, PORT: String(port), ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
+  let log = "";
+  child.stdout.on("data", (c: Buffer) => (log += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (log += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server not ready:\n${log}`)), 60_000);
+    const check = () => {
+      if (log.includes("usagekit API on")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on("data", check);
+    void exit.then((code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+  });
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}/api/trpc`,
+    output: () => log,
+    exited: () => exit,
+    kill: (signal = "SIGKILL") => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
