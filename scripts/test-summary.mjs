@@ -10,16 +10,21 @@ const perDb = { pglite: 0, postgres: 0 };
 for (const root of ["packages", "apps"]) {
   if (!existsSync(root)) continue;
   for (const pkg of readdirSync(root)) {
-    const file = join(root, pkg, "test-results.json");
-    if (!existsSync(file)) continue;
-    const report = JSON.parse(readFileSync(file, "utf8"));
-    for (const suite of report.testResults) {
-      for (const t of suite.assertionResults) {
-        if (t.status === "passed") passed++;
-        else if (t.status === "failed") failed++;
-        else skipped++;
-        const db = t.ancestorTitles.join(" ").match(/ on (pglite|postgres)\b/)?.[1];
-        if (db && t.status === "passed") perDb[db]++;
+    const dir = join(root, pkg);
+    // test-results.json, and test-results-<tag>.json of extra runs (the demo at pinned dates).
+    const files = existsSync(dir)
+      ? readdirSync(dir).filter((f) => /^test-results(-[\w.-]+)?\.json$/.test(f))
+      : [];
+    for (const file of files.map((f) => join(dir, f))) {
+      const report = JSON.parse(readFileSync(file, "utf8"));
+      for (const suite of report.testResults) {
+        for (const t of suite.assertionResults) {
+          if (t.status === "passed") passed++;
+          else if (t.status === "failed") failed++;
+          else skipped++;
+          const db = t.ancestorTitles.join(" ").match(/ on (pglite|postgres)\b/)?.[1];
+          if (db && t.status === "passed") perDb[db]++;
+        }
       }
     }
   }

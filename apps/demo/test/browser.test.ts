@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { demoUsers } from "../src/lib/demo-users";
 import { SERVICE_TOKEN } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
@@ -131,12 +132,16 @@ describe("the demo in a real browser", () => {
     await page.waitForURL(/\/sign-in$/);
     await page.getByRole("button", { name: /^Olivia/ }).click();
     await page.waitForURL(/\/insights$/);
-    const month = new Date().toISOString().slice(0, 7);
     const api = async (procedure: string, input: unknown) => {
-      const url = `${baseUrl}/api/trpc/analytics.${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+      const path = procedure.includes(".") ? procedure : `analytics.${procedure}`;
+      const url = `${baseUrl}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
       const response = await fetch(url, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
       return ((await response.json()) as { result: { data: { json: never } } }).result.data.json;
     };
+    // "This month" by the demo's clock, never the test's: Dev lives in UTC.
+    const monthOf = async (userId: string) =>
+      ((await api("usage.getCurrentUsage", { userId })) as { month: string }).month;
+    const month = await monthOf(demoUsers.find((u) => u.name === "Dev")!.id);
     /** The number a page element shows (its data-value) is the API's answer. */
     const shows = async (testId: string, value: number | string) =>
       expect(await page.getByTestId(testId).getAttribute("data-value")).toBe(String(value));
@@ -153,17 +158,24 @@ describe("the demo in a real browser", () => {
     });
     for (const s of segments.segments) await shows(`segment-${s.segment}`, s.users);
     // Every chart drew its bars (recharts SVG), and Ana, refused at her export limit, is a candidate.
-    expect(Number(overage.total)).toBeGreaterThan(0); // Ben practised past his plus hours
-    for (const chart of ["chart-adoption", "chart-segments", "chart-dropoff", "chart-overage"]) {
-      await expect
+    const drewBars = (chart: string) =>
+      expect
         .poll(() => page.getByTestId(chart).locator("svg .recharts-bar-rectangle").count(), {
           timeout: 10_000,
         })
         .toBeGreaterThan(0);
-    }
+    for (const chart of ["chart-adoption", "chart-segments", "chart-dropoff"])
+      await drewBars(chart);
     expect(await page.getByTestId("retention").locator("tbody tr").count()).toBe(6);
     expect(await page.getByTestId("candidates").textContent()).toContain("Ana");
     await shot("07-insights");
+    // Ben practised past his plus hours this month: his billing month (New York) bills overage.
+    const benMonth = await monthOf(demoUsers.find((u) => u.name === "Ben")!.id);
+    const billed: { total: string } = await api("overage", { month: benMonth });
+    expect(Number(billed.total)).toBeGreaterThan(0);
+    await page.goto(`${baseUrl}/insights?month=${benMonth}`);
+    await shows("overage-total", billed.total);
+    await drewBars("chart-overage");
   });
 
   it("logged no browser console errors", () => {

@@ -55,24 +55,82 @@ describe("the demo's /api/trpc endpoint", () => {
     expect(await codeOf(plan)).toBe("FORBIDDEN");
   });
 
-  it("refuses a request without a session, or with a forged one, as UNAUTHORIZED", async () => {
-    const forgedSignature = `usagekit_session=${ben.id}.${createHmac("sha256", "not-the-secret").update(ben.id).digest("base64url")}`;
+  it("refuses a missing, forged, altered, expired, malformed or revoked session as UNAUTHORIZED", async () => {
     const anaCookie = await signIn(ana.id);
-    const swapped = anaCookie.replace(ana.id, ben.id); // Ana's signature on Ben's id
+    const [name, value] = anaCookie.split("=") as [string, string];
+    const [payload, signature] = value.split(".") as [string, string];
+    const session = JSON.parse(Buffer.from(payload, "base64url").toString()) as Record<
+      string,
+      unknown
+    >;
+    const signed = (claims: Record<string, unknown>, secret = SESSION_SECRET) => {
+      const p = Buffer.from(JSON.stringify(claims)).toString("base64url");
+      return `${name}=${p}.${createHmac("sha256", secret).update(p).digest("base64url")}`;
+    };
     const attempts: Record<string, string>[] = [
       {},
-      { cookie: forgedSignature },
-      { cookie: swapped },
-      { cookie: "usagekit_session=garbage" },
+      { cookie: signed({ ...session, u: ben.id }, "not-the-secret-not-the-secret-not!") },
+      {
+        cookie: `${name}=${Buffer.from(JSON.stringify({ ...session, u: ben.id })).toString("base64url")}.${signature}`,
+      },
+      { cookie: signed({ ...session, iat: 1000, exp: 2000 }) }, // expired
+      { cookie: signed({ ...session, iat: 4_000_000_000, exp: 4_000_086_400 }) }, // issued in the future
+      { cookie: signed({ ...session, exp: (session.iat as number) + 90 * 86_400 }) }, // over 30 days
+      { cookie: `${name}=garbage` },
+      { cookie: `${name}=%E0%A4%A` }, // not even URI-decodable
+      { cookie: `${name}=${"a".repeat(5000)}` },
     ];
     for (const headers of attempts) {
-      const response = await query("getCurrentUsage", {}, headers);
-      expect(response.status).toBe(401);
-      expect(await codeOf(response)).toBe("UNAUTHORIZED");
+      for (const procedure of ["getCurrentUsage", "getLifetimeStats", "getMilestones"]) {
+        const response = await query(procedure, {}, headers);
+        expect(response.status).toBe(401);
+        expect(await codeOf(response)).toBe("UNAUTHORIZED");
+      }
     }
-    // A correctly signed cookie works: the check above is about the signature, not the format.
-    const genuine = `usagekit_session=${ben.id}.${createHmac("sha256", SESSION_SECRET).update(ben.id).digest("base64url")}`;
-    expect((await query("getCurrentUsage", {}, { cookie: genuine })).status).toBe(200);
+    // A correctly signed session works: the checks above are about the signature and the claims.
+    expect((await query("getCurrentUsage", {}, { cookie: signed(session) })).status).toBe(200);
+    // Sign-out ends it on the server: a copy kept from before stops working.
+    const copy = await signIn(ben.id);
+    expect((await query("getCurrentUsage", {}, { cookie: copy })).status).toBe(200);
+    const out = await fetch(`${baseUrl}/api/sign-out`, {
+      method: "POST",
+      headers: { cookie: copy },
+      redirect: "manual",
+    });
+    expect(out.status).toBe(303);
+    expect((await query("getCurrentUsage", {}, { cookie: copy })).status).toBe(401);
+  });
+
+  it("sets Secure behind a TLS-terminating proxy", async () => {
+    const response = await fetch(`${baseUrl}/api/sign-in`, {
+      method: "POST",
+      body: new URLSearchParams({ userId: ana.id }),
+      headers: { "x-forwarded-proto": "https" },
+      redirect: "manual",
+    });
+    expect(response.headers.get("set-cookie")).toMatch(/;\s*Secure/i);
+    const plain = await fetch(`${baseUrl}/api/sign-in`, {
+      method: "POST",
+      body: new URLSearchParams({ userId: ana.id }),
+      redirect: "manual",
+    });
+    expect(plain.headers.get("set-cookie")).not.toMatch(/;\s*Secure/i);
+  });
+
+  it("caps tRPC batching at 50 calls", async () => {
+    const cookie = await signIn(ana.id);
+    const batch = (n: number) => {
+      const paths = Array.from({ length: n }, () => "usage.getCurrentUsage").join(",");
+      const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { json: {} }]));
+      return fetch(
+        `${baseUrl}/api/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
+        {
+          headers: { cookie },
+        },
+      );
+    };
+    expect((await batch(50)).status).toBe(200);
+    expect((await batch(51)).status).toBe(400);
   });
 
   it("serves service calls with the bearer token on the same endpoint", async () => {
@@ -86,8 +144,18 @@ describe("the demo's /api/trpc endpoint", () => {
     expect(wrong.status).toBe(401);
   });
 
-  it("gives the analytics to the demo's admin (service role) and not to a learner", async () => {
-    const month = new Date().toISOString().slice(0, 7);
+  it("gives the app owner an analyst: reads and analytics, no writes; a learner no analytics", async () => {
+    const month = (
+      (await (
+        await query(
+          "getCurrentUsage",
+          { userId: demoUsers.find((u) => u.name === "Dev")!.id },
+          {
+            authorization: `Bearer ${SERVICE_TOKEN}`,
+          },
+        )
+      ).json()) as { result: { data: { json: { month: string } } } }
+    ).result.data.json.month;
     const learner = await query(
       "analytics.featureAdoption",
       { month },
@@ -106,12 +174,33 @@ describe("the demo's /api/trpc endpoint", () => {
     expect(
       body.result.data.json.tiers.reduce((n, t) => n + t.activeUsers, 0),
     ).toBeGreaterThanOrEqual(3);
+    const ownerCookie = await signIn(admin.id);
+    expect(
+      (await query("getLifetimeStats", { userId: ben.id }, { cookie: ownerCookie })).status,
+    ).toBe(200);
+    for (const [procedure, input] of [
+      ["setUserPlan", { userId: ana.id, tier: "pro" }],
+      ["recordUsage", { userId: ana.id, seconds: 1 }],
+      [
+        "recordPayment",
+        {
+          userId: ana.id,
+          tier: "pro",
+          amount: "1.00",
+          paidAt: "2026-01-01T00:00:00Z",
+          idempotencyKey: "x",
+        },
+      ],
+    ] as const) {
+      const response = await mutate(procedure, input, { cookie: ownerCookie });
+      expect(await codeOf(response)).toBe("FORBIDDEN");
+    }
   });
 
   it("refuses a body over 1 MB with 413", async () => {
     const response = await mutate(
       "recordUsage",
-      { seconds: 1, pad: "x".repeat(1_100_000) },
+      { seconds: 1, pad: "x".repeat(5_000_000) },
       { authorization: `Bearer ${SERVICE_TOKEN}` },
     );
     expect(response.status).toBe(413);
@@ -131,7 +220,7 @@ describe("the demo's /api/trpc endpoint", () => {
         duplex: "half",
       } as RequestInit);
     };
-    const tooBig = await chunked({ userId: ben.id, seconds: 1, pad: "x".repeat(1_100_000) });
+    const tooBig = await chunked({ userId: ben.id, seconds: 1, pad: "x".repeat(5_000_000) });
     expect(tooBig.status).toBe(413);
     expect((await chunked({ userId: ben.id, seconds: 1 })).status).toBe(200);
   });

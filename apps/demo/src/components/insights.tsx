@@ -16,7 +16,8 @@ export function Insights(props: {
   month: string;
   fromMonth: string;
   previous: string;
-  next: string;
+  /** The month after, or null when that is in the future. */
+  next: string | null;
 }) {
   const trpc = useTRPC();
   const { month } = props;
@@ -37,7 +38,9 @@ export function Insights(props: {
         <h1 className="title">Insights · {monthLabel(month)} (UTC)</h1>
         <span className="spacer" />
         <Link href={`/insights?month=${props.previous}`}>← {monthLabel(props.previous)}</Link>
-        <Link href={`/insights?month=${props.next}`}>{monthLabel(props.next)} →</Link>
+        {props.next && (
+          <Link href={`/insights?month=${props.next}`}>{monthLabel(props.next)} →</Link>
+        )}
       </div>
       <div className="grid">
         <section className="card">

@@ -2,17 +2,23 @@ import "server-only";
 import { join } from "node:path";
 import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
+import { sql } from "drizzle-orm";
 import { env } from "~/env";
+import { now } from "./clock";
 import { seedDemo } from "./seed";
 
 const globalForDb = globalThis as unknown as { usagekitDemoDb?: Promise<DbHandle> };
 
 async function open(): Promise<DbHandle> {
   const handle = await createDb({
+    url: env.DATABASE_URL,
     dataDir: join(env.DEMO_DATA_DIR, "pglite"),
     migrationsFolder: env.MIGRATIONS_DIR,
   });
-  await seedDemo(handle.db);
+  // The demo's own table: sessions ended by sign-out (the demo app's data, not usagekit's).
+  await handle.db.execute(sql`CREATE TABLE IF NOT EXISTS demo_revoked_sessions (
+    sid text PRIMARY KEY, expires_at timestamptz NOT NULL)`);
+  await seedDemo(handle.db, now());
   return handle;
 }
 

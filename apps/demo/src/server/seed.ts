@@ -13,12 +13,46 @@ const callerAt = (db: Db, at: Date) =>
 
 const PRICES: Record<TierName, string | null> = { free: null, plus: "9.99", pro: "19.99" };
 
+/** Ben's plus hours (10 h a month) plus half an hour: he is in overage whatever the date. */
+const OVERAGE_MONTH_SECONDS = 10 * 3600 + 1800;
+
+/**
+ * This month, whatever today's date: each learner with a history practised in the current local
+ * month and the current UTC month (an instant after both began, so it is in both), and Ben
+ * practised past his plus hours. On the 1st of a month, or in the first minutes of it, this is
+ * what makes "this month" non-empty.
+ */
+async function seedThisMonth(db: Db, today: Date) {
+  const api = callerAt(db, today).usage;
+  const utcStart = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1);
+  for (const user of learners.filter((u) => u.historyDays > 0)) {
+    const { period, seconds } = await api.getCurrentUsage({ userId: user.id });
+    const since = Math.max(period.start.getTime(), utcStart, today.getTime() - 3 * 3_600_000);
+    const at = new Date(since + Math.floor((today.getTime() - since) / 2));
+    const record = (n: number, amount: number) =>
+      api.recordUsage({
+        userId: user.id,
+        occurredAt: at,
+        idempotencyKey: `seed-this-month-${n}`,
+        conversations: 1,
+        completedSessions: 1,
+        seconds: amount,
+      });
+    await record(0, 300); // a five-minute conversation (free learners keep room under their limits)
+    // Ben: sessions of at most 45 minutes until he is past his plus hours.
+    const left = user.name === "Ben" ? OVERAGE_MONTH_SECONDS - seconds - 300 : 0;
+    for (let n = 1; n <= Math.ceil(left / 2700); n++) {
+      await record(n, Math.min(2700, left - (n - 1) * 2700));
+    }
+  }
+}
+
 /**
  * Seeds the demo users with months of history through the service API. Every event goes
  * through recordUsage with limits enforced, as the app would, under an idempotency key: a seed
  * cut short is completed by the next start, never doubled. A no-op once the last user exists.
  */
-export async function seedDemo(db: Db, today = new Date()): Promise<void> {
+export async function seedDemo(db: Db, today: Date): Promise<void> {
   const last = learners.at(-1)!;
   const api = callerAt(db, today).usage;
   if ((await api.getLifetimeStats({ userId: last.id })).createdAt !== null) return;
@@ -87,4 +121,5 @@ export async function seedDemo(db: Db, today = new Date()): Promise<void> {
       if (random() < 0.15) await record({ sessionExtensions: 1 });
     }
   }
+  await seedThisMonth(db, today);
 }

@@ -1,60 +1,136 @@
 import "server-only";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { env } from "~/env";
 import { findDemoUser } from "~/lib/demo-users";
+import { now } from "./clock";
+import { getDb } from "./db";
 
 export const SESSION_COOKIE = "usagekit_session";
+/** A session lasts at most this long (the cookie's max-age and the signed expiry). */
+export const SESSION_SECONDS = 60 * 60 * 24 * 30;
+const MIN_SECRET_BYTES = 32;
 
-/** SESSION_SECRET, or a random secret kept in the data folder (so sessions survive restarts). */
-function loadSecret(): string {
-  if (env.SESSION_SECRET) return env.SESSION_SECRET;
+/**
+ * SESSION_SECRET, or a random secret generated once and kept in the data folder with owner-only
+ * permissions. A secret shorter than 32 bytes is refused, never used.
+ */
+function loadSecret(): Buffer {
+  if (env.SESSION_SECRET) return Buffer.from(env.SESSION_SECRET);
   const file = join(env.DEMO_DATA_DIR, "session-secret");
+  let text: string;
   try {
-    return readFileSync(file, "utf8").trim();
+    text = readFileSync(file, "utf8").trim();
   } catch {
-    const secret = randomBytes(32).toString("hex");
+    text = randomBytes(MIN_SECRET_BYTES).toString("hex");
     mkdirSync(env.DEMO_DATA_DIR, { recursive: true });
-    writeFileSync(file, secret, { mode: 0o600 });
-    return secret;
+    writeFileSync(file, text, { mode: 0o600, flag: "wx" });
+  }
+  if (Buffer.byteLength(text) < MIN_SECRET_BYTES) {
+    throw new Error(
+      `session secret in ${file} is shorter than ${MIN_SECRET_BYTES} bytes: delete the file to generate a new one`,
+    );
+  }
+  return Buffer.from(text);
+}
+
+let secret: Buffer | undefined;
+const mac = (payload: string) =>
+  createHmac("sha256", (secret ??= loadSecret()))
+    .update(payload)
+    .digest("base64url");
+
+interface Session {
+  /** The demo user. */
+  u: string;
+  /** This session's id (revoked at sign-out). */
+  sid: string;
+  /** Issued at and expires at, in seconds since the epoch. */
+  iat: number;
+  exp: number;
+}
+
+/** `payload.signature`: the cookie value of a new session for a demo user. */
+export function signSession(userId: string): string {
+  const iat = Math.floor(now().getTime() / 1000);
+  const session: Session = { u: userId, sid: randomUUID(), iat, exp: iat + SESSION_SECONDS };
+  const payload = Buffer.from(JSON.stringify(session)).toString("base64url");
+  return `${payload}.${mac(payload)}`;
+}
+
+/** The session a cookie value carries when it is well-formed, genuine and not expired; else null. */
+function readSession(value: string | null | undefined): Session | null {
+  if (!value || value.length > 1024) return null;
+  const [payload, signature, extra] = value.split(".");
+  if (!payload || !signature || extra !== undefined) return null;
+  const given = Buffer.from(signature);
+  const expected = Buffer.from(mac(payload));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  try {
+    const s = JSON.parse(Buffer.from(payload, "base64url").toString()) as Session;
+    const t = now().getTime() / 1000;
+    const valid =
+      typeof s.u === "string" &&
+      typeof s.sid === "string" &&
+      Number.isInteger(s.iat) &&
+      Number.isInteger(s.exp) &&
+      s.iat <= t + 60 &&
+      t < s.exp &&
+      s.exp - s.iat <= SESSION_SECONDS;
+    return valid ? s : null;
+  } catch {
+    return null;
   }
 }
 
-let secret: string | undefined;
-const mac = (userId: string) =>
-  createHmac("sha256", (secret ??= loadSecret()))
-    .update(userId)
-    .digest("base64url");
-
-/** `userId.signature`: the cookie value for a signed-in demo user. */
-export const signSession = (userId: string) => `${userId}.${mac(userId)}`;
-
-/** The demo user a cookie value signs in, or null when it is missing, forged or unknown. */
-export function verifySession(value: string | undefined | null): string | null {
-  if (!value) return null;
-  const dot = value.lastIndexOf(".");
-  const userId = value.slice(0, dot);
-  const given = Buffer.from(value.slice(dot + 1));
-  const expected = Buffer.from(mac(userId));
-  if (dot < 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  return findDemoUser(userId) ? userId : null;
+/** The demo user a cookie value signs in: null when missing, forged, expired, revoked or unknown. */
+export async function verifySession(value: string | null | undefined): Promise<string | null> {
+  const session = readSession(value);
+  if (!session || !findDemoUser(session.u)) return null;
+  const { db } = await getDb();
+  const revoked = await db.execute(
+    sql`SELECT 1 FROM demo_revoked_sessions WHERE sid = ${session.sid}`,
+  );
+  const rows = Array.isArray(revoked) ? revoked : (revoked as { rows: unknown[] }).rows;
+  return rows.length === 0 ? session.u : null;
 }
 
-/** httpOnly and SameSite; Secure whenever the demo is served over https. */
-export const sessionCookieOptions = (requestUrl: string) => ({
-  httpOnly: true,
-  sameSite: "lax" as const,
-  secure: new URL(requestUrl).protocol === "https:",
-  path: "/",
-  maxAge: 60 * 60 * 24 * 30,
-});
+/** Sign-out: the session stops working everywhere, a copy of its cookie included. */
+export async function revokeSession(value: string | null | undefined): Promise<void> {
+  const session = readSession(value);
+  if (!session) return;
+  const { db } = await getDb();
+  await db.execute(sql`INSERT INTO demo_revoked_sessions (sid, expires_at)
+    VALUES (${session.sid}, to_timestamp(${session.exp})) ON CONFLICT (sid) DO NOTHING`);
+}
 
-/** The session cookie's value in a Cookie header. */
+/**
+ * httpOnly and SameSite; Secure whenever the browser reached the demo over https — directly or
+ * through a TLS-terminating proxy (`X-Forwarded-Proto`).
+ */
+export const sessionCookieOptions = (req: Request) => {
+  const forwarded = req.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  return {
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: (forwarded ?? new URL(req.url).protocol.replace(":", "")) === "https",
+    path: "/",
+    maxAge: SESSION_SECONDS,
+  };
+};
+
+/** The session cookie's value in a Cookie header (a malformed one reads as none). */
 export function readSessionCookie(cookieHeader: string | null): string | null {
   for (const part of cookieHeader?.split(";") ?? []) {
     const [name, ...value] = part.trim().split("=");
-    if (name === SESSION_COOKIE) return decodeURIComponent(value.join("="));
+    if (name !== SESSION_COOKIE) continue;
+    try {
+      return decodeURIComponent(value.join("="));
+    } catch {
+      return null;
+    }
   }
   return null;
 }

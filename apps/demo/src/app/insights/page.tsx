@@ -2,16 +2,23 @@ import { Nav } from "~/components/nav";
 import { Insights } from "~/components/insights";
 import { shiftMonth } from "~/lib/features";
 import { requireUser } from "~/server/auth";
+import { now } from "~/server/clock";
 import { HydrateClient, prefetch, trpc } from "~/trpc/server";
 
 export const dynamic = "force-dynamic";
 
-const currentMonth = () => new Date().toISOString().slice(0, 7);
+/** This UTC month by the demo's clock. */
+const currentMonth = () => now().toISOString().slice(0, 7);
 
 export default async function InsightsPage(props: { searchParams: Promise<{ month?: string }> }) {
   const user = await requireUser("admin");
   const requested = (await props.searchParams).month;
-  const month = requested && /^\d{4}-(0[1-9]|1[0-2])$/.test(requested) ? requested : currentMonth();
+  const current = currentMonth();
+  // A month from the URL, if it is a real one and not ahead of this one (a future month has no data).
+  const month =
+    requested && /^[1-9]\d{3}-(0[1-9]|1[0-2])$/.test(requested) && requested <= current
+      ? requested
+      : current;
   const fromMonth = shiftMonth(month, -5);
   await prefetch(
     trpc.analytics.featureAdoption.queryOptions({ month }),
@@ -30,7 +37,7 @@ export default async function InsightsPage(props: { searchParams: Promise<{ mont
             month={month}
             fromMonth={fromMonth}
             previous={shiftMonth(month, -1)}
-            next={shiftMonth(month, 1)}
+            next={month < current ? shiftMonth(month, 1) : null}
           />
         </HydrateClient>
       </main>
