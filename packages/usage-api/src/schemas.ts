@@ -6,6 +6,8 @@ const MAX_INT32 = 2_147_483_647;
 /** C0 and C1 control characters (NUL included): never part of an id, key or name. */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Half of a UTF-16 pair without its other half: not storable as UTF-8 text. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** A string of `min`–`max` characters without control characters. */
 const plainString = (field: string, min: number, max: number) =>
@@ -16,7 +18,8 @@ const plainString = (field: string, min: number, max: number) =>
       min === 1 ? `${field} must not be empty` : `${field} must be at least ${min} characters`,
     )
     .max(max, `${field} must be at most ${max} characters`)
-    .refine((s) => !CONTROL.test(s), { message: `${field} must not contain control characters` });
+    .refine((s) => !CONTROL.test(s), { message: `${field} must not contain control characters` })
+    .refine((s) => !LONE_SURROGATE.test(s), { message: `${field} must be valid Unicode text` });
 
 /** The host app's own user id: any 1–128 characters without control characters. */
 export const userIdSchema = plainString("userId", 1, 128);
