@@ -1,12 +1,13 @@
 export { appRouter, createCaller, usageRouter } from "./router";
 export type { AppRouter } from "./router";
-export { createTRPCContext } from "./trpc";
+export { createTRPCContext, usageErrorFormatter } from "./trpc";
 export type { Context, CreateContextOptions } from "./trpc";
 export type { Auth } from "./auth";
 export { defaultTiers, defineTiers, features, tierNames } from "./tiers";
 export type { Feature, FeatureLimit, TierConfig, TierName, Tiers } from "./tiers";
 export * from "./schemas";
-export { LimitExceededError } from "./errors";
+export { IdempotencyConflictError, InternalError, LimitExceededError } from "./errors";
+export type { ErrorLogger } from "./errors";
 export type { LimitExceeded } from "./errors";
 export type { MonthlyUsage } from "./service/columns";
 export type { CurrentUsage, CanUseFeatureResult } from "./service/current-usage";
