@@ -1,24 +1,15 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
+import { batchCall } from "../../../packages/usage-api/test/auth-matrix";
 import { SERVICE_TOKEN, SESSION_SECRET } from "./global-setup";
+import { signIn as signInAt } from "./session";
 
 const baseUrl = inject("baseUrl");
 const [ana, ben] = demoUsers as [(typeof demoUsers)[0], (typeof demoUsers)[0]];
 const admin = demoUsers.find((u) => u.role === "admin")!;
 
-async function signIn(userId: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/sign-in`, {
-    method: "POST",
-    body: new URLSearchParams({ userId }),
-    redirect: "manual",
-  });
-  expect(response.status).toBe(303);
-  const cookie = response.headers.get("set-cookie")!;
-  expect(cookie).toMatch(/HttpOnly/i);
-  expect(cookie).toMatch(/SameSite=lax/i);
-  return cookie.split(";")[0]!;
-}
+const signIn = (userId: string) => signInAt(baseUrl, userId);
 
 const query = (procedure: string, input: unknown, headers: Record<string, string> = {}) =>
   fetch(
@@ -119,16 +110,8 @@ describe("the demo's /api/trpc endpoint", () => {
 
   it("caps tRPC batching at 50 calls", async () => {
     const cookie = await signIn(ana.id);
-    const batch = (n: number) => {
-      const paths = Array.from({ length: n }, () => "usage.getCurrentUsage").join(",");
-      const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { json: {} }]));
-      return fetch(
-        `${baseUrl}/api/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
-        {
-          headers: { cookie },
-        },
-      );
-    };
+    const batch = (n: number) =>
+      batchCall(`${baseUrl}/api/trpc`, "usage.getCurrentUsage", n, {}, { cookie });
     expect((await batch(50)).status).toBe(200);
     expect((await batch(51)).status).toBe(400);
   });

@@ -3,20 +3,14 @@ import { callers, runMatrix } from "../../../packages/usage-api/test/auth-matrix
 import type { Caller } from "../../../packages/usage-api/test/auth-matrix";
 import { demoUsers } from "../src/lib/demo-users";
 import { SERVICE_TOKEN } from "./global-setup";
+import { signIn as signInAt } from "./session";
 
 const baseUrl = inject("baseUrl");
 const dev = demoUsers.find((u) => u.name === "Dev")!;
 const ben = demoUsers.find((u) => u.name === "Ben")!;
 const owner = demoUsers.find((u) => u.role === "admin")!;
 
-async function signIn(userId: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/sign-in`, {
-    method: "POST",
-    body: new URLSearchParams({ userId }),
-    redirect: "manual",
-  });
-  return response.headers.get("set-cookie")!.split(";")[0]!;
-}
+const signIn = (userId: string) => signInAt(baseUrl, userId);
 
 describe("authorization matrix of the demo's /api/trpc", () => {
   it("answers every procedure × caller as the contract says", async () => {

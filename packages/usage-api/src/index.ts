@@ -8,6 +8,7 @@ export type { Feature, FeatureLimit, TierConfig, TierName, Tiers } from "./tiers
 export * from "./schemas";
 export { IdempotencyConflictError, InternalError, LimitExceededError } from "./errors";
 export type { ErrorLogger } from "./errors";
+export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_DRAIN_BYTES } from "./limits";
 export type { LimitExceeded } from "./errors";
 export type { MonthlyUsage } from "./service/columns";
 export type { CurrentUsage, CanUseFeatureResult } from "./service/current-usage";

@@ -4,16 +4,12 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { ErrorLogger } from "./errors";
-import { consoleErrorLogger, maskError } from "./errors";
+import { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_DRAIN_BYTES } from "./limits";
 import { appRouter } from "./router";
 import { createTRPCContext } from "./trpc";
 import type { Tiers } from "./tiers";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
-/** tRPC request batching (`?batch=1`): at most this many calls per request. */
-export const MAX_BATCH_CALLS = 50;
-/** A refused body is read (and dropped) up to this much, so the client sees the 413. */
-const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
+export { MAX_BATCH_CALLS, MAX_BODY_BYTES };
 
 export interface ServerOptions {
   db: Db;
@@ -73,7 +69,6 @@ async function health(db: Db, timeoutMs: number): Promise<boolean> {
  * idle sockets closed by timeouts, and `GET /healthz` (200 when the database answers, else 503).
  */
 export function createUsageServer(options: ServerOptions): Server {
-  const logError = options.logError ?? consoleErrorLogger;
   const handler = createHTTPHandler({
     basePath: "/api/trpc/",
     router: appRouter,
@@ -84,14 +79,10 @@ export function createUsageServer(options: ServerOptions): Server {
         db: options.db,
         tiers: options.tiers,
         serviceToken: options.serviceToken,
-        logError,
+        logError: options.logError,
         // Service-token auth only: a request without a valid token is anonymous.
         authorization: req.headers.authorization ?? null,
       }),
-    onError: ({ error, path }) => {
-      // Errors outside a procedure (context, body parsing) are masked and logged here too.
-      if (error.code === "INTERNAL_SERVER_ERROR") maskError(error, logError, path);
-    },
   });
   const requestTimeout = options.requestTimeoutMs ?? 10_000;
   const timeouts = {

@@ -70,15 +70,15 @@ function assertKeys(
 
 const validated = new WeakSet<object>();
 
-function checkLimit(where: string, value: unknown): FeatureLimit {
+function checkLimit(where: string, feature: Feature, value: unknown): FeatureLimit {
   const { limit, overage } = value as FeatureLimit;
   assertKeys(where, value, overage === undefined ? ["limit"] : ["limit", "overage"]);
-  if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0 && limit <= 2 ** 53 - 1)) {
+  if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) {
     throw new Error(`${where}.limit must be a non-negative integer or null`);
   }
   if (overage === undefined) return { limit };
   assertKeys(`${where}.overage`, overage, ["price", "perUnits"]);
-  if (where.split(".").pop() !== "seconds") {
+  if (feature !== "seconds") {
     throw new Error(`${where}: only seconds can have a soft limit (overageSeconds)`);
   }
   if (limit === null) throw new Error(`${where}: a soft limit needs a limit`);
@@ -104,7 +104,7 @@ export function defineTiers(tiers: Tiers): Tiers {
     const config = assertKeys(`tiers.${tier}`, table[tier], features);
     result[tier] = Object.freeze(
       Object.fromEntries(
-        features.map((f) => [f, Object.freeze(checkLimit(`tiers.${tier}.${f}`, config[f]))]),
+        features.map((f) => [f, Object.freeze(checkLimit(`tiers.${tier}.${f}`, f, config[f]))]),
       ),
     ) as TierConfig;
   }

@@ -70,10 +70,16 @@ const describeZodError = (error: ZodError) =>
 export function usageErrorFormatter<TShape extends { message: string; data: object }>(opts: {
   shape: TShape;
   error: TRPCError;
+  ctx?: unknown;
+  path?: string;
 }) {
   const { shape, error } = opts;
   const internal = error.code === "INTERNAL_SERVER_ERROR";
-  const errorId = error.cause instanceof InternalError ? error.cause.errorId : null;
+  // Procedures mask their own errors (baseProcedure); one raised outside them (creating the
+  // context, reading the body) is masked and logged here, so it too has an errorId.
+  const logError = (opts.ctx as Partial<Context> | undefined)?.logError ?? consoleErrorLogger;
+  const cause = internal ? maskError(error, logError, opts.path).cause : error.cause;
+  const errorId = cause instanceof InternalError ? cause.errorId : null;
   const { stack: _stack, ...data } = shape.data as TShape["data"] & { stack?: string };
   return {
     ...shape,

@@ -194,3 +194,18 @@ export async function runMatrix(opts: {
   }
   return n;
 }
+
+/** One tRPC batch request (`?batch=1`) of `n` calls to `path` with the same input. */
+export function batchCall(
+  base: string,
+  path: string,
+  n: number,
+  input: Record<string, unknown>,
+  headers: Record<string, string>,
+) {
+  const paths = Array.from({ length: n }, () => path).join(",");
+  const inputs = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { json: input }]));
+  return fetch(`${base}/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(inputs))}`, {
+    headers,
+  });
+}

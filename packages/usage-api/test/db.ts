@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
 import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
 import { createCaller, createTRPCContext } from "../src";
+import { createUsageServer } from "../src/server";
+import type { ServerOptions } from "../src/server";
 import type { CreateContextOptions } from "../src";
 
 // Test-only configuration, read here rather than in src/env.ts.
@@ -60,5 +64,35 @@ export function useTestDb(kind: DbKind, options: { now?: Date; max?: number } = 
     suite.api = callerFor(suite.handle, options.now ? { now: () => options.now! } : {});
   });
   afterAll(() => suite.handle.close());
+  return suite;
+}
+
+/** Listens on a free loopback port; the server's origin (`http://127.0.0.1:port`). */
+export async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * A suite's standalone server (createUsageServer, in this process) on a fresh database of `kind`:
+ * started before its tests, closed after them. `url` is its tRPC endpoint.
+ */
+export function useServer(
+  kind: DbKind,
+  options: Omit<ServerOptions, "db">,
+  dbOptions: { max?: number } = {},
+) {
+  const suite = {} as { handle: DbHandle; server: Server; origin: string; url: string };
+  beforeAll(async () => {
+    suite.handle = await openTestDb(kind, dbOptions);
+    suite.server = createUsageServer({ ...options, db: suite.handle.db });
+    suite.origin = await listen(suite.server);
+    suite.url = `${suite.origin}/api/trpc`;
+  });
+  afterAll(async () => {
+    suite.server.closeAllConnections();
+    await new Promise((resolve) => suite.server.close(resolve));
+    await suite.handle.close();
+  });
   return suite;
 }

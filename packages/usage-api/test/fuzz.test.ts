@@ -4,14 +4,10 @@
  * connection) and nothing may be written. CI runs a seeded slice (FUZZ_RUNS, default 1,000 per
  * procedure); `pnpm fuzz` runs 10,000 per procedure.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@usagekit/db";
-import { createUsageServer } from "../src/server";
+import { describe, expect, it } from "vitest";
 import { procedures } from "./auth-matrix";
-import { dbKinds, openTestDb } from "./db";
+import { dbKinds, useServer } from "./db";
 import { rowCounts } from "./helpers";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
@@ -134,19 +130,7 @@ function malformed(
 }
 
 describe(`fuzzing every procedure over HTTP on ${kind}`, () => {
-  let handle: DbHandle;
-  let server: Server;
-  let base: string;
-  beforeAll(async () => {
-    handle = await openTestDb(kind, { max: 4 });
-    server = createUsageServer({ db: handle.db, serviceToken: TOKEN, logError: () => {} });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await handle.close();
-  });
+  const suite = useServer(kind, { serviceToken: TOKEN, logError: () => {} }, { max: 4 });
 
   const send = async (
     procedure: (typeof procedures)[number],
@@ -155,21 +139,21 @@ describe(`fuzzing every procedure over HTTP on ${kind}`, () => {
     const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
     if (batch) {
       const paths = Array.from({ length: batch }, () => procedure.path).join(",");
-      return fetch(`${base}/${paths}?batch=1`, {
+      return fetch(`${suite.url}/${paths}?batch=1`, {
         method: "POST",
         headers,
         body: JSON.stringify({ 0: JSON.parse(raw) }),
       });
     }
     return procedure.method === "GET"
-      ? fetch(`${base}/${procedure.path}?input=${encodeURIComponent(raw)}`, { headers })
-      : fetch(`${base}/${procedure.path}`, { method: "POST", headers, body: raw });
+      ? fetch(`${suite.url}/${procedure.path}?input=${encodeURIComponent(raw)}`, { headers })
+      : fetch(`${suite.url}/${procedure.path}`, { method: "POST", headers, body: raw });
   };
 
   it.each(procedures.map((p) => [p.path, p] as const))(
     `%s: ${RUNS} malformed inputs, only 4xx, nothing written`,
     async (_path, procedure) => {
-      const before = await rowCounts(handle.db);
+      const before = await rowCounts(suite.handle.db);
       const statuses = new Map<number, number>();
       await fc.assert(
         fc.asyncProperty(malformed(procedure), async (request) => {
@@ -181,7 +165,7 @@ describe(`fuzzing every procedure over HTTP on ${kind}`, () => {
         { numRuns: RUNS, seed: SEED },
       );
       expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
-      expect(await rowCounts(handle.db)).toEqual(before);
+      expect(await rowCounts(suite.handle.db)).toEqual(before);
     },
   );
 });

@@ -1,16 +1,9 @@
-import { spawn } from "node:child_process";
-import type { AddressInfo } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Server } from "node:http";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@usagekit/db";
+import { describe, expect, it } from "vitest";
 import type { AppRouter } from "../src";
-import { createUsageServer } from "../src/server";
-import { dbKinds, newUserId, openTestDb } from "./db";
+import { dbKinds, newUserId, useServer } from "./db";
+import { startPgliteServer } from "./process";
 
 const TOKEN = "http-test-service-token-42";
 
@@ -37,22 +30,10 @@ async function clientError(promise: Promise<unknown>) {
 }
 
 describe.each(dbKinds)("standalone HTTP server on %s", (kind) => {
-  let handle: DbHandle;
-  let server: Server;
-  let url: string;
-  beforeAll(async () => {
-    handle = await openTestDb(kind);
-    server = createUsageServer({ db: handle.db, serviceToken: TOKEN });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await handle.close();
-  });
+  const suite = useServer(kind, { serviceToken: TOKEN });
 
   it("answers the official tRPC client with the service token", async () => {
-    const api = clientFor(url, TOKEN);
+    const api = clientFor(suite.url, TOKEN);
     const userId = newUserId();
     await api.usage.setUserPlan.mutate({ userId, tier: "plus", timezone: "Europe/Berlin" });
     const result = await api.usage.recordUsage.mutate({
@@ -78,7 +59,7 @@ describe.each(dbKinds)("standalone HTTP server on %s", (kind) => {
   });
 
   it("carries limitExceeded and flattened zod errors in the error data", async () => {
-    const api = clientFor(url, TOKEN);
+    const api = clientFor(suite.url, TOKEN);
     const userId = newUserId();
     await api.usage.recordUsage.mutate({ userId, ankiExports: 3 });
     const refused = await clientError(
@@ -100,7 +81,7 @@ describe.each(dbKinds)("standalone HTTP server on %s", (kind) => {
   it("refuses a wrong or missing token with UNAUTHORIZED", async () => {
     for (const token of [undefined, "wrong-token-wrong-token-wrong"]) {
       const error = await clientError(
-        clientFor(url, token).usage.getCurrentUsage.query({ userId: newUserId() }),
+        clientFor(suite.url, token).usage.getCurrentUsage.query({ userId: newUserId() }),
       );
       expect(error.data?.code).toBe("UNAUTHORIZED");
     }
@@ -110,7 +91,7 @@ describe.each(dbKinds)("standalone HTTP server on %s", (kind) => {
     const body = JSON.stringify({
       json: { userId: newUserId(), seconds: 1, pad: "x".repeat(1_100_000) },
     });
-    const response = await fetch(`${url}/usage.recordUsage`, {
+    const response = await fetch(`${suite.url}/usage.recordUsage`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
       body,
@@ -122,34 +103,13 @@ describe.each(dbKinds)("standalone HTTP server on %s", (kind) => {
 
 describe("pnpm start", () => {
   it("serves the app router on PORT with a migrated embedded database", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "usagekit-start-"));
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn("pnpm", ["exec", "tsx", "src/main.ts"], {
-      env: {
-        ...process.env,
-        DATABASE_URL: "",
-        PORT: String(port),
-        USAGE_DATA_DIR: dataDir,
-        USAGE_SERVICE_TOKEN: TOKEN,
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-      detached: true,
-    });
+    const server = await startPgliteServer(TOKEN);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on(
-          "data",
-          (chunk: Buffer) => chunk.toString().includes("usagekit API on") && resolve(),
-        );
-        child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
-      });
-      const api = clientFor(`http://127.0.0.1:${port}/api/trpc`, TOKEN);
+      const api = clientFor(server.url, TOKEN);
       const result = await api.usage.recordUsage.mutate({ userId: newUserId(), conversations: 1 });
       expect(result.recorded).toBe(true);
     } finally {
-      process.kill(-child.pid!, "SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-      rmSync(dataDir, { recursive: true, force: true });
+      await server.stop();
     }
   });
 });

@@ -1,6 +1,9 @@
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** A TCP port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -59,6 +62,28 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       } catch {
         /* already gone */
       }
+    },
+  };
+}
+
+/**
+ * The server on a PGlite folder of its own; `stop()` sends SIGTERM, waits for the exit and removes
+ * the folder (also when the test already stopped it).
+ */
+export async function startPgliteServer(serviceToken: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), "usagekit-server-"));
+  const server = await startServer({
+    DATABASE_URL: "",
+    USAGE_DATA_DIR: dataDir,
+    USAGE_SERVICE_TOKEN: serviceToken,
+  });
+  return {
+    ...server,
+    dataDir,
+    async stop() {
+      server.kill("SIGTERM");
+      await server.exited();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,47 +1,27 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
-import type { Server } from "node:http";
-import { Agent } from "node:http";
+import { Agent, request } from "node:http";
 import { connect } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@usagekit/db";
+import { describe, expect, it } from "vitest";
 import { createUsageServer } from "../src/server";
-import { dbKinds, newUserId, openTestDb } from "./db";
+import { batchCall } from "./auth-matrix";
+import { dbKinds, listen, newUserId, openTestDb, useServer } from "./db";
 import { rowCounts } from "./helpers";
-import { startServer } from "./process";
+import { startPgliteServer } from "./process";
 
 const TOKEN = "ops-test-service-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 const body = (input: unknown) => JSON.stringify({ json: input });
 
-async function listen(server: Server) {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 describe.each(dbKinds)("standalone server operations on %s", (kind) => {
-  let handle: DbHandle;
-  let server: Server;
-  let base: string;
-  beforeAll(async () => {
-    handle = await openTestDb(kind);
-    server = createUsageServer({ db: handle.db, serviceToken: TOKEN, requestTimeoutMs: 1500 });
-    base = await listen(server);
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await handle.close();
-  });
+  const suite = useServer(kind, { serviceToken: TOKEN, requestTimeoutMs: 1500 });
 
   it("answers 413 that Node's fetch and curl can read, declared and chunked", async () => {
     const big = body({ userId: "u", seconds: 1, pad: "x".repeat(5_000_000) });
-    const declared = await fetch(`${base}/api/trpc/usage.recordUsage`, {
+    const declared = await fetch(`${suite.url}/usage.recordUsage`, {
       method: "POST",
       headers: auth,
       body: big,
@@ -49,7 +29,7 @@ describe.each(dbKinds)("standalone server operations on %s", (kind) => {
     expect(declared.status).toBe(413);
     expect(await declared.text()).toContain("PAYLOAD_TOO_LARGE");
     const bytes = new TextEncoder().encode(big);
-    const chunked = await fetch(`${base}/api/trpc/usage.recordUsage`, {
+    const chunked = await fetch(`${suite.url}/usage.recordUsage`, {
       method: "POST",
       headers: auth,
       body: new ReadableStream({
@@ -79,7 +59,7 @@ describe.each(dbKinds)("standalone server operations on %s", (kind) => {
           ...(chunkedCurl ? ["-H", "transfer-encoding: chunked"] : []),
           "--data-binary",
           `@${join(dir, "big.json")}`,
-          `${base}/api/trpc/usage.recordUsage`,
+          `${suite.url}/usage.recordUsage`,
         ]);
         expect(stdout).toBe("413");
       }
@@ -90,18 +70,7 @@ describe.each(dbKinds)("standalone server operations on %s", (kind) => {
 
   it("caps tRPC batching at 50 calls", async () => {
     const userId = newUserId();
-    const batch = (n: number) => {
-      const paths = Array.from({ length: n }, () => "usage.getCurrentUsage").join(",");
-      const input = Object.fromEntries(
-        Array.from({ length: n }, (_, i) => [i, { json: { userId } }]),
-      );
-      return fetch(
-        `${base}/api/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
-        {
-          headers: auth,
-        },
-      );
-    };
+    const batch = (n: number) => batchCall(suite.url, "usage.getCurrentUsage", n, { userId }, auth);
     expect((await batch(50)).status).toBe(200);
     const over = await batch(51);
     expect(over.status).toBe(400);
@@ -109,7 +78,7 @@ describe.each(dbKinds)("standalone server operations on %s", (kind) => {
   });
 
   it("closes slow and idle sockets, and a slow client does not hold up the others", async () => {
-    const port = Number(new URL(base).port);
+    const port = Number(new URL(suite.origin).port);
     const closed: boolean[] = [];
     const slow = Array.from({ length: 100 }, () => {
       const socket = connect(port, "127.0.0.1");
@@ -126,7 +95,7 @@ describe.each(dbKinds)("standalone server operations on %s", (kind) => {
     // Meanwhile ordinary callers are answered.
     const userId = newUserId();
     for (let i = 0; i < 20; i++) {
-      const response = await fetch(`${base}/api/trpc/usage.recordUsage`, {
+      const response = await fetch(`${suite.url}/usage.recordUsage`, {
         method: "POST",
         headers: auth,
         body: body({ userId, seconds: 1, idempotencyKey: `k${i}` }),
@@ -140,7 +109,7 @@ describe.each(dbKinds)("standalone server operations on %s", (kind) => {
   });
 
   it("masks an internal error over HTTP and reports the database in /healthz", async () => {
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${suite.origin}/healthz`)).status).toBe(200);
     const broken = await openTestDb(kind);
     await broken.close();
     const logged: string[] = [];
@@ -168,26 +137,21 @@ describe.each(dbKinds)("standalone server operations on %s", (kind) => {
   });
 
   it("refuses a __proto__ key over HTTP and writes nothing", async () => {
-    const before = await rowCounts(handle.db);
-    const response = await fetch(`${base}/api/trpc/usage.recordUsage`, {
+    const before = await rowCounts(suite.handle.db);
+    const response = await fetch(`${suite.url}/usage.recordUsage`, {
       method: "POST",
       headers: auth,
       body: `{"json":{"userId":"p1","seconds":1,"__proto__":{"enforceLimits":false}}}`,
     });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("__proto__");
-    expect(await rowCounts(handle.db)).toEqual(before);
+    expect(await rowCounts(suite.handle.db)).toEqual(before);
   });
 });
 
 describe("the server process", () => {
   it("finishes in-flight work and exits on SIGTERM under keep-alive load", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "usagekit-term-"));
-    const server = await startServer({
-      DATABASE_URL: "",
-      USAGE_DATA_DIR: dataDir,
-      USAGE_SERVICE_TOKEN: TOKEN,
-    });
+    const server = await startPgliteServer(TOKEN);
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const statuses: number[] = [];
     let running = true;
@@ -218,7 +182,7 @@ describe("the server process", () => {
     running = false;
     await load;
     agent.destroy();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.stop();
     expect(code).toBe(0);
     expect(tookMs).toBeLessThan(12_000); // the shutdown deadline is 10 s
     expect(statuses.length).toBeGreaterThan(0);
@@ -227,18 +191,13 @@ describe("the server process", () => {
   });
 
   it("refuses a second process on a PGlite folder in use, naming its pid", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "usagekit-lock-"));
-    const server = await startServer({
-      DATABASE_URL: "",
-      USAGE_DATA_DIR: dataDir,
-      USAGE_SERVICE_TOKEN: TOKEN,
-    });
+    const server = await startPgliteServer(TOKEN);
     try {
       const second = await promisify(execFile)(
         process.execPath,
         ["--import", "tsx", "scripts/reconcile.ts"],
         {
-          env: { ...process.env, DATABASE_URL: "", USAGE_DATA_DIR: dataDir },
+          env: { ...process.env, DATABASE_URL: "", USAGE_DATA_DIR: server.dataDir },
         },
       ).then(
         () => ({ code: 0, stderr: "" }),
@@ -248,9 +207,7 @@ describe("the server process", () => {
       expect(second.stderr).toContain(`in use by pid ${server.child.pid}`);
       expect(second.stderr).not.toContain("RuntimeError");
     } finally {
-      server.kill("SIGTERM");
-      await server.exited();
-      rmSync(dataDir, { recursive: true, force: true });
+      await server.stop();
     }
   });
 });

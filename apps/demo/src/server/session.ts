@@ -2,7 +2,9 @@ import "server-only";
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { queryRows } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import { cache } from "react";
 import { env } from "~/env";
 import { findDemoUser } from "~/lib/demo-users";
 import { now } from "./clock";
@@ -85,17 +87,20 @@ function readSession(value: string | null | undefined): Session | null {
   }
 }
 
-/** The demo user a cookie value signs in: null when missing, forged, expired, revoked or unknown. */
-export async function verifySession(value: string | null | undefined): Promise<string | null> {
+/**
+ * The demo user a cookie value signs in: null when missing, forged, expired, revoked or unknown.
+ * Memoized per server request (a page checks the session for itself and for its tRPC context).
+ */
+export const verifySession = cache(async (value: string | null | undefined) => {
   const session = readSession(value);
   if (!session || !findDemoUser(session.u)) return null;
   const { db } = await getDb();
-  const revoked = await db.execute(
+  const revoked = await queryRows(
+    db,
     sql`SELECT 1 FROM demo_revoked_sessions WHERE sid = ${session.sid}`,
   );
-  const rows = Array.isArray(revoked) ? revoked : (revoked as { rows: unknown[] }).rows;
-  return rows.length === 0 ? session.u : null;
-}
+  return revoked.length === 0 ? session.u : null;
+});
 
 /** Sign-out: the session stops working everywhere, a copy of its cookie included. */
 export async function revokeSession(value: string | null | undefined): Promise<void> {

@@ -30,12 +30,17 @@ const lifetimeCompared = [
   "months_subscribed",
 ];
 
-/** Every user, or one: the scope of a reconcile statement. */
-const scope = (column: string, userId?: string) =>
-  userId === undefined ? sql`true` : sql`${raw(column)} = ${userId}::text`;
+/** Every user, or some: the scope of a reconcile statement. */
+const scope = (column: string, userIds?: string[]) =>
+  userIds === undefined
+    ? sql`true`
+    : sql`${raw(column)} IN (${sql.join(
+        userIds.map((id) => sql`${id}::text`),
+        sql`, `,
+      )})`;
 
 /** The monthly rows the ledger implies (overage replayed in ledger order at each event's tier). */
-const expectedMonthly = (tiers: Tiers, userId?: string) => sql`
+const expectedMonthly = (tiers: Tiers, userIds?: string[]) => sql`
   SELECT user_id, month,
     ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)})::bigint AS ${raw(featureColumns[f].monthly)}`)},
     sum(CASE WHEN completed_sessions > 0 THEN seconds ELSE 0 END)::bigint AS completed_session_seconds,
@@ -48,11 +53,11 @@ const expectedMonthly = (tiers: Tiers, userId?: string) => sql`
     max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
   FROM (SELECT e.*, ${softSecondsSql(tiers, sql`e.tier`)} AS soft_seconds,
           sum(seconds) OVER (PARTITION BY user_id, month ORDER BY id) AS run
-        FROM usage_events e WHERE ${scope("e.user_id", userId)}) ev
+        FROM usage_events e WHERE ${scope("e.user_id", userIds)}) ev
   GROUP BY user_id, month`;
 
 /** The lifetime rows the ledger, the days and the payments imply. */
-const expectedLifetime = (userId?: string) => sql`
+const expectedLifetime = (userIds?: string[]) => sql`
   SELECT u.id AS user_id,
     ${eachFeature((f) => sql`coalesce(e.${raw(featureColumns[f].ledger)}, 0)::bigint AS ${raw(featureColumns[f].lifetime)}`)},
     coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
@@ -62,15 +67,16 @@ const expectedLifetime = (userId?: string) => sql`
   LEFT JOIN (SELECT user_id, ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)}) AS ${raw(featureColumns[f].ledger)}`)},
       min(occurred_at) AS first_active_at, max(occurred_at) AS last_active_at,
       min(occurred_at) FILTER (WHERE conversations > 0) AS first_conversation_at
-    FROM usage_events GROUP BY user_id) e ON e.user_id = u.id
-  LEFT JOIN (SELECT user_id, count(*) AS days FROM daily_activity GROUP BY user_id) d ON d.user_id = u.id
+    FROM usage_events WHERE ${scope("user_id", userIds)} GROUP BY user_id) e ON e.user_id = u.id
+  LEFT JOIN (SELECT user_id, count(*) AS days FROM daily_activity
+    WHERE ${scope("user_id", userIds)} GROUP BY user_id) d ON d.user_id = u.id
   LEFT JOIN (SELECT user_id, sum(amount) AS revenue, count(DISTINCT month) AS months
-    FROM payments GROUP BY user_id) p ON p.user_id = u.id
-  WHERE ${scope("u.id", userId)}`;
+    FROM payments WHERE ${scope("user_id", userIds)} GROUP BY user_id) p ON p.user_id = u.id
+  WHERE ${scope("u.id", userIds)}`;
 
-const expectedDaily = (userId?: string) =>
+const expectedDaily = (userIds?: string[]) =>
   sql`SELECT user_id, day, count(*)::int AS events FROM usage_events
-    WHERE ${scope("user_id", userId)} GROUP BY user_id, day`;
+    WHERE ${scope("user_id", userIds)} GROUP BY user_id, day`;
 
 const cols = (names: string[], alias?: string) =>
   raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
@@ -120,28 +126,32 @@ const isRetryable = (error: unknown): boolean => {
   return false;
 };
 
+/** Users repaired per transaction: short transactions, and few of them for a full rebuild. */
+const REPAIR_CHUNK = 500;
+
 /**
- * Rewrites one user's derived rows from the ledger, safely while writers run: the user's monthly,
- * daily and lifetime rows are locked first, in the order writers lock them, so no write is in
- * flight on them; the expected rows are then computed by later statements, which see every
- * committed event. A writer that was waiting adds its event on top of the repaired row.
+ * Rewrites some users' derived rows from the ledger, safely while writers run: their monthly,
+ * daily and lifetime rows are locked first, in user id order and in the order writers lock them,
+ * so no write is in flight on them; the expected rows are then computed by later statements,
+ * which see every committed event. A writer that was waiting adds its event on top of the
+ * repaired row.
  */
-async function repairUser(db: Db, tiers: Tiers, userId: string) {
-  const id = sql`${userId}::text`;
+async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
+  const ids = scope("user_id", userIds);
   await db.transaction(async (tx) => {
     await tx.execute(
-      sql`SELECT 1 FROM monthly_usage WHERE user_id = ${id} ORDER BY month FOR UPDATE`,
+      sql`SELECT 1 FROM monthly_usage WHERE ${ids} ORDER BY user_id, month FOR UPDATE`,
     );
     await tx.execute(
-      sql`SELECT 1 FROM daily_activity WHERE user_id = ${id} ORDER BY day FOR UPDATE`,
+      sql`SELECT 1 FROM daily_activity WHERE ${ids} ORDER BY user_id, day FOR UPDATE`,
     );
-    await tx.execute(sql`SELECT 1 FROM lifetime_stats WHERE user_id = ${id} FOR UPDATE`);
-    await tx.execute(sql`DELETE FROM daily_activity a WHERE a.user_id = ${id} AND NOT EXISTS
+    await tx.execute(sql`SELECT 1 FROM lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`);
+    await tx.execute(sql`DELETE FROM daily_activity a WHERE ${scope("a.user_id", userIds)} AND NOT EXISTS
       (SELECT 1 FROM usage_events e WHERE e.user_id = a.user_id AND e.day = a.day)`);
     await tx.execute(
-      upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userId)),
+      upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userIds)),
     );
-    await tx.execute(sql`DELETE FROM monthly_usage m WHERE m.user_id = ${id} AND NOT EXISTS
+    await tx.execute(sql`DELETE FROM monthly_usage m WHERE ${scope("m.user_id", userIds)} AND NOT EXISTS
       (SELECT 1 FROM usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
     const zone = sql`(SELECT timezone FROM users WHERE id = x.user_id)`;
     const period = sql`, x.month::timestamp AT TIME ZONE ${zone},
@@ -151,7 +161,7 @@ async function repairUser(db: Db, tiers: Tiers, userId: string) {
         "monthly_usage",
         ["user_id", "month"],
         monthlyCompared,
-        expectedMonthly(tiers, userId),
+        expectedMonthly(tiers, userIds),
         {
           columns: ["period_start", "period_end"],
           values: period,
@@ -159,23 +169,24 @@ async function repairUser(db: Db, tiers: Tiers, userId: string) {
       ),
     );
     await tx.execute(
-      upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime(userId)),
+      upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime(userIds)),
     );
   });
 }
 
 /**
- * Rewrites every drifted row from the ledger, user by user (in user id order), each in its own
- * short transaction that is safe while writers run; a deadlock or serialization failure is
+ * Rewrites every drifted row from the ledger, in chunks of users (in user id order), each in its
+ * own transaction that is safe while writers run; a deadlock or serialization failure is
  * retried. Returns the drift it found.
  */
 export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
   const drift = await findDrift(db, params);
   const users = [...new Set(drift.map((d) => String((d.expected ?? d.actual)!["user_id"])))].sort();
-  for (const userId of users) {
+  for (let i = 0; i < users.length; i += REPAIR_CHUNK) {
+    const chunk = users.slice(i, i + REPAIR_CHUNK);
     for (let attempt = 1; ; attempt++) {
       try {
-        await repairUser(db, params.tiers, userId);
+        await repairUsers(db, params.tiers, chunk);
         break;
       } catch (error) {
         if (!isRetryable(error) || attempt >= 10) throw error;

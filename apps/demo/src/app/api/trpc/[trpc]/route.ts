@@ -1,12 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { appRouter } from "@usagekit/usage-api";
+import { appRouter, MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_DRAIN_BYTES } from "@usagekit/usage-api";
 import { createContext } from "~/server/context";
-
-const MAX_BODY_BYTES = 1024 * 1024;
-/** A refused body is read (and dropped) up to this much, so the client sees the 413. */
-const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
-/** tRPC request batching: at most this many calls per request (contract: 50). */
-const MAX_BATCH_CALLS = 50;
 
 const tooLarge = () =>
   Response.json(
@@ -20,8 +14,9 @@ const tooLarge = () =>
  * and dropped (up to 32 MB) before answering, so ordinary clients read the 413 instead of a reset.
  */
 async function withinLimit(req: Request): Promise<Request | null> {
-  if (!req.body) return req;
   const declared = Number(req.headers.get("content-length") ?? -1);
+  // No body, or a declared length within the limit (the server holds the client to it).
+  if (!req.body || (declared >= 0 && declared <= MAX_BODY_BYTES)) return req;
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -31,7 +26,7 @@ async function withinLimit(req: Request): Promise<Request | null> {
       await reader.cancel();
       return null;
     }
-    if (size <= MAX_BODY_BYTES && declared <= MAX_BODY_BYTES) chunks.push(part.value);
+    if (size <= MAX_BODY_BYTES && declared < 0) chunks.push(part.value);
   }
   if (size > MAX_BODY_BYTES || declared > MAX_BODY_BYTES) return null;
   return new Request(req, { body: Buffer.concat(chunks), duplex: "half" } as RequestInit);
@@ -46,7 +41,6 @@ async function handler(incoming: Request) {
     router: appRouter,
     maxBatchSize: MAX_BATCH_CALLS,
     createContext: () => createContext(req.headers),
-    // Internal errors are masked and logged with their errorId by usagekit itself.
   });
 }
 
