@@ -22,4 +22,11 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  {
+    // Plain Node entry points (the demo's server.mjs).
+    files: ["**/*.mjs"],
+    languageOptions: {
+      globals: { console: "readonly", process: "readonly", setTimeout: "readonly" },
+    },
+  },
 );

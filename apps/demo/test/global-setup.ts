@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 
 export const SERVICE_TOKEN = "demo-e2e-service-token-0123456789";
+export const REQUEST_TIMEOUT_MS = 3000;
 export const SESSION_SECRET = "demo-e2e-session-secret-0123456789abcdef";
 
 declare module "vitest" {
@@ -14,7 +15,7 @@ declare module "vitest" {
 }
 
 /**
- * Starts the production build (`next start`) on a free port with a fresh embedded database, and
+ * Starts the production build (`server.mjs`: `next start` with request timeouts) on a free port with a fresh embedded database, and
  * stops it (by process group) when the run ends.
  */
 export default async function setup(project: TestProject) {
@@ -23,8 +24,13 @@ export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), "usagekit-demo-"));
   const port = 31_000 + Math.floor(Math.random() * 20_000);
   const server = spawn(
-    "pnpm",
-    ["exec", "next", "start", "--port", String(port), "--hostname", "127.0.0.1"],
+    process.execPath,
+    [
+      "server.mjs",
+      ...["--port", String(port), "--hostname", "127.0.0.1"],
+      // Short, so the slow-client test sees slow bodies cut off within its run.
+      ...["--request-timeout", String(REQUEST_TIMEOUT_MS)],
+    ],
     {
       env: {
         ...process.env,
@@ -41,7 +47,7 @@ export default async function setup(project: TestProject) {
   let log = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`next start did not get ready:\n${log}`)),
+      () => reject(new Error(`the demo server did not get ready:\n${log}`)),
       120_000,
     );
     const onData = (chunk: Buffer) => {
@@ -53,7 +59,7 @@ export default async function setup(project: TestProject) {
     };
     server.stdout.on("data", onData);
     server.stderr.on("data", onData);
-    server.on("exit", (code) => reject(new Error(`next start exited with ${code}:\n${log}`)));
+    server.on("exit", (code) => reject(new Error(`the demo server exited with ${code}:\n${log}`)));
   });
   project.provide("baseUrl", `http://127.0.0.1:${port}`);
   return async () => {
