@@ -86,8 +86,10 @@ describe("the demo in a real browser", () => {
     await exportButton.click();
     const result = page.getByTestId("result");
     await expect.poll(() => result.textContent()).toContain("Limit reached");
-    expect(await result.getAttribute("role")).toBe("alert");
-    expect(await result.textContent()).toContain("3 anki exports");
+    expect(await page.getByTestId("limit-exceeded").getAttribute("role")).toBe("alert");
+    expect(await result.textContent()).toContain(
+      "Your free plan includes 3 Anki exports a month and you have used 3",
+    );
     expect(await used("ankiExports")).toBe(3);
     await page.getByTestId("upgrade-prompt").waitFor();
     await shot("04-limit-reached");

@@ -60,7 +60,9 @@ describe("the demo server under slow clients", () => {
     // Every slow body was ended by the request timeout (not Node's default of 5 minutes)…
     expect(closedAt.length).toBe(200);
     expect(figures.slowClosedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 5_000);
-    // …and the others were answered meanwhile, in well under a second.
-    expect(figures.loadedP99).toBeLessThan(1_000);
+    // …and the others were answered meanwhile, typically as fast as when idle (the issue saw
+    // a p99 of 4.4 s; bounds generous enough for a busy CI machine).
+    expect(figures.loadedP50).toBeLessThan(250);
+    expect(figures.loadedP99).toBeLessThan(2_500);
   });
 });

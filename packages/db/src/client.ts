@@ -1,21 +1,21 @@
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { Logger, Query, SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { lockDataFolder } from "./data-lock";
+import { defaultMigrationsFolder, migrate } from "./migrate";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
-/** A Drizzle database on either driver; service functions take this. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/**
+ * A Drizzle database on either driver — a `createDb` handle's, or the host's own instance or open
+ * transaction, whatever its schema; service functions take this.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Db = PgDatabase<PgQueryResultHKT, any>;
 
 export interface DbHandle {
   db: Db;
@@ -40,10 +40,6 @@ export interface CreateDbOptions {
   /** Drizzle's query logger (e.g. to see or explain the SQL a service runs). */
   logger?: Logger;
 }
-
-/** This package's `drizzle/` folder (bundlers that move this file must pass `migrationsFolder`). */
-export const defaultMigrationsFolder = () =>
-  join(dirname(fileURLToPath(import.meta.url)), "..", "drizzle");
 
 /**
  * Session settings every connection gets: timestamps are read back in ISO format whatever the
@@ -75,15 +71,18 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       },
     });
     const db = drizzlePostgres({ client, schema, casing: "snake_case", logger: options.logger });
-    return migrated({ db: db as unknown as Db, kind: "postgres", close: () => client.end() }, () =>
-      migratePostgres(db, { migrationsFolder }),
-    );
+    return migrated({ db, kind: "postgres", close: () => client.end() }, migrationsFolder);
   }
   const dataDir = options.dataDir ?? "./.data/pglite";
   const inMemory = dataDir.includes("://");
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   const unlock = inMemory ? () => {} : lockDataFolder(dataDir);
   let client: PGlite;
+  // Loaded only here, so a host on PostgreSQL never loads (or bundles) PGlite's 15 MB.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+  ]);
   try {
     client = await PGlite.create(dataDir);
     for (const [name, value] of Object.entries(sessionSettings)) {
@@ -98,15 +97,13 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     await client.close();
     unlock();
   };
-  return migrated({ db: db as unknown as Db, kind: "pglite", close }, () =>
-    migratePglite(db, { migrationsFolder }),
-  );
+  return migrated({ db, kind: "pglite", close }, migrationsFolder);
 }
 
 /** Applies the migrations; a failure closes the client, so nothing is left hanging. */
-async function migrated(handle: DbHandle, migrate: () => Promise<void>): Promise<DbHandle> {
+async function migrated(handle: DbHandle, migrationsFolder: string): Promise<DbHandle> {
   try {
-    await migrate();
+    await migrate(handle.db, { migrationsFolder });
     return handle;
   } catch (error) {
     await handle.close();

@@ -7,7 +7,7 @@ import {
   index,
   integer,
   numeric,
-  pgTable,
+  pgSchema,
   primaryKey,
   text,
   timestamp,
@@ -19,17 +19,53 @@ import {
  * (Citus) and every per-user read is an index range scan.
  */
 
-import type { TierName } from "./tiers";
+import {
+  billableFeatures,
+  features,
+  lifetimeField,
+  monthlyField,
+  overageField,
+  tierNames,
+} from "./catalog";
+import type { Feature, LifetimeField, MonthlyField, OverageField, TierName } from "./catalog";
 
-export { tierNames } from "./tiers";
-export type { TierName } from "./tiers";
+export { tierNames } from "./catalog";
+export type { TierName } from "./catalog";
 
-const tierCheck = (column: string) => sql.raw(`${column} in ('free', 'plus', 'pro')`);
+/**
+ * Every usagekit table lives in the PostgreSQL schema `usagekit`, never `public`, so it coexists
+ * with a host's own tables (its own `users` included) in the host's database.
+ */
+export const usagekit = pgSchema("usagekit");
+
+const tierCheck = (column: string) =>
+  sql.raw(`${column} in (${tierNames.map((t) => `'${t}'`).join(", ")})`);
 
 const counter = () => bigint({ mode: "number" }).notNull().default(0);
+/** One column per catalog feature, named by `name`. */
+function perFeature<N extends string, C>(names: readonly N[], column: () => C): Record<N, C> {
+  return Object.fromEntries(names.map((n) => [n, column()])) as Record<N, C>;
+}
+const amount = () => integer().notNull().default(0);
+const ledgerAmounts = () => perFeature<Feature, ReturnType<typeof amount>>(features, amount);
+const monthlyCounters = () =>
+  perFeature<MonthlyField, ReturnType<typeof counter>>(
+    features.map((f) => monthlyField[f]),
+    counter,
+  );
+const overageCounters = () =>
+  perFeature<OverageField, ReturnType<typeof counter>>(
+    billableFeatures.map((f) => overageField[f]),
+    counter,
+  );
+const lifetimeTotals = () =>
+  perFeature<LifetimeField, ReturnType<typeof counter>>(
+    features.map((f) => lifetimeField[f]),
+    counter,
+  );
 const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
 
-export const users = pgTable(
+export const users = usagekit.table(
   "users",
   {
     id: text().primaryKey(),
@@ -42,24 +78,17 @@ export const users = pgTable(
 );
 
 /** One row per user per local calendar month; `month` is the first day of that month. */
-export const monthlyUsage = pgTable(
+export const monthlyUsage = usagekit.table(
   "monthly_usage",
   {
     userId: text().notNull(),
     month: date().notNull(),
     periodStart: timestamp({ withTimezone: true }).notNull(),
     periodEnd: timestamp({ withTimezone: true }).notNull(),
-    conversations: counter(),
-    seconds: counter(),
-    realtimeSessions: counter(),
-    ankiExportsUsed: counter(),
-    customPhrasesCreated: counter(),
-    advancedVoiceSeconds: counter(),
-    sessionExtensionsUsed: counter(),
-    completedSessions: counter(),
+    ...monthlyCounters(),
     completedSessionSeconds: counter(),
     longestSession: counter(),
-    overageSeconds: counter(),
+    ...overageCounters(),
     tierWhenUsed: text().$type<TierName>().notNull(),
     lastEventAt: timestamp({ withTimezone: true }).notNull(),
     lastConversationAt: timestamp({ withTimezone: true }),
@@ -71,16 +100,9 @@ export const monthlyUsage = pgTable(
 );
 
 /** One row per user: running totals. Streaks are derived from `daily_activity` when read. */
-export const lifetimeStats = pgTable("lifetime_stats", {
+export const lifetimeStats = usagekit.table("lifetime_stats", {
   userId: text().primaryKey(),
-  totalConversations: counter(),
-  totalSeconds: counter(),
-  totalRealtimeSessions: counter(),
-  totalAnkiExports: counter(),
-  totalCustomPhrases: counter(),
-  totalAdvancedVoiceSeconds: counter(),
-  totalSessionExtensions: counter(),
-  totalCompletedSessions: counter(),
+  ...lifetimeTotals(),
   daysActive: integer().notNull().default(0),
   firstActiveAt: timestamp({ withTimezone: true }),
   firstConversationAt: timestamp({ withTimezone: true }),
@@ -94,7 +116,7 @@ export const lifetimeStats = pgTable("lifetime_stats", {
 });
 
 /** The append-only ledger: every accepted usage event. The source of truth. */
-export const usageEvents = pgTable(
+export const usageEvents = usagekit.table(
   "usage_events",
   {
     userId: text().notNull(),
@@ -105,14 +127,7 @@ export const usageEvents = pgTable(
     month: date().notNull(),
     day: date().notNull(),
     tier: text().$type<TierName>().notNull(),
-    conversations: integer().notNull().default(0),
-    seconds: integer().notNull().default(0),
-    realtimeSessions: integer().notNull().default(0),
-    ankiExports: integer().notNull().default(0),
-    customPhrases: integer().notNull().default(0),
-    advancedVoiceSeconds: integer().notNull().default(0),
-    sessionExtensions: integer().notNull().default(0),
-    completedSessions: integer().notNull().default(0),
+    ...ledgerAmounts(),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
@@ -123,7 +138,7 @@ export const usageEvents = pgTable(
 );
 
 /** One row per user per local day with any usage: days active and streaks. */
-export const dailyActivity = pgTable(
+export const dailyActivity = usagekit.table(
   "daily_activity",
   {
     userId: text().notNull(),
@@ -133,7 +148,7 @@ export const dailyActivity = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.day] })],
 );
 
-export const payments = pgTable(
+export const payments = usagekit.table(
   "payments",
   {
     userId: text().notNull(),
@@ -155,7 +170,7 @@ export const payments = pgTable(
  * Events refused at a hard limit (enforceLimits): who hit which wall, for upgrade offers. One row
  * per refused idempotency key (a retried refusal is not counted again).
  */
-export const limitRefusals = pgTable(
+export const limitRefusals = usagekit.table(
   "limit_refusals",
   {
     userId: text().notNull(),

@@ -1,3 +1,3 @@
-/** The plans, lowest first. Kept free of imports so browser code can use it. */
-export const tierNames = ["free", "plus", "pro"] as const;
-export type TierName = (typeof tierNames)[number];
+/** The plans, lowest first — from the catalog. Kept free of runtime imports beyond it. */
+export { tierNames } from "./catalog";
+export type { TierName } from "./catalog";

@@ -12,7 +12,7 @@ const tables = async (handle: Awaited<ReturnType<typeof createDb>>) =>
   (
     await queryRows<{ name: string }>(
       handle.db,
-      sql`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+      sql`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'usagekit' AND tablename <> '__migrations' ORDER BY 1`,
     )
   ).map((t) => t.name);
 
@@ -30,17 +30,17 @@ describe("createDb on PGlite", () => {
       "users",
     ]);
     await first.db.execute(
-      sql`INSERT INTO users (id) VALUES ('00000000-0000-4000-8000-000000000001')`,
+      sql`INSERT INTO usagekit.users (id) VALUES ('00000000-0000-4000-8000-000000000001')`,
     );
     await first.close();
 
     const again = await createDb({ url: "", dataDir });
     const [row] = await queryRows<{ users: number; migrations: number }>(
       again.db,
-      sql`SELECT (SELECT count(*) FROM users)::int AS users,
-        (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS migrations`,
+      sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
+        (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 5 });
+    expect(row).toEqual({ users: 1, migrations: 2 });
     await again.close();
   });
 

@@ -33,12 +33,12 @@ const generated = await time(async () => {
   if (!fresh) return;
   await db.execute(sql`SELECT setseed(0.42)`);
   await db.execute(sql`
-    INSERT INTO users (id, tier, timezone)
+    INSERT INTO usagekit.users (id, tier, timezone)
     SELECT md5('user' || g)::text, (ARRAY['free', 'free', 'plus', 'pro'])[1 + g % 4], 'UTC'
     FROM generate_series(1, ${USERS}) g`);
   // Cohorts start in a month from g; each later month active with probability 0.7; 1–3 events.
   await db.execute(sql`
-    INSERT INTO usage_events (user_id, occurred_at, month, day, tier, conversations, seconds,
+    INSERT INTO usagekit.usage_events (user_id, occurred_at, month, day, tier, conversations, seconds,
       realtime_sessions, anki_exports, custom_phrases, advanced_voice_seconds, session_extensions,
       completed_sessions)
     SELECT id, at, date_trunc('month', at)::date, at::date, tier, 1,
@@ -56,7 +56,7 @@ const generated = await time(async () => {
       WHERE m >= u.first_month AND (m = u.first_month OR random() < 0.7)
     ) e`);
   await db.execute(sql`
-    INSERT INTO limit_refusals (user_id, occurred_at, tier, feature, used, "limit", requested)
+    INSERT INTO usagekit.limit_refusals (user_id, occurred_at, tier, feature, used, "limit", requested)
     SELECT id, timestamptz '2025-12-01 00:00+00' + make_interval(months => m, days => 20), 'free', 'ankiExports', 3, 3, 1
     FROM (SELECT md5('user' || g)::text AS id FROM generate_series(1, ${USERS}, 4) g) u
     CROSS JOIN generate_series(0, 11) m WHERE random() < 0.2`);
@@ -64,7 +64,7 @@ const generated = await time(async () => {
 const rebuilt = await time(async () => fresh && (await repairDrift(db, { tiers: defaultTiers })));
 await db.execute(sql`ANALYZE`);
 const [counts] = (await db.execute(
-  sql`SELECT (SELECT count(*) FROM usage_events) AS events, (SELECT count(*) FROM monthly_usage) AS months`,
+  sql`SELECT (SELECT count(*) FROM usagekit.usage_events) AS events, (SELECT count(*) FROM usagekit.monthly_usage) AS months`,
 )) as unknown as { events: string; months: string }[];
 console.log(
   `\nAnalytics at scale: ${USERS} users, ${counts!.events} ledger events, ${counts!.months} monthly rows ` +

@@ -56,14 +56,14 @@ const someUser = () => users[Math.floor(Math.random() * users.length)]!;
  * with the plan known in advance: no validation, no generic tier table, no API.
  */
 const floor = (userId: string) => raw`
-  WITH u AS (SELECT id, tier, timezone, now() AS at FROM users WHERE id = ${userId}),
+  WITH u AS (SELECT id, tier, timezone, now() AS at FROM usagekit.users WHERE id = ${userId}),
   led AS (
-    INSERT INTO usage_events (user_id, occurred_at, month, day, tier, conversations, seconds)
+    INSERT INTO usagekit.usage_events (user_id, occurred_at, month, day, tier, conversations, seconds)
     SELECT id, at, date_trunc('month', at AT TIME ZONE timezone)::date, (at AT TIME ZONE timezone)::date,
       tier, 1, 30 FROM u
     RETURNING user_id, month, day, tier, occurred_at),
   mon AS (
-    INSERT INTO monthly_usage AS m (user_id, month, period_start, period_end, conversations, seconds,
+    INSERT INTO usagekit.monthly_usage AS m (user_id, month, period_start, period_end, conversations, seconds,
       tier_when_used, last_event_at, last_conversation_at)
     SELECT led.user_id, month, month::timestamp AT TIME ZONE timezone,
       (month + interval '1 month')::timestamp AT TIME ZONE timezone, 1, 30, led.tier, occurred_at, occurred_at
@@ -77,10 +77,10 @@ const floor = (userId: string) => raw`
       updated_at = now()
     RETURNING m.*),
   d AS (
-    INSERT INTO daily_activity AS d (user_id, day, events) SELECT user_id, day, 1 FROM led
+    INSERT INTO usagekit.daily_activity AS d (user_id, day, events) SELECT user_id, day, 1 FROM led
     ON CONFLICT (user_id, day) DO UPDATE SET events = d.events + 1 RETURNING (xmax = 0) AS new_day),
   l AS (
-    INSERT INTO lifetime_stats AS l (user_id, total_conversations, total_seconds, days_active,
+    INSERT INTO usagekit.lifetime_stats AS l (user_id, total_conversations, total_seconds, days_active,
       first_active_at, first_conversation_at, last_active_at)
     SELECT user_id, 1, 30, (SELECT count(*) FROM d WHERE new_day), occurred_at, occurred_at, occurred_at FROM led
     ON CONFLICT (user_id) DO UPDATE SET total_conversations = l.total_conversations + 1,

@@ -1,10 +1,19 @@
 export { appRouter, createCaller, usageRouter } from "./router";
 export type { AppRouter } from "./router";
-export { createTRPCContext, usageErrorFormatter } from "./trpc";
+export { createTRPCContext, usageErrorFormatter, usageTransformer } from "./trpc";
 export type { Context, CreateContextOptions } from "./trpc";
 export type { Auth } from "./auth";
-export { defaultTiers, defineTiers, features, tierNames } from "./tiers";
-export type { Feature, FeatureLimit, TierConfig, TierName, Tiers } from "./tiers";
+export {
+  billableFeatures,
+  catalog,
+  defaultTiers,
+  defineTiers,
+  features,
+  monthlyField,
+  overageField,
+  tierNames,
+} from "./tiers";
+export type { BillableFeature, Feature, FeatureLimit, TierConfig, TierName, Tiers } from "./tiers";
 export * from "./schemas";
 export { IdempotencyConflictError, InternalError, LimitExceededError } from "./errors";
 export type { ErrorLogger } from "./errors";

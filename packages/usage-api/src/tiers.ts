@@ -1,33 +1,16 @@
-import { tierNames } from "@usagekit/db/tiers";
-import type { TierName } from "@usagekit/db/tiers";
+import {
+  billableFeatures,
+  catalog,
+  features,
+  monthlyField,
+  overageField,
+  tierNames,
+} from "@usagekit/db/catalog";
+import type { BillableFeature, Feature, LimitSpec, TierName } from "@usagekit/db/catalog";
 
-export { tierNames };
-export type { TierName };
-
-/** The metered quantities, as named in `recordUsage` and `canUseFeature`. */
-export const features = [
-  "conversations",
-  "seconds",
-  "realtimeSessions",
-  "ankiExports",
-  "customPhrases",
-  "advancedVoiceSeconds",
-  "sessionExtensions",
-  "completedSessions",
-] as const;
-export type Feature = (typeof features)[number];
-
-/** The monthly-row field that counts each feature. */
-export const monthlyField = {
-  conversations: "conversations",
-  seconds: "seconds",
-  realtimeSessions: "realtimeSessions",
-  ankiExports: "ankiExportsUsed",
-  customPhrases: "customPhrasesCreated",
-  advancedVoiceSeconds: "advancedVoiceSeconds",
-  sessionExtensions: "sessionExtensionsUsed",
-  completedSessions: "completedSessions",
-} as const satisfies Record<Feature, string>;
+// Features and tiers come from the catalog (`@usagekit/db/catalog`), the one source of both.
+export { billableFeatures, catalog, features, monthlyField, overageField, tierNames };
+export type { BillableFeature, Feature, TierName };
 
 export interface FeatureLimit {
   /** Monthly limit; `null` = unlimited, `0` = not in this tier. */
@@ -42,11 +25,11 @@ export interface FeatureLimit {
 export type TierConfig = Record<Feature, FeatureLimit>;
 export type Tiers = Record<TierName, TierConfig>;
 
-const hard = (limit: number | null): FeatureLimit => ({ limit });
-const soft = (limit: number, price: string, perUnits: number): FeatureLimit => ({
-  limit,
-  overage: { price, perUnits },
-});
+/** A catalog limit (`null`, a number, or `{ limit, overage }`) as a tier table entry. */
+const fromCatalog = (spec: LimitSpec): FeatureLimit =>
+  spec === null || typeof spec === "number"
+    ? { limit: spec }
+    : { limit: spec.limit, overage: { ...spec.overage } };
 
 const rank = (limit: number | null) => (limit === null ? Number.POSITIVE_INFINITY : limit);
 
@@ -78,8 +61,10 @@ function checkLimit(where: string, feature: Feature, value: unknown): FeatureLim
   }
   if (overage === undefined) return { limit };
   assertKeys(`${where}.overage`, overage, ["price", "perUnits"]);
-  if (feature !== "seconds") {
-    throw new Error(`${where}: only seconds can have a soft limit (overageSeconds)`);
+  if (!(billableFeatures as readonly string[]).includes(feature)) {
+    throw new Error(
+      `${where}: only billable features (${billableFeatures.join(", ")}) can have a soft limit; mark it billable in the catalog`,
+    );
   }
   if (limit === null) throw new Error(`${where}: a soft limit needs a limit`);
   if (
@@ -122,35 +107,17 @@ export function defineTiers(tiers: Tiers): Tiers {
   return frozen;
 }
 
-export const defaultTiers: Tiers = defineTiers({
-  free: {
-    conversations: hard(20),
-    seconds: hard(30 * 60),
-    realtimeSessions: hard(5),
-    ankiExports: hard(3),
-    customPhrases: hard(10),
-    advancedVoiceSeconds: hard(0),
-    sessionExtensions: hard(2),
-    completedSessions: hard(null),
-  },
-  plus: {
-    conversations: hard(300),
-    seconds: soft(10 * 3600, "0.03", 60),
-    realtimeSessions: hard(100),
-    ankiExports: hard(50),
-    customPhrases: hard(500),
-    advancedVoiceSeconds: hard(3600),
-    sessionExtensions: hard(30),
-    completedSessions: hard(null),
-  },
-  pro: {
-    conversations: hard(null),
-    seconds: soft(50 * 3600, "0.02", 60),
-    realtimeSessions: hard(null),
-    ankiExports: hard(null),
-    customPhrases: hard(null),
-    advancedVoiceSeconds: hard(10 * 3600),
-    sessionExtensions: hard(null),
-    completedSessions: hard(null),
-  },
-});
+/** The catalog's tier table, validated. */
+export const defaultTiers: Tiers = defineTiers(
+  Object.fromEntries(
+    tierNames.map((t) => [
+      t,
+      Object.fromEntries(
+        features.map((f) => [
+          f,
+          fromCatalog((catalog.tiers[t].limits as Record<Feature, LimitSpec>)[f]),
+        ]),
+      ),
+    ]),
+  ) as Tiers,
+);

@@ -101,8 +101,9 @@ export function usageErrorFormatter<TShape extends { message: string; data: obje
  * superjson, with the raw input checked first: superjson drops a `__proto__` key silently (and a
  * schema never sees it), so it is refused here, before deserializing; a payload superjson cannot
  * read is a BAD_REQUEST, not a 500. Runs when a procedure reads its input, after authorization.
+ * A host that mounts `usageRouter` uses it too (its clients keep plain `superjson`).
  */
-const transformer = {
+export const usageTransformer = {
   input: {
     serialize: (value: unknown) => superjson.serialize(value),
     deserialize: (payload: unknown) => {
@@ -124,7 +125,7 @@ const transformer = {
 };
 
 const t = initTRPC.context<Context>().create({
-  transformer,
+  transformer: usageTransformer,
   // Never a stack in a response, whatever NODE_ENV says; details go to the log.
   isDev: false,
   errorFormatter: usageErrorFormatter,

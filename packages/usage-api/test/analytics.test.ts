@@ -226,8 +226,15 @@ describe.each(dbKinds)("analytics on a known population on %s", (kind) => {
         tier: o.tier,
         overageSeconds: o.seconds,
         amount: money(cents(o.seconds, o.tier)),
+        units: { seconds: o.seconds },
       }))
-      .sort((a, b) => b.overageSeconds - a.overageSeconds || a.userId.localeCompare(b.userId));
+      // The most money first (every billable feature together), then the most seconds.
+      .sort(
+        (a, b) =>
+          cents(b.overageSeconds, b.tier) - cents(a.overageSeconds, a.tier) ||
+          b.overageSeconds - a.overageSeconds ||
+          a.userId.localeCompare(b.userId),
+      );
     expect(answer.users).toEqual(users);
     for (const t of answer.byTier) {
       const mine = users.filter((u) => u.tier === t.tier);

@@ -21,14 +21,14 @@ export async function rowCounts(db: Db): Promise<Record<string, number>> {
   const [row] = await queryRows<Record<string, number>>(
     db,
     sql`SELECT
-      (SELECT count(*) FROM users)::int AS users,
-      (SELECT count(*) FROM usage_events)::int AS usage_events,
-      (SELECT count(*) FROM monthly_usage)::int AS monthly_usage,
-      (SELECT count(*) FROM daily_activity)::int AS daily_activity,
-      (SELECT count(*) FROM lifetime_stats)::int AS lifetime_stats,
-      (SELECT count(*) FROM payments)::int AS payments,
-      (SELECT count(*) FROM limit_refusals)::int AS limit_refusals,
-      (SELECT coalesce(sum(seconds), 0)::int FROM monthly_usage) AS monthly_seconds`,
+      (SELECT count(*) FROM usagekit.users)::int AS users,
+      (SELECT count(*) FROM usagekit.usage_events)::int AS usage_events,
+      (SELECT count(*) FROM usagekit.monthly_usage)::int AS monthly_usage,
+      (SELECT count(*) FROM usagekit.daily_activity)::int AS daily_activity,
+      (SELECT count(*) FROM usagekit.lifetime_stats)::int AS lifetime_stats,
+      (SELECT count(*) FROM usagekit.payments)::int AS payments,
+      (SELECT count(*) FROM usagekit.limit_refusals)::int AS limit_refusals,
+      (SELECT coalesce(sum(seconds), 0)::int FROM usagekit.monthly_usage) AS monthly_seconds`,
   );
   return row!;
 }

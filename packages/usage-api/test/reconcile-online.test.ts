@@ -42,10 +42,10 @@ describe.each(dbKinds)("reconcile --fix while writers run on %s", (kind) => {
       while (writing) {
         const victim = users[repairs.length % users.length]!;
         await suite.handle.db.execute(
-          sql`UPDATE monthly_usage SET seconds = seconds + 1000 WHERE user_id = ${victim}`,
+          sql`UPDATE usagekit.monthly_usage SET seconds = seconds + 1000 WHERE user_id = ${victim}`,
         );
         await suite.handle.db.execute(
-          sql`UPDATE lifetime_stats SET total_seconds = total_seconds + 1000 WHERE user_id = ${victim}`,
+          sql`UPDATE usagekit.lifetime_stats SET total_seconds = total_seconds + 1000 WHERE user_id = ${victim}`,
         );
         repairs.push((await repairDrift(suite.handle.db, { tiers: defaultTiers })).length);
       }

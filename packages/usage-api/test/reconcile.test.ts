@@ -62,14 +62,15 @@ describe.each(dbKinds)("reconcile on %s", (kind) => {
       bob: await api.usage.getLifetimeStats({ userId: bob }),
     };
     expect(before.aliceNow.overageSeconds).toBe(1_000);
-    await handle.db.execute(sql`UPDATE monthly_usage SET seconds = seconds + 5, overage_seconds = 0
+    await handle.db
+      .execute(sql`UPDATE usagekit.monthly_usage SET seconds = seconds + 5, overage_seconds = 0
       WHERE user_id = ${alice}::text AND month = '2026-11-01'`);
     await handle.db
-      .execute(sql`UPDATE lifetime_stats SET total_revenue = 0, total_custom_phrases = 99
+      .execute(sql`UPDATE usagekit.lifetime_stats SET total_revenue = 0, total_custom_phrases = 99
       WHERE user_id = ${bob}::text`);
-    await handle.db.execute(sql`DELETE FROM daily_activity WHERE user_id = ${bob}::text`);
+    await handle.db.execute(sql`DELETE FROM usagekit.daily_activity WHERE user_id = ${bob}::text`);
     await handle.db.execute(
-      sql`DELETE FROM monthly_usage WHERE user_id = ${alice}::text AND month = '2026-10-01'`,
+      sql`DELETE FROM usagekit.monthly_usage WHERE user_id = ${alice}::text AND month = '2026-10-01'`,
     );
 
     const drift = await findDrift(handle.db, { tiers: defaultTiers });
@@ -116,7 +117,7 @@ describe.each(dbKinds)("the reconcile script on %s", (kind) => {
     const userId = newUserId();
     await callerFor(handle).usage.recordUsage({ userId, seconds: 90, conversations: 1 });
     await handle.db.execute(
-      sql`UPDATE lifetime_stats SET total_seconds = 1 WHERE user_id = ${userId}::text`,
+      sql`UPDATE usagekit.lifetime_stats SET total_seconds = 1 WHERE user_id = ${userId}::text`,
     );
     const env =
       kind === "pglite"

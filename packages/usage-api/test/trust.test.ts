@@ -120,7 +120,7 @@ describe.each(dbKinds)("trust rules on %s", (kind) => {
     }
     const [row] = await queryRows<{ n: number }>(
       suite.handle.db,
-      sql`SELECT count(*)::int AS n FROM limit_refusals WHERE user_id = ${userId}`,
+      sql`SELECT count(*)::int AS n FROM usagekit.limit_refusals WHERE user_id = ${userId}`,
     );
     expect(row!.n).toBe(1);
     // After an upgrade the same key fits, and records once.

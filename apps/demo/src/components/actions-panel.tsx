@@ -6,7 +6,8 @@ import { useState, useTransition } from "react";
 import type { ActionResult } from "~/app/dashboard/actions";
 import { practiseConversation } from "~/app/dashboard/actions";
 import { useTRPC } from "~/trpc/react";
-import { toActionResult, useRefreshUsage } from "./use-usage";
+import { useRefreshUsage } from "@usagekit/react";
+import { toActionResult } from "./use-usage";
 
 const quickActions: { label: string; feature: Feature; amount: number; done: string }[] = [
   {

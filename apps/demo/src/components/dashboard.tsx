@@ -3,46 +3,42 @@
 import { tierNames } from "@usagekit/usage-api/tiers";
 import { useState } from "react";
 import type { ActionResult } from "~/app/dashboard/actions";
-import { featureInfo } from "~/lib/features";
 import { ActionsPanel } from "./actions-panel";
 import { LifetimeCard } from "./lifetime-card";
 import { MilestonesCard } from "./milestones-card";
 import { MonthChart } from "./month-chart";
 import { PlanSwitcher } from "./plan-switcher";
 import { UsageBars } from "./usage-bars";
-import { useCurrentUsage } from "./use-usage";
+import { UpgradePrompt, useUsage } from "@usagekit/react";
 
 export function Dashboard({ timezone }: { timezone: string }) {
-  const usage = useCurrentUsage();
+  const usage = useUsage();
   const [result, setResult] = useState<ActionResult | null>(null);
   const higher = tierNames.slice(tierNames.indexOf(usage.tier) + 1);
   return (
     <div className="grid">
       <div className="column">
-        {result && (
-          <div
-            role={result.ok ? "status" : "alert"}
-            className={result.ok ? "notice" : "notice error"}
-            data-testid="result"
-          >
-            {result.ok || !result.limitExceeded ? (
-              result.message
-            ) : (
-              <>
-                <strong>Limit reached.</strong> Your {usage.tier} plan includes{" "}
-                {result.limitExceeded.limit}{" "}
-                {featureInfo[result.limitExceeded.feature].label.toLowerCase()} a month and you have
-                used {result.limitExceeded.used}. Nothing was recorded.
+        {result &&
+          (result.ok || !result.limitExceeded ? (
+            <div
+              role={result.ok ? "status" : "alert"}
+              className={result.ok ? "notice" : "notice error"}
+              data-testid="result"
+            >
+              {result.message}
+            </div>
+          ) : (
+            <div className="notice error" data-testid="result">
+              <UpgradePrompt limitExceeded={result.limitExceeded} tier={usage.tier}>
                 {higher.length > 0 && (
                   <div className="upgrade" data-testid="upgrade-prompt">
                     Upgrade for more:
                     <PlanSwitcher current={usage.tier} only={higher} onResult={setResult} />
                   </div>
                 )}
-              </>
-            )}
-          </div>
-        )}
+              </UpgradePrompt>
+            </div>
+          ))}
         <ActionsPanel onResult={setResult} />
         <UsageBars timezone={timezone} />
         <section className="card">

@@ -5,7 +5,7 @@ import type { TierName } from "@usagekit/usage-api";
 import { useTransition } from "react";
 import type { ActionResult } from "~/app/dashboard/actions";
 import { switchPlan } from "~/app/dashboard/actions";
-import { useRefreshUsage } from "./use-usage";
+import { useRefreshUsage } from "@usagekit/react";
 
 /** The demo's billing: switch plan (setUserPlan through a server action with service auth). */
 export function PlanSwitcher(props: {

@@ -1,12 +1,11 @@
 "use client";
 
+import { UsageMeter, useUsage } from "@usagekit/react";
 import { features } from "@usagekit/usage-api/tiers";
-import { featureInfo, formatAmount } from "~/lib/features";
-import { useCurrentUsage } from "./use-usage";
 
-/** This month's usage of every feature against the plan's limit. */
+/** This month's usage of every feature against the plan's limit (usagekit's meters). */
 export function UsageBars({ timezone }: { timezone: string }) {
-  const usage = useCurrentUsage();
+  const usage = useUsage();
   const resets = usage.period.end.toLocaleString("en-GB", {
     timeZone: timezone,
     dateStyle: "medium",
@@ -21,35 +20,11 @@ export function UsageBars({ timezone }: { timezone: string }) {
         Limits reset {resets} ({timezone})
       </p>
       <ul className="bars">
-        {features.map((feature) => {
-          const { used, limit } = usage.features[feature];
-          const over = limit !== null && used > limit;
-          const width =
-            limit === null ? 0 : limit === 0 ? 100 : Math.min(100, (used / limit) * 100);
-          const state =
-            limit === null ? "unlimited" : over ? "overage" : used >= limit ? "full" : "ok";
-          return (
-            <li key={feature} data-testid={`usage-${feature}`} data-used={used} data-state={state}>
-              <div className="bar-label">
-                <span>{featureInfo[feature].label}</span>
-                <span>
-                  {formatAmount(feature, used)} /{" "}
-                  {limit === null
-                    ? "unlimited"
-                    : limit === 0
-                      ? "not in plan"
-                      : formatAmount(feature, limit)}
-                  {over && feature === "seconds" && usage.overageSeconds > 0
-                    ? ` · ${formatAmount(feature, usage.overageSeconds)} overage`
-                    : ""}
-                </span>
-              </div>
-              <div className={`bar bar-${state}`}>
-                <div style={{ width: `${state === "unlimited" ? 100 : width}%` }} />
-              </div>
-            </li>
-          );
-        })}
+        {features.map((feature) => (
+          <li key={feature}>
+            <UsageMeter feature={feature} />
+          </li>
+        ))}
       </ul>
     </section>
   );

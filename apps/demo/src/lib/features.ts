@@ -1,19 +1,9 @@
-import type { Feature } from "@usagekit/usage-api";
+import { catalog } from "@usagekit/db/catalog";
+import type { Feature } from "@usagekit/db/catalog";
 
-/** How the demo names and shows each metered feature. */
-export const featureInfo: Record<Feature, { label: string; unit: "count" | "minutes" }> = {
-  conversations: { label: "Conversations", unit: "count" },
-  seconds: { label: "Practice time", unit: "minutes" },
-  realtimeSessions: { label: "Realtime sessions", unit: "count" },
-  ankiExports: { label: "Anki exports", unit: "count" },
-  customPhrases: { label: "Custom phrases", unit: "count" },
-  advancedVoiceSeconds: { label: "Advanced voice", unit: "minutes" },
-  sessionExtensions: { label: "Session extensions", unit: "count" },
-  completedSessions: { label: "Completed sessions", unit: "count" },
-};
-
-export const formatAmount = (feature: Feature, amount: number) =>
-  featureInfo[feature].unit === "minutes" ? `${Math.floor(amount / 60)} min` : String(amount);
+/** How the demo names and shows each metered feature: from the catalog. */
+export const featureInfo: Record<Feature, { label: string; unit: "count" | "seconds" }> =
+  catalog.features;
 
 export const monthLabel = (month: string) =>
   new Date(`${month}-15T00:00:00Z`).toLocaleDateString("en-GB", {

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import type { Db } from "@usagekit/db";
 import { createCaller, createTRPCContext } from "@usagekit/usage-api";
+import { catalog } from "@usagekit/db/catalog";
 import type { TierName } from "@usagekit/usage-api";
 import { seededRandom } from "@usagekit/usage-api/random";
 import { learners } from "~/lib/demo-users";
@@ -11,7 +12,11 @@ const DAY = 86_400_000;
 const callerAt = (db: Db, at: Date) =>
   createCaller(createTRPCContext({ db, auth: { type: "service" }, now: () => at }));
 
-const PRICES: Record<TierName, string | null> = { free: null, plus: "9.99", pro: "19.99" };
+/** The plan's monthly price from the catalog; a free plan pays nothing. */
+const priceOf = (tier: TierName) => {
+  const { price } = catalog.tiers[tier];
+  return Number(price) > 0 ? price : null;
+};
 
 /** Ben's plus hours (10 h a month) plus half an hour: he is in overage whatever the date. */
 const OVERAGE_MONTH_SECONDS = 10 * 3600 + 1800;
@@ -76,7 +81,7 @@ export async function seedDemo(db: Db, today: Date): Promise<void> {
           timezone: user.timezone,
         });
       }
-      const price = PRICES[tier];
+      const price = priceOf(tier);
       if (price && elapsed === nextPayment) {
         nextPayment += 30;
         await callerAt(db, dayStart).usage.recordPayment({

@@ -4,6 +4,7 @@ import type { QueryClient } from "@tanstack/react-query";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchStreamLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
+import { UsageProvider } from "@usagekit/react";
 import type { AppRouter } from "@usagekit/usage-api";
 import { useState } from "react";
 import superjson from "superjson";
@@ -18,6 +19,11 @@ const getQueryClient = () => {
 
 export const { useTRPC, TRPCProvider } = createTRPCContext<AppRouter>();
 
+/** usagekit's hooks and components (`@usagekit/react`) talk to this client's `usage` router. */
+function UsageBridge(props: { children: React.ReactNode }) {
+  return <UsageProvider api={useTRPC().usage}>{props.children}</UsageProvider>;
+}
+
 export function TRPCReactProvider(props: { children: React.ReactNode }) {
   const queryClient = getQueryClient();
   const [trpcClient] = useState(() =>
@@ -28,7 +34,7 @@ export function TRPCReactProvider(props: { children: React.ReactNode }) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        {props.children}
+        <UsageBridge>{props.children}</UsageBridge>
       </TRPCProvider>
     </QueryClientProvider>
   );

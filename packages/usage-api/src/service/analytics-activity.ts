@@ -1,7 +1,9 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import { features, tierNames } from "../tiers";
+import { inSavepoint } from "./savepoint";
 import type { Feature, TierName } from "../tiers";
 import { eachFeature, featureColumns } from "./columns";
 
@@ -17,9 +19,11 @@ export const utcMonth = (month: string, offset = 0) =>
 
 /**
  * Runs a report in a read-only transaction with room to hash and sort in memory: reports
- * aggregate a whole month (or more) of the ledger.
+ * aggregate a whole month (or more) of the ledger. Inside a host's open transaction, in a
+ * savepoint of it instead (its isolation is the host's to choose).
  */
 export function inReport<T>(db: Db, report: (tx: Db) => Promise<T>): Promise<T> {
+  if (db instanceof PgTransaction) return inSavepoint(db, report);
   return db.transaction(async (tx) => {
     await tx.execute(sql`SET TRANSACTION READ ONLY`);
     await tx.execute(sql`SET LOCAL work_mem = '64MB'`);
@@ -56,7 +60,7 @@ export async function featureAdoption(
     WITH per_user AS (
       SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
         ${eachFeature((f) => sql`sum(${col(f)}) AS ${col(f)}`)}
-      FROM usage_events WHERE ${inMonth("occurred_at", month)} GROUP BY user_id
+      FROM usagekit.usage_events WHERE ${inMonth("occurred_at", month)} GROUP BY user_id
     )
     SELECT t.tier AS "tier", count(p.user_id)::int AS "activeUsers",
       ${eachFeature((f) => sql`(count(*) FILTER (WHERE p.${col(f)} > 0))::int AS ${sql.raw(`"${f}"`)}`)}
@@ -98,7 +102,7 @@ export async function userSegments(
   params: { month: string; powerSeconds: number; regularSeconds: number },
 ): Promise<UserSegments> {
   const { month, powerSeconds, regularSeconds } = params;
-  const perUser = sql`SELECT user_id, sum(seconds) AS seconds FROM usage_events
+  const perUser = sql`SELECT user_id, sum(seconds) AS seconds FROM usagekit.usage_events
     WHERE ${inMonth("occurred_at", month)} GROUP BY user_id`;
   const [segments, topUsers] = await Promise.all([
     queryRows<{
@@ -180,9 +184,9 @@ export async function retention(
         SELECT e.user_id, min(l.c) AS c, bit_or(1::bigint << e.m) AS active,
           bit_or(CASE WHEN e.m = l.c THEN e.flags ELSE 0 END) AS first_flags
         FROM (SELECT user_id, width_bucket(occurred_at, ${bounds}) - 1 AS m, ${flags} AS flags
-              FROM usage_events WHERE ${inRange("occurred_at")}) e
+              FROM usagekit.usage_events WHERE ${inRange("occurred_at")}) e
         JOIN (SELECT user_id, width_bucket(first_active_at, ${bounds}) - 1 AS c
-              FROM lifetime_stats WHERE ${inRange("first_active_at")}) l USING (user_id)
+              FROM usagekit.lifetime_stats WHERE ${inRange("first_active_at")}) l USING (user_id)
         GROUP BY e.user_id
       ), combos AS (
         SELECT c, active >> c AS mask, first_flags, count(*) AS n FROM per_user GROUP BY 1, 2, 3
@@ -240,9 +244,9 @@ export async function dropOff(db: Db, params: { month: string; now: Date }): Pro
     m AS (
       SELECT coalesce(sum(conversations), 0)::float8 AS started, coalesce(sum(completed_sessions), 0)::float8 AS completed,
         count(DISTINCT user_id)::int AS active
-      FROM usage_events WHERE ${inMonth("occurred_at", params.month)}
+      FROM usagekit.usage_events WHERE ${inMonth("occurred_at", params.month)}
     ), last AS (
-      SELECT max(occurred_at) AS last_at FROM usage_events, p WHERE occurred_at <= p.as_of GROUP BY user_id
+      SELECT max(occurred_at) AS last_at FROM usagekit.usage_events, p WHERE occurred_at <= p.as_of GROUP BY user_id
     )
     SELECT p.as_of AS "asOf", m.started AS "conversationsStarted", m.completed AS "sessionsCompleted",
       m.active AS "activeUsers",

@@ -2,10 +2,11 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { tierNames } from "../tiers";
-import type { TierName, Tiers } from "../tiers";
+import { billableFeatures, tierNames } from "../tiers";
+import type { BillableFeature, TierName, Tiers } from "../tiers";
 import { inReport, orderedNames, utcMonth } from "./analytics-activity";
-import { overageSql, softSecondsSql } from "./tier-sql";
+import { featureColumns, overageColumn } from "./columns";
+import { overageSql, softLimitSql } from "./tier-sql";
 
 /** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
 const billingMonth = (month: string) => {
@@ -15,30 +16,51 @@ const billingMonth = (month: string) => {
 
 /**
  * Each event of the billing month `month` (each user's own local month: the monthly row's month)
- * with the overage seconds it caused, replayed in ledger order at its tier's limit exactly as the
- * monthly row counted it — so the money always agrees with the rows' `overageSeconds`. Only the
- * rows with overage are replayed (reconcile keeps those rows equal to the ledger).
+ * with the overage units it caused per billable feature, replayed in ledger order at its tier's
+ * soft limit exactly as the monthly row counted it — so the money always agrees with the rows'
+ * overage counters. Only the rows with overage are replayed (reconcile keeps those rows equal to
+ * the ledger).
  */
-const overageEvents = (month: string, tiers: Tiers) => sql`
-  SELECT user_id, tier, occurred_at,
-    ${overageSql(sql`ev.soft_seconds`, sql`ev.run - ev.seconds`, sql`ev.seconds`)} AS overage_seconds
-  FROM (
-    SELECT e.*, ${softSecondsSql(tiers, sql`e.tier`)} AS soft_seconds,
-      sum(e.seconds) OVER (PARTITION BY e.user_id ORDER BY e.id) AS run
-    FROM monthly_usage m JOIN usage_events e ON e.user_id = m.user_id AND e.month = m.month
-    WHERE m.overage_seconds > 0 AND e.seconds > 0 AND m.month = ${billingMonth(month)}
-  ) ev`;
+const overageEvents = (month: string, tiers: Tiers) => {
+  const perFeature = billableFeatures.map((f) => {
+    const x = sql.raw(featureColumns[f].ledger);
+    return sql`
+    SELECT user_id, tier, ${f}::text AS feature, occurred_at,
+      ${overageSql(sql`ev.soft`, sql`ev.run - ev.${x}`, sql`ev.${x}`)} AS units
+    FROM (
+      SELECT e.*, ${softLimitSql(tiers, sql`e.tier`, f)} AS soft,
+        sum(e.${x}) OVER (PARTITION BY e.user_id ORDER BY e.id) AS run
+      FROM usagekit.monthly_usage m JOIN usagekit.usage_events e ON e.user_id = m.user_id AND e.month = m.month
+      WHERE m.${sql.raw(overageColumn[f])} > 0 AND e.${x} > 0 AND m.month = ${billingMonth(month)}
+    ) ev`;
+  });
+  return perFeature.length > 0
+    ? sql.join(perFeature, sql` UNION ALL `)
+    : sql`SELECT NULL::text AS user_id, NULL::text AS tier, NULL::text AS feature,
+        NULL::timestamptz AS occurred_at, 0::bigint AS units WHERE false`;
+};
 
-/** Each paid tier's overage price as a constant table: (tier, price, per_units). */
-const overagePrices = (tiers: Tiers): SQL =>
-  sql.raw(
-    `(VALUES ${tierNames
-      .map((t) => {
-        const o = tiers[t].seconds.overage;
-        return `('${t}', ${o ? `${o.price}::numeric, ${o.perUnits}` : "0::numeric, 1"})`;
-      })
-      .join(", ")}) AS prices(tier, price, per_units)`,
+/** Each tier's overage price per billable feature as a constant table. */
+const overagePrices = (tiers: Tiers): SQL => {
+  const rows = tierNames.flatMap((t) =>
+    billableFeatures.map((f) => {
+      const o = tiers[t][f].overage;
+      return `('${t}', '${f}', ${o ? `${o.price}::numeric, ${o.perUnits}` : "0::numeric, 1"})`;
+    }),
   );
+  return sql.raw(
+    rows.length > 0
+      ? `(VALUES ${rows.join(", ")}) AS prices(tier, feature, price, per_units)`
+      : `(SELECT NULL::text, NULL::text, 0::numeric, 1 WHERE false) AS prices(tier, feature, price, per_units)`,
+  );
+};
+
+/** The seconds' price of each tier (for the report's per-tier columns). */
+const secondsPrice = (tiers: Tiers, tier: TierName) => {
+  const o = (tiers[tier] as Record<string, { overage?: { price: string; perUnits: number } }>)
+    .seconds?.overage;
+  return { price: o?.price ?? "0", perUnits: o?.perUnits ?? 1 };
+};
 
 export interface Overage {
   month: string;
@@ -48,12 +70,20 @@ export interface Overage {
     tier: TierName;
     users: number;
     overageSeconds: number;
+    /** The tier's overage money, every billable feature together. */
     amount: string;
+    /** The seconds' overage price (per `perUnits` seconds), "0" when seconds are not soft. */
     price: string;
     perUnits: number;
   }[];
-  /** The users with the most overage first (at most `limit`). */
-  users: { userId: string; tier: TierName; overageSeconds: number; amount: string }[];
+  /** The users with the most overage money first (at most `limit`); `units` per billable feature. */
+  users: {
+    userId: string;
+    tier: TierName;
+    overageSeconds: number;
+    amount: string;
+    units: Partial<Record<BillableFeature, number>>;
+  }[];
 }
 
 /** Overage seconds per user and tier in the billing month, and what they bill at the tier's rate. */
@@ -61,32 +91,35 @@ export async function overageReport(
   db: Db,
   params: { month: string; tiers: Tiers; limit: number },
 ): Promise<Overage> {
+  // Per user and feature: the units and their money, rounded to the cent per feature.
+  const perFeature = sql`
+    SELECT o.user_id, o.tier, o.feature, sum(o.units) AS units,
+      round(sum(o.units) * prices.price / prices.per_units, 2) AS amount
+    FROM (${overageEvents(params.month, params.tiers)}) o JOIN ${overagePrices(params.tiers)} USING (tier, feature)
+    GROUP BY o.user_id, o.tier, o.feature, prices.price, prices.per_units HAVING sum(o.units) > 0`;
   const perUser = sql`
-    SELECT o.user_id, o.tier, sum(o.overage_seconds) AS seconds,
-      round(sum(o.overage_seconds) * prices.price / prices.per_units, 2) AS amount,
-      prices.price, prices.per_units
-    FROM (${overageEvents(params.month, params.tiers)}) o JOIN ${overagePrices(params.tiers)} USING (tier)
-    GROUP BY o.user_id, o.tier, prices.price, prices.per_units HAVING sum(o.overage_seconds) > 0`;
-  const [byTier, users] = await inReport(db, (tx) =>
+    SELECT user_id, tier, coalesce(sum(units) FILTER (WHERE feature = 'seconds'), 0) AS seconds,
+      sum(amount) AS amount, jsonb_object_agg(feature, units::float8) AS units
+    FROM (${perFeature}) f GROUP BY user_id, tier`;
+  const [tierRows, users] = await inReport(db, (tx) =>
     Promise.all([
-      queryRows<Overage["byTier"][number]>(
+      queryRows<Omit<Overage["byTier"][number], "price" | "perUnits">>(
         tx,
         sql`SELECT t.tier AS "tier", count(u.user_id)::int AS "users", coalesce(sum(u.seconds), 0)::float8 AS "overageSeconds",
-          coalesce(sum(u.amount), 0)::numeric(20, 2)::text AS "amount",
-          prices.price::text AS "price", prices.per_units::int AS "perUnits"
-        FROM ${overagePrices(params.tiers)}
-        JOIN ${orderedNames(tierNames, "t", "tier")} USING (tier)
+          coalesce(sum(u.amount), 0)::numeric(20, 2)::text AS "amount"
+        FROM ${orderedNames(tierNames, "t", "tier")}
         LEFT JOIN (${perUser}) u ON u.tier = t.tier
-        GROUP BY t.tier, t.rank, prices.price, prices.per_units ORDER BY t.rank`,
+        GROUP BY t.tier, t.rank ORDER BY t.rank`,
       ),
       queryRows<Overage["users"][number]>(
         tx,
         sql`SELECT user_id AS "userId", tier AS "tier", seconds::float8 AS "overageSeconds",
-          amount::numeric(20, 2)::text AS "amount"
-        FROM (${perUser}) u ORDER BY seconds DESC, user_id LIMIT ${params.limit}`,
+          amount::numeric(20, 2)::text AS "amount", units AS "units"
+        FROM (${perUser}) u ORDER BY amount DESC, seconds DESC, user_id LIMIT ${params.limit}`,
       ),
     ]),
   );
+  const byTier = tierRows.map((t) => ({ ...t, ...secondsPrice(params.tiers, t.tier) }));
   const cents = byTier.reduce((sum, t) => sum + BigInt(t.amount.replace(".", "")), 0n);
   const total = `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
   return { month: params.month, total, byTier, users };
@@ -116,12 +149,12 @@ export async function upgradeCandidates(
       sql`
     WITH refused AS (
       SELECT user_id, feature, count(*)::int AS count, max("limit")::float8 AS "limit"
-      FROM limit_refusals
+      FROM usagekit.limit_refusals
       WHERE occurred_at >= ${utcMonth(params.month)} AND occurred_at < ${utcMonth(params.month, 1)}
       GROUP BY user_id, feature
     ), over AS (
-      SELECT user_id, sum(overage_seconds) AS seconds FROM (${overageEvents(params.month, params.tiers)}) o
-      GROUP BY user_id HAVING sum(overage_seconds) > 0
+      SELECT user_id, sum(units) AS seconds FROM (${overageEvents(params.month, params.tiers)}) o
+      WHERE feature = 'seconds' GROUP BY user_id HAVING sum(units) > 0
     ), per_user AS (
       SELECT user_id, sum(count) AS total,
         jsonb_agg(jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")
@@ -132,7 +165,7 @@ export async function upgradeCandidates(
       coalesce(r.list, '[]'::jsonb) AS "refusals", coalesce(o.seconds, 0)::float8 AS "overageSeconds"
     FROM (SELECT user_id FROM per_user UNION SELECT user_id FROM over) w
     LEFT JOIN per_user r USING (user_id) LEFT JOIN over o USING (user_id)
-    LEFT JOIN users u ON u.id = w.user_id
+    LEFT JOIN usagekit.users u ON u.id = w.user_id
     ORDER BY coalesce(r.total, 0) DESC, coalesce(o.seconds, 0) DESC, w.user_id
     LIMIT ${params.limit}`,
     ),

@@ -1,75 +1,54 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { features } from "../tiers";
-import type { Feature, TierName } from "../tiers";
-
-/** Where each feature is counted: the ledger, the monthly row and the lifetime row. */
-export const featureColumns: Record<
+import {
+  billableFeatures,
+  features,
+  lifetimeField,
+  monthlyField,
+  overageField,
+} from "@usagekit/db/catalog";
+import type {
+  BillableFeature,
   Feature,
-  { ledger: string; monthly: string; lifetime: string }
-> = {
-  conversations: {
-    ledger: "conversations",
-    monthly: "conversations",
-    lifetime: "total_conversations",
-  },
-  seconds: { ledger: "seconds", monthly: "seconds", lifetime: "total_seconds" },
-  realtimeSessions: {
-    ledger: "realtime_sessions",
-    monthly: "realtime_sessions",
-    lifetime: "total_realtime_sessions",
-  },
-  ankiExports: {
-    ledger: "anki_exports",
-    monthly: "anki_exports_used",
-    lifetime: "total_anki_exports",
-  },
-  customPhrases: {
-    ledger: "custom_phrases",
-    monthly: "custom_phrases_created",
-    lifetime: "total_custom_phrases",
-  },
-  advancedVoiceSeconds: {
-    ledger: "advanced_voice_seconds",
-    monthly: "advanced_voice_seconds",
-    lifetime: "total_advanced_voice_seconds",
-  },
-  sessionExtensions: {
-    ledger: "session_extensions",
-    monthly: "session_extensions_used",
-    lifetime: "total_session_extensions",
-  },
-  completedSessions: {
-    ledger: "completed_sessions",
-    monthly: "completed_sessions",
-    lifetime: "total_completed_sessions",
-  },
-};
+  MonthlyField,
+  OverageField,
+  TierName,
+} from "@usagekit/db/catalog";
+
+const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Where each feature is counted: the ledger, the monthly row and the lifetime row (SQL names). */
+export const featureColumns = Object.fromEntries(
+  features.map((f) => [
+    f,
+    { ledger: snake(f), monthly: snake(monthlyField[f]), lifetime: snake(lifetimeField[f]) },
+  ]),
+) as Record<Feature, { ledger: string; monthly: string; lifetime: string }>;
+
+/** The monthly overage column of each billable feature (SQL name). */
+export const overageColumn = Object.fromEntries(
+  billableFeatures.map((f) => [f, snake(overageField[f])]),
+) as Record<BillableFeature, string>;
 
 /** `f(feature)` for every feature, joined by `separator`. */
 export const eachFeature = (f: (feature: Feature) => SQL, separator = ", ") =>
   sql.join(features.map(f), sql.raw(separator));
 
-/** A monthly usage row as the API returns it. */
-export interface MonthlyUsage {
+/** `, f(feature)` for every billable feature: nothing when there is none. */
+export const commaEachBillable = (f: (feature: BillableFeature) => SQL) =>
+  sql.join(billableFeatures.map((b) => sql`, ${f(b)}`));
+
+/** A monthly usage row as the API returns it: a counter per feature (and per billable feature's overage). */
+export type MonthlyUsage = Record<MonthlyField | OverageField, number> & {
   month: string;
   periodStart: Date;
   periodEnd: Date;
-  conversations: number;
-  seconds: number;
-  realtimeSessions: number;
-  ankiExportsUsed: number;
-  customPhrasesCreated: number;
-  advancedVoiceSeconds: number;
-  sessionExtensionsUsed: number;
-  completedSessions: number;
   averageSessionLength: number;
   longestSession: number;
-  overageSeconds: number;
   tierWhenUsed: TierName;
   lastConversationAt: Date | null;
   lastRealtimeAt: Date | null;
-}
+};
 
 const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -79,7 +58,7 @@ export const monthlySelect = (alias: string) => {
   const counters = [
     ...Object.values(featureColumns).map((c) => c.monthly),
     "longest_session",
-    "overage_seconds",
+    ...Object.values(overageColumn),
   ];
   return sql.join(
     [
@@ -101,22 +80,20 @@ export const emptyMonthly = (
   periodStart: Date,
   periodEnd: Date,
   tier: TierName,
-): MonthlyUsage => ({
-  month,
-  periodStart,
-  periodEnd,
-  conversations: 0,
-  seconds: 0,
-  realtimeSessions: 0,
-  ankiExportsUsed: 0,
-  customPhrasesCreated: 0,
-  advancedVoiceSeconds: 0,
-  sessionExtensionsUsed: 0,
-  completedSessions: 0,
-  averageSessionLength: 0,
-  longestSession: 0,
-  overageSeconds: 0,
-  tierWhenUsed: tier,
-  lastConversationAt: null,
-  lastRealtimeAt: null,
-});
+): MonthlyUsage =>
+  ({
+    ...Object.fromEntries(
+      [
+        ...features.map((f) => monthlyField[f]),
+        ...billableFeatures.map((f) => overageField[f]),
+      ].map((field) => [field, 0]),
+    ),
+    month,
+    periodStart,
+    periodEnd,
+    averageSessionLength: 0,
+    longestSession: 0,
+    tierWhenUsed: tier,
+    lastConversationAt: null,
+    lastRealtimeAt: null,
+  }) as MonthlyUsage;

@@ -15,9 +15,9 @@ export async function getUsageHistory(
     WITH p AS (
       SELECT date_trunc('month', ${params.now.toISOString()}::timestamptz
         AT TIME ZONE coalesce(max(timezone), 'UTC'))::date AS current_month
-      FROM users WHERE id = ${params.userId}::text
+      FROM usagekit.users WHERE id = ${params.userId}::text
     )
-    SELECT ${monthlySelect("m")} FROM monthly_usage m, p
+    SELECT ${monthlySelect("m")} FROM usagekit.monthly_usage m, p
     WHERE m.user_id = ${params.userId}::text
       AND m.month > p.current_month - make_interval(months => ${params.months}::int)
     ORDER BY m.month DESC`,

@@ -1,16 +1,12 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import type { TierName } from "../tiers";
+import { lifetimeField } from "@usagekit/db/catalog";
+import type { LifetimeField, TierName } from "@usagekit/db/catalog";
+import { eachFeature, featureColumns } from "./columns";
 
-export interface LifetimeStats {
-  totalConversations: number;
-  totalSeconds: number;
-  totalRealtimeSessions: number;
-  totalAnkiExports: number;
-  totalCustomPhrases: number;
-  totalAdvancedVoiceSeconds: number;
-  totalSessionExtensions: number;
+/** A lifetime row as the API returns it: a total per catalog feature, and the rest. */
+export type LifetimeStats = Record<LifetimeField, number> & {
   daysActive: number;
   currentStreak: number;
   longestStreak: number;
@@ -22,7 +18,7 @@ export interface LifetimeStats {
   highestTierReached: TierName;
   createdAt: Date | null;
   updatedAt: Date | null;
-}
+};
 
 /**
  * The lifetime row plus what is derived when read: streaks (runs of consecutive local days in
@@ -38,13 +34,13 @@ export async function getLifetimeStats(
     db,
     sql`
     WITH u AS (
-      SELECT coalesce(max(timezone), 'UTC') AS tz FROM users WHERE id = ${id}
+      SELECT coalesce(max(timezone), 'UTC') AS tz FROM usagekit.users WHERE id = ${id}
     ), t AS (
       SELECT tz, (${params.now.toISOString()}::timestamptz AT TIME ZONE tz)::date AS today FROM u
     ), runs AS (
       SELECT max(day) AS last_day, count(*) AS len
       FROM (SELECT day, day - row_number() OVER (ORDER BY day)::int AS grp
-            FROM daily_activity WHERE user_id = ${id}) d
+            FROM usagekit.daily_activity WHERE user_id = ${id}) d
       GROUP BY grp
     ), s AS (
       SELECT coalesce(max(len), 0)::int AS longest,
@@ -52,13 +48,7 @@ export async function getLifetimeStats(
       FROM t LEFT JOIN runs ON true
     )
     SELECT
-      coalesce(l.total_conversations, 0)::float8 AS "totalConversations",
-      coalesce(l.total_seconds, 0)::float8 AS "totalSeconds",
-      coalesce(l.total_realtime_sessions, 0)::float8 AS "totalRealtimeSessions",
-      coalesce(l.total_anki_exports, 0)::float8 AS "totalAnkiExports",
-      coalesce(l.total_custom_phrases, 0)::float8 AS "totalCustomPhrases",
-      coalesce(l.total_advanced_voice_seconds, 0)::float8 AS "totalAdvancedVoiceSeconds",
-      coalesce(l.total_session_extensions, 0)::float8 AS "totalSessionExtensions",
+      ${eachFeature((f) => sql.raw(`coalesce(l.${featureColumns[f].lifetime}, 0)::float8 AS "${lifetimeField[f]}"`))},
       coalesce(l.days_active, 0) AS "daysActive",
       s.current AS "currentStreak",
       s.longest AS "longestStreak",
@@ -75,7 +65,7 @@ export async function getLifetimeStats(
       coalesce(l.highest_tier_reached, 'free') AS "highestTierReached",
       l.created_at AS "createdAt",
       l.updated_at AS "updatedAt"
-    FROM t CROSS JOIN s LEFT JOIN lifetime_stats l ON l.user_id = ${id}`,
+    FROM t CROSS JOIN s LEFT JOIN usagekit.lifetime_stats l ON l.user_id = ${id}`,
   );
   return row!;
 }

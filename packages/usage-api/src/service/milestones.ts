@@ -75,12 +75,12 @@ async function earnedDates(db: Db, userId: string): Promise<Record<string, Date 
       SELECT occurred_at, conversations,
         sum(seconds) OVER w AS run_seconds, sum(anki_exports) OVER w AS run_exports,
         sum(custom_phrases) OVER w AS run_phrases
-      FROM usage_events WHERE user_id = ${id}
+      FROM usagekit.usage_events WHERE user_id = ${id}
       WINDOW w AS (ORDER BY occurred_at, id)
     ), runs AS (
       SELECT min(day) AS first_day, count(*) AS len
       FROM (SELECT day, day - row_number() OVER (ORDER BY day)::int AS grp
-            FROM daily_activity WHERE user_id = ${id}) d
+            FROM usagekit.daily_activity WHERE user_id = ${id}) d
       GROUP BY grp
     )
     SELECT min(occurred_at) FILTER (WHERE conversations > 0) AS "first-conversation",
@@ -90,7 +90,9 @@ async function earnedDates(db: Db, userId: string): Promise<Record<string, Date 
       )},
       ${sql.join(
         streaks.map(
-          (m) => sql`(SELECT min(occurred_at) FROM usage_events WHERE user_id = ${id} AND day =
+          (
+            m,
+          ) => sql`(SELECT min(occurred_at) FROM usagekit.usage_events WHERE user_id = ${id} AND day =
             (SELECT min(first_day + ${m.target - 1}::int) FROM runs WHERE len >= ${m.target}::int)) AS ${sql.raw(`"${m.id}"`)}`,
         ),
         sql`, `,

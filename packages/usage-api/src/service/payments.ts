@@ -27,13 +27,15 @@ export async function recordPayment(
   const id = sql`${params.userId}::text`;
   return db.transaction(async (tx) => {
     // A user never seen is created here; a refused payment rolls it back with everything else.
-    await tx.execute(sql`INSERT INTO users (id) VALUES (${id}) ON CONFLICT (id) DO NOTHING`);
+    await tx.execute(
+      sql`INSERT INTO usagekit.users (id) VALUES (${id}) ON CONFLICT (id) DO NOTHING`,
+    );
     const [row] = await queryRows<{ recorded: boolean }>(
       tx as unknown as Db,
       sql`
-      WITH u AS (SELECT id, timezone FROM users WHERE id = ${id} FOR UPDATE),
+      WITH u AS (SELECT id, timezone FROM usagekit.users WHERE id = ${id} FOR UPDATE),
       p AS (
-        INSERT INTO payments (user_id, idempotency_key, tier, amount, paid_at, month)
+        INSERT INTO usagekit.payments (user_id, idempotency_key, tier, amount, paid_at, month)
         SELECT id, ${params.idempotencyKey}, ${params.tier}, ${params.amount}::numeric(12, 2),
           ${params.paidAt.toISOString()}::timestamptz,
           date_trunc('month', ${params.paidAt.toISOString()}::timestamptz AT TIME ZONE timezone)::date
@@ -49,7 +51,7 @@ export async function recordPayment(
         tx as unknown as Db,
         sql`SELECT tier = ${params.tier} AND amount = ${params.amount}::numeric
             AND paid_at = ${params.paidAt.toISOString()}::timestamptz AS "same"
-          FROM payments WHERE user_id = ${id} AND idempotency_key = ${params.idempotencyKey}`,
+          FROM usagekit.payments WHERE user_id = ${id} AND idempotency_key = ${params.idempotencyKey}`,
       );
       if (!same?.same) throw conflictError(params.idempotencyKey);
     }
@@ -58,10 +60,10 @@ export async function recordPayment(
     const [totals] = await queryRows<Omit<PaymentResult, "recorded" | "duplicate">>(
       tx as unknown as Db,
       sql`
-      INSERT INTO lifetime_stats AS l (user_id, total_revenue, months_subscribed, highest_tier_reached)
+      INSERT INTO usagekit.lifetime_stats AS l (user_id, total_revenue, months_subscribed, highest_tier_reached)
       SELECT ${id}, coalesce(sum(amount), 0), count(DISTINCT month),
         coalesce((array_agg(tier ORDER BY ${tierRankSql("tier")} DESC))[1], 'free')
-      FROM payments WHERE user_id = ${id}
+      FROM usagekit.payments WHERE user_id = ${id}
       ON CONFLICT (user_id) DO UPDATE SET total_revenue = excluded.total_revenue,
         months_subscribed = excluded.months_subscribed, ${raiseHighestTier}
       RETURNING total_revenue::text AS "totalRevenue", months_subscribed AS "monthsSubscribed",

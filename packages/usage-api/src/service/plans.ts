@@ -40,19 +40,19 @@ export async function setUserPlan(
     db,
     sql`
     WITH u AS (
-      INSERT INTO users AS u (id, tier, timezone)
+      INSERT INTO usagekit.users AS u (id, tier, timezone)
       VALUES (${params.userId}::text, ${params.tier}, coalesce(${timezone}::text, 'UTC'))
       ON CONFLICT (id) DO UPDATE SET tier = excluded.tier,
         timezone = coalesce(${timezone}::text, u.timezone), updated_at = now()
       RETURNING id, tier, timezone, created_at, updated_at
     ), periods AS (
-      UPDATE monthly_usage m SET period_start = m.month::timestamp AT TIME ZONE u.timezone,
+      UPDATE usagekit.monthly_usage m SET period_start = m.month::timestamp AT TIME ZONE u.timezone,
         period_end = (m.month + interval '1 month')::timestamp AT TIME ZONE u.timezone
       FROM u WHERE m.user_id = u.id AND ${timezone}::text IS NOT NULL
         AND m.month >= (date_trunc('month', ${params.now.toISOString()}::timestamptz AT TIME ZONE u.timezone)
           - interval '1 month')::date
     ), l AS (
-      INSERT INTO lifetime_stats AS l (user_id, highest_tier_reached) SELECT id, tier FROM u
+      INSERT INTO usagekit.lifetime_stats AS l (user_id, highest_tier_reached) SELECT id, tier FROM u
       ON CONFLICT (user_id) DO UPDATE SET ${raiseHighestTier}
       RETURNING highest_tier_reached
     )

@@ -2,16 +2,17 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
+import { billableFeatures } from "../tiers";
 import type { Tiers } from "../tiers";
-import { eachFeature, featureColumns } from "./columns";
-import { overageSql, softSecondsSql } from "./tier-sql";
+import { commaEachBillable, eachFeature, featureColumns, overageColumn } from "./columns";
+import { overageSql, softLimitSql } from "./tier-sql";
 
 const raw = sql.raw;
 const monthlyCounters = [
   ...Object.values(featureColumns).map((c) => c.monthly),
   "completed_session_seconds",
   "longest_session",
-  "overage_seconds",
+  ...Object.values(overageColumn),
 ];
 const monthlyCompared = [
   ...monthlyCounters,
@@ -46,14 +47,22 @@ const expectedMonthly = (tiers: Tiers, userIds?: string[]) => sql`
     sum(CASE WHEN completed_sessions > 0 THEN seconds ELSE 0 END)::bigint AS completed_session_seconds,
     max(CASE WHEN completed_sessions > 0 THEN round(seconds::numeric / completed_sessions) ELSE 0 END)::bigint
       AS longest_session,
-    sum(${overageSql(sql`soft_seconds`, sql`run - seconds`, sql`seconds`)})::bigint AS overage_seconds,
+    ${sql.join(
+      billableFeatures.map((f) => {
+        const x = raw(featureColumns[f].ledger);
+        return sql`sum(${overageSql(raw(`soft_${featureColumns[f].ledger}`), sql`${raw(`run_${featureColumns[f].ledger}`)} - ${x}`, x)})::bigint AS ${raw(overageColumn[f])},`;
+      }),
+    )}
     (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier_when_used,
     max(occurred_at) AS last_event_at,
     max(occurred_at) FILTER (WHERE conversations > 0) AS last_conversation_at,
     max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
-  FROM (SELECT e.*, ${softSecondsSql(tiers, sql`e.tier`)} AS soft_seconds,
-          sum(seconds) OVER (PARTITION BY user_id, month ORDER BY id) AS run
-        FROM usage_events e WHERE ${scope("e.user_id", userIds)}) ev
+  FROM (SELECT e.* ${commaEachBillable((f) => {
+    const x = featureColumns[f].ledger;
+    return sql`${softLimitSql(tiers, sql`e.tier`, f)} AS ${raw(`soft_${x}`)},
+            sum(${raw(x)}) OVER (PARTITION BY user_id, month ORDER BY id) AS ${raw(`run_${x}`)}`;
+  })}
+        FROM usagekit.usage_events e WHERE ${scope("e.user_id", userIds)}) ev
   GROUP BY user_id, month`;
 
 /** The lifetime rows the ledger, the days and the payments imply. */
@@ -63,19 +72,19 @@ const expectedLifetime = (userIds?: string[]) => sql`
     coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
     e.last_active_at, coalesce(p.revenue, 0)::numeric(20, 2) AS total_revenue,
     coalesce(p.months, 0)::int AS months_subscribed
-  FROM users u
+  FROM usagekit.users u
   LEFT JOIN (SELECT user_id, ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)}) AS ${raw(featureColumns[f].ledger)}`)},
       min(occurred_at) AS first_active_at, max(occurred_at) AS last_active_at,
       min(occurred_at) FILTER (WHERE conversations > 0) AS first_conversation_at
-    FROM usage_events WHERE ${scope("user_id", userIds)} GROUP BY user_id) e ON e.user_id = u.id
-  LEFT JOIN (SELECT user_id, count(*) AS days FROM daily_activity
+    FROM usagekit.usage_events WHERE ${scope("user_id", userIds)} GROUP BY user_id) e ON e.user_id = u.id
+  LEFT JOIN (SELECT user_id, count(*) AS days FROM usagekit.daily_activity
     WHERE ${scope("user_id", userIds)} GROUP BY user_id) d ON d.user_id = u.id
   LEFT JOIN (SELECT user_id, sum(amount) AS revenue, count(DISTINCT month) AS months
-    FROM payments WHERE ${scope("user_id", userIds)} GROUP BY user_id) p ON p.user_id = u.id
+    FROM usagekit.payments WHERE ${scope("user_id", userIds)} GROUP BY user_id) p ON p.user_id = u.id
   WHERE ${scope("u.id", userIds)}`;
 
 const expectedDaily = (userIds?: string[]) =>
-  sql`SELECT user_id, day, count(*)::int AS events FROM usage_events
+  sql`SELECT user_id, day, count(*)::int AS events FROM usagekit.usage_events
     WHERE ${scope("user_id", userIds)} GROUP BY user_id, day`;
 
 const cols = (names: string[], alias?: string) =>
@@ -85,7 +94,7 @@ const cols = (names: string[], alias?: string) =>
 const driftQuery = (table: string, keys: string[], compared: string[], expected: SQL) => sql`
   SELECT ${table} AS "table", to_jsonb(x) AS "expected", to_jsonb(a) AS "actual"
   FROM (${expected}) x
-  FULL JOIN (SELECT ${cols([...keys, ...compared])} FROM ${raw(table)}) a
+  FULL JOIN (SELECT ${cols([...keys, ...compared])} FROM ${raw(`usagekit.${table}`)}) a
     ON ${raw(keys.map((k) => `a.${k} = x.${k}`).join(" AND "))}
   WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
 
@@ -113,7 +122,7 @@ const upsert = (
   expected: SQL,
   extra: { columns: string[]; values: SQL } = { columns: [], values: sql`` },
 ) => sql`
-  INSERT INTO ${raw(table)} (${cols([...keys, ...compared, ...extra.columns])})
+  INSERT INTO ${raw(`usagekit.${table}`)} (${cols([...keys, ...compared, ...extra.columns])})
   SELECT ${cols([...keys, ...compared], "x")}${extra.values} FROM (${expected}) x
   ON CONFLICT (${cols(keys)}) DO UPDATE SET ${raw(compared.map((c) => `${c} = excluded.${c}`).join(", "))}
   WHERE (${cols(compared, `${table}`)}) IS DISTINCT FROM (${cols(compared, "excluded")})`;
@@ -140,20 +149,22 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
   const ids = scope("user_id", userIds);
   await db.transaction(async (tx) => {
     await tx.execute(
-      sql`SELECT 1 FROM monthly_usage WHERE ${ids} ORDER BY user_id, month FOR UPDATE`,
+      sql`SELECT 1 FROM usagekit.monthly_usage WHERE ${ids} ORDER BY user_id, month FOR UPDATE`,
     );
     await tx.execute(
-      sql`SELECT 1 FROM daily_activity WHERE ${ids} ORDER BY user_id, day FOR UPDATE`,
+      sql`SELECT 1 FROM usagekit.daily_activity WHERE ${ids} ORDER BY user_id, day FOR UPDATE`,
     );
-    await tx.execute(sql`SELECT 1 FROM lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`);
-    await tx.execute(sql`DELETE FROM daily_activity a WHERE ${scope("a.user_id", userIds)} AND NOT EXISTS
-      (SELECT 1 FROM usage_events e WHERE e.user_id = a.user_id AND e.day = a.day)`);
+    await tx.execute(
+      sql`SELECT 1 FROM usagekit.lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`,
+    );
+    await tx.execute(sql`DELETE FROM usagekit.daily_activity a WHERE ${scope("a.user_id", userIds)} AND NOT EXISTS
+      (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = a.user_id AND e.day = a.day)`);
     await tx.execute(
       upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userIds)),
     );
-    await tx.execute(sql`DELETE FROM monthly_usage m WHERE ${scope("m.user_id", userIds)} AND NOT EXISTS
-      (SELECT 1 FROM usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
-    const zone = sql`(SELECT timezone FROM users WHERE id = x.user_id)`;
+    await tx.execute(sql`DELETE FROM usagekit.monthly_usage m WHERE ${scope("m.user_id", userIds)} AND NOT EXISTS
+      (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
+    const zone = sql`(SELECT timezone FROM usagekit.users WHERE id = x.user_id)`;
     const period = sql`, x.month::timestamp AT TIME ZONE ${zone},
       (x.month + interval '1 month')::timestamp AT TIME ZONE ${zone}`;
     await tx.execute(

@@ -1,9 +1,15 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { features } from "../tiers";
-import type { Feature, Tiers } from "../tiers";
-import { eachFeature, featureColumns, monthlySelect } from "./columns";
-import { hardLimitSql, overageSql, softSecondsSql } from "./tier-sql";
+import { billableFeatures, features } from "../tiers";
+import type { BillableFeature, Feature, Tiers } from "../tiers";
+import {
+  commaEachBillable,
+  eachFeature,
+  featureColumns,
+  monthlySelect,
+  overageColumn,
+} from "./columns";
+import { hardLimitSql, overageSql, softLimitSql } from "./tier-sql";
 
 const raw = sql.raw;
 const ledgerCol = (f: Feature) => raw(featureColumns[f].ledger);
@@ -11,10 +17,12 @@ const monthlyCol = (f: Feature) => raw(featureColumns[f].monthly);
 const lifetimeCol = (f: Feature) => raw(featureColumns[f].lifetime);
 
 const limCol = (f: Feature) => raw(`lim_${featureColumns[f].ledger}`);
+const softCol = (f: BillableFeature) => raw(`soft_${featureColumns[f].ledger}`);
+const overageCol = (f: BillableFeature) => raw(overageColumn[f]);
 
 /**
  * True when event `ev` fits on top of `used(f)`; otherwise the statement aborts through
- * `usagekit_limit_exceeded(detail)` naming the first feature that does not fit, with its usage
+ * `usagekit.limit_exceeded(detail)` naming the first feature that does not fit, with its usage
  * (`reported`, by default what it was checked against) (SQLSTATE UK001). CASE keeps the order:
  * nothing raises for a fitting event.
  */
@@ -23,7 +31,7 @@ const fitsOrAbort = (ev: string, used: (f: Feature) => SQL, reported = used) => 
   const refusals = features.map((f) => {
     const [amount, limit] = [sql`${e}.${ledgerCol(f)}`, sql`${e}.${limCol(f)}`];
     return sql`WHEN NOT (${amount} = 0 OR ${limit} IS NULL OR ${used(f)} + ${amount} <= ${limit})
-      THEN usagekit_limit_exceeded(jsonb_build_object('feature', ${f}::text, 'tier', ${e}.tier,
+      THEN usagekit.limit_exceeded(jsonb_build_object('feature', ${f}::text, 'tier', ${e}.tier,
         'used', ${reported(f)}, 'limit', ${limit}, 'requested', ${amount}))`;
   });
   return sql`(CASE ${sql.join(refusals, sql` `)} ELSE true END)`;
@@ -56,7 +64,7 @@ const $ = (name: string) => sql.placeholder(name);
  * and — for a user never seen — the user row (free, UTC). It writes nothing when the event is
  * outside the window or the key was already used. The enforcing variant checks the hard limits
  * first against the event alone and then, in the monthly upsert, against the row's latest
- * version; a refusal aborts the whole statement through `usagekit_limit_exceeded(detail)`
+ * version; a refusal aborts the whole statement through `usagekit.limit_exceeded(detail)`
  * (SQLSTATE UK001), so nothing of the event stays, and the error names what refused it. The
  * tier table and the variant are part of the text: each is prepared once.
  */
@@ -70,18 +78,18 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
       ${amounts}
   ), ev AS (
-    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz,
-      ${softSecondsSql(tiers, tier)} AS soft_seconds,
+    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz
+      ${commaEachBillable((f) => sql`${softLimitSql(tiers, tier, f)} AS ${softCol(f)}`)},
       ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, tier, f)} AS ${limCol(f)}`)},` : sql``}
       date_trunc('month', a.occurred_at AT TIME ZONE coalesce(u.timezone, 'UTC')) AS local_month,
       (a.occurred_at AT TIME ZONE coalesce(u.timezone, 'UTC'))::date AS day,
       a.occurred_at >= (date_trunc('month', a.now AT TIME ZONE coalesce(u.timezone, 'UTC'))
         - interval '1 month') AT TIME ZONE coalesce(u.timezone, 'UTC') AS in_window
-    FROM a LEFT JOIN users u ON u.id = a.user_id
+    FROM a LEFT JOIN usagekit.users u ON u.id = a.user_id
   ), ok AS (
     SELECT ev.* FROM ev ${
       enforce
-        ? sql`LEFT JOIN monthly_usage cur ON cur.user_id = ev.user_id AND cur.month = ev.local_month::date
+        ? sql`LEFT JOIN usagekit.monthly_usage cur ON cur.user_id = ev.user_id AND cur.month = ev.local_month::date
       WHERE CASE WHEN NOT ev.in_window THEN false
         ELSE ${fitsOrAbort(
           "ev",
@@ -91,22 +99,22 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
         : sql`WHERE ev.in_window`
     }
   ), led AS (
-    INSERT INTO usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
+    INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledgerCol)})
     SELECT user_id, idempotency_key, occurred_at, local_month::date, day, tier, ${okCols} FROM ok
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
     RETURNING user_id
   ), usr AS (
-    INSERT INTO users (id) SELECT user_id FROM led ON CONFLICT (id) DO NOTHING
+    INSERT INTO usagekit.users (id) SELECT user_id FROM led ON CONFLICT (id) DO NOTHING
   ), mon AS (
-    INSERT INTO monthly_usage AS m (user_id, month, period_start, period_end, ${eachFeature(monthlyCol)},
-      completed_session_seconds, longest_session, overage_seconds, tier_when_used, last_event_at,
+    INSERT INTO usagekit.monthly_usage AS m (user_id, month, period_start, period_end, ${eachFeature(monthlyCol)},
+      completed_session_seconds, longest_session ${commaEachBillable(overageCol)}, tier_when_used, last_event_at,
       last_conversation_at, last_realtime_at)
     SELECT ok.user_id, ok.local_month::date, ok.local_month AT TIME ZONE ok.tz,
       (ok.local_month + interval '1 month') AT TIME ZONE ok.tz, ${okCols},
       CASE WHEN ok.completed_sessions > 0 THEN ok.seconds ELSE 0 END,
-      CASE WHEN ok.completed_sessions > 0 THEN round(ok.seconds::numeric / ok.completed_sessions) ELSE 0 END,
-      ${overageSql(sql`ok.soft_seconds`, sql`0`, sql`ok.seconds`)},
+      CASE WHEN ok.completed_sessions > 0 THEN round(ok.seconds::numeric / ok.completed_sessions) ELSE 0 END
+      ${commaEachBillable((f) => overageSql(sql`ok.${softCol(f)}`, sql`0`, sql`ok.${ledgerCol(f)}`))},
       ok.tier, ok.occurred_at,
       CASE WHEN ok.conversations > 0 THEN ok.occurred_at END,
       CASE WHEN ok.realtime_sessions > 0 THEN ok.occurred_at END
@@ -115,8 +123,16 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       ${eachFeature((f) => sql`${monthlyCol(f)} = m.${monthlyCol(f)} + excluded.${monthlyCol(f)}`)},
       completed_session_seconds = m.completed_session_seconds + excluded.completed_session_seconds,
       longest_session = greatest(m.longest_session, excluded.longest_session),
-      overage_seconds = m.overage_seconds
-        + (SELECT ${overageSql(sql`ok.soft_seconds`, sql`m.seconds`, sql`excluded.seconds`)} FROM ok),
+      ${sql.join(
+        billableFeatures.map(
+          (f) =>
+            sql`${overageCol(f)} = m.${overageCol(f)} + (SELECT ${overageSql(
+              sql`ok.${softCol(f)}`,
+              sql`m.${monthlyCol(f)}`,
+              sql`excluded.${monthlyCol(f)}`,
+            )} FROM ok),`,
+        ),
+      )}
       tier_when_used = CASE WHEN excluded.last_event_at >= m.last_event_at
         THEN excluded.tier_when_used ELSE m.tier_when_used END,
       last_event_at = greatest(m.last_event_at, excluded.last_event_at),
@@ -128,12 +144,12 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
     ${enforce ? sql`WHERE (SELECT ${fitsOrAbort("ok", (f) => sql`m.${monthlyCol(f)}`)} FROM ok)` : sql``}
     RETURNING ${monthlySelect("m")}
   ), daily AS (
-    INSERT INTO daily_activity AS d (user_id, day, events)
+    INSERT INTO usagekit.daily_activity AS d (user_id, day, events)
     SELECT ok.user_id, ok.day, 1 FROM ok JOIN led USING (user_id)
     ON CONFLICT (user_id, day) DO UPDATE SET events = d.events + 1
     RETURNING (xmax = 0) AS new_day
   ), life AS (
-    INSERT INTO lifetime_stats AS l (user_id, ${eachFeature(lifetimeCol)}, days_active,
+    INSERT INTO usagekit.lifetime_stats AS l (user_id, ${eachFeature(lifetimeCol)}, days_active,
       first_active_at, first_conversation_at, last_active_at)
     SELECT ok.user_id, ${okCols}, (SELECT count(*) FROM daily WHERE new_day)::int,
       ok.occurred_at, CASE WHEN ok.conversations > 0 THEN ok.occurred_at END, ok.occurred_at

@@ -9,6 +9,7 @@ import type { Feature, TierName, Tiers } from "../tiers";
 import { featureColumns, monthlySelect } from "./columns";
 import type { MonthlyUsage } from "./columns";
 import { recordStatement, recordValues } from "./record-usage-sql";
+import { inSavepoint } from "./savepoint";
 import type { RecordStatementParams } from "./record-usage-sql";
 
 export interface RecordUsageParams extends Omit<RecordUsageInput, "userId"> {
@@ -70,8 +71,8 @@ async function answerRecordedKey(
         ),
         sql`, `,
       )}
-      FROM usage_events e
-      JOIN monthly_usage m ON m.user_id = e.user_id AND m.month = e.month
+      FROM usagekit.usage_events e
+      JOIN usagekit.monthly_usage m ON m.user_id = e.user_id AND m.month = e.month
       WHERE e.user_id = ${p.userId}::text AND e.idempotency_key = ${p.idempotencyKey}`,
   );
   if (!row) return undefined;
@@ -88,7 +89,7 @@ async function answerRecordedKey(
 
 /** Keeps who hit which wall (analytics.upgradeCandidates): once per refused key. */
 async function keepRefusal(db: Db, p: RecordStatementParams, r: Refusal) {
-  await db.execute(sql`INSERT INTO limit_refusals (user_id, idempotency_key, occurred_at, tier, feature,
+  await db.execute(sql`INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, tier, feature,
       used, "limit", requested)
     VALUES (${p.userId}::text, ${p.idempotencyKey}::text, ${p.occurredAt.toISOString()}::timestamptz,
       ${r.tier}, ${r.feature}, ${r.used}, ${r.limit}, ${r.requested})
@@ -121,9 +122,9 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
   let result: StatementResult;
   try {
     const run = statement.enforceLimits ? recordEnforced : recordEvent;
-    [result] = (await run<StatementResult>(db, tiers, recordValues(statement))) as [
-      StatementResult,
-    ];
+    [result] = (await inSavepoint(db, (sp) =>
+      run<StatementResult>(sp, tiers, recordValues(statement)),
+    )) as [StatementResult];
   } catch (error) {
     const refusal = refusalOf(error);
     if (!refusal) throw error;

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { tierNames } from "../tiers";
-import type { Feature, TierConfig, Tiers } from "../tiers";
+import type { BillableFeature, Feature, TierConfig, Tiers } from "../tiers";
 
 /**
  * A per-tier constant as SQL: `CASE tier WHEN 'free' THEN … END`. The tier table is part of the
@@ -16,10 +16,10 @@ const perTier = (tiers: Tiers, tier: SQL, value: (config: TierConfig) => number 
 export const hardLimitSql = (tiers: Tiers, tier: SQL, feature: Feature) =>
   perTier(tiers, tier, (c) => (c[feature].overage ? null : c[feature].limit));
 
-/** The tier's seconds limit past which usage is billable overage; NULL when it is not soft. */
-export const softSecondsSql = (tiers: Tiers, tier: SQL) =>
-  perTier(tiers, tier, (c) => (c.seconds.overage ? c.seconds.limit : null));
+/** The tier's limit of `feature` past which usage is billable overage; NULL when it is not soft. */
+export const softLimitSql = (tiers: Tiers, tier: SQL, feature: BillableFeature) =>
+  perTier(tiers, tier, (c) => (c[feature].overage ? c[feature].limit : null));
 
-/** Seconds past the soft limit `soft` that `added` seconds on top of `before` bring. */
+/** Units past the soft limit `soft` that `added` units on top of `before` bring. */
 export const overageSql = (soft: SQL, before: SQL, added: SQL) => sql`CASE WHEN ${soft} IS NOT NULL
   THEN greatest(0, ${before} + ${added} - ${soft}) - greatest(0, ${before} - ${soft}) ELSE 0 END`;

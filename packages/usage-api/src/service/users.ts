@@ -27,7 +27,7 @@ export async function readUserMonth(db: Db, userId: string, now: Date): Promise<
     sql`
     WITH u AS (
       SELECT coalesce(max(tier), 'free') AS tier, coalesce(max(timezone), 'UTC') AS tz
-      FROM users WHERE id = ${userId}::text
+      FROM usagekit.users WHERE id = ${userId}::text
     ), p AS (
       SELECT tier, tz, date_trunc('month', ${now.toISOString()}::timestamptz AT TIME ZONE tz) AS local_month FROM u
     )
@@ -35,7 +35,7 @@ export async function readUserMonth(db: Db, userId: string, now: Date): Promise<
       p.local_month AT TIME ZONE p.tz AS "curStart",
       (p.local_month + interval '1 month') AT TIME ZONE p.tz AS "curEnd",
       m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}
-    FROM p LEFT JOIN monthly_usage m ON m.user_id = ${userId}::text AND m.month = p.local_month::date`,
+    FROM p LEFT JOIN usagekit.monthly_usage m ON m.user_id = ${userId}::text AND m.month = p.local_month::date`,
   );
   if (!row) throw new Error("readUserMonth returned no row");
   const { hasRow, tier, timezone, curMonth, curStart, curEnd, ...usage } = row;

@@ -1,0 +1,108 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import type { MigrationConfig } from "drizzle-orm/migrator";
+import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
+import type { Db } from "./client";
+
+/** usagekit's own migrations table, in its own schema: a host's drizzle migrations never mix in. */
+export const MIGRATIONS_SCHEMA = "usagekit";
+export const MIGRATIONS_TABLE = "__migrations";
+
+const packageFolder = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** This package's `drizzle/` folder (bundlers that move this file must pass `migrationsFolder`). */
+export const defaultMigrationsFolder = () => join(packageFolder, "drizzle");
+
+/**
+ * The migrations of installations before the `usagekit` schema (tables in `public`): the
+ * `drizzle-legacy/` folder next to `migrationsFolder`.
+ */
+const legacyMigrationsFolder = (migrationsFolder: string) =>
+  join(migrationsFolder, "..", "drizzle-legacy");
+
+const LEGACY_TABLES = [
+  "users",
+  "monthly_usage",
+  "lifetime_stats",
+  "usage_events",
+  "daily_activity",
+  "payments",
+  "limit_refusals",
+];
+
+export interface MigrateOptions {
+  /**
+   * Where the drizzle-kit migrations are; defaults to this package's `drizzle/` folder (a bundler
+   * that moves this file must pass it: `node_modules/@usagekit/db/drizzle`).
+   */
+  migrationsFolder?: string;
+}
+
+type Internals = { dialect: PgDialect; session: PgSession };
+
+/** Drizzle's own migrator, on whichever driver `db` runs (the host's Drizzle instance too). */
+async function runMigrations(db: Db, config: MigrationConfig) {
+  const { dialect, session } = db as unknown as Internals;
+  await dialect.migrate(readMigrationFiles(config), session, config);
+}
+
+async function one(db: Db, query: SQL): Promise<Record<string, unknown> | undefined> {
+  const result = (await db.execute(query)) as unknown as Record<string, unknown>[] & {
+    rows?: Record<string, unknown>[];
+  };
+  return (result.rows ?? result)[0];
+}
+
+/**
+ * An installation from before the `usagekit` schema keeps its tables in `public`: they are first
+ * brought up to date with the old migrations (in drizzle's default table, where they were
+ * recorded), then moved into `usagekit` as they are — every row, sequence and index goes along —
+ * and the new baseline is recorded as applied. Runs in one transaction: all or nothing.
+ */
+async function upgradeLegacyInstallation(db: Db, migrationsFolder: string) {
+  const legacy = await one(
+    db,
+    sql`SELECT to_regclass('public.usage_events') IS NOT NULL
+          AND to_regclass('public.limit_refusals') IS NOT NULL
+          AND to_regclass('usagekit.usage_events') IS NULL AS found`,
+  );
+  if (legacy?.found !== true) return;
+  await runMigrations(db, { migrationsFolder: legacyMigrationsFolder(migrationsFolder) });
+  const [baseline] = readMigrationFiles({ migrationsFolder });
+  if (!baseline) throw new Error(`no migrations in ${migrationsFolder}`);
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`CREATE SCHEMA IF NOT EXISTS usagekit`);
+    for (const table of LEGACY_TABLES) {
+      await tx.execute(sql.raw(`ALTER TABLE public.${table} SET SCHEMA usagekit`));
+    }
+    await tx.execute(sql`DROP FUNCTION IF EXISTS public.usagekit_limit_exceeded(jsonb)`);
+    await tx.execute(sql`DROP FUNCTION IF EXISTS public.usagekit_limit_exceeded()`);
+    // The same table drizzle's migrator creates, with the baseline marked as applied.
+    await tx.execute(
+      sql.raw(`CREATE TABLE IF NOT EXISTS "${MIGRATIONS_SCHEMA}"."${MIGRATIONS_TABLE}" (
+        id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`),
+    );
+    await tx.execute(
+      sql`INSERT INTO ${sql.identifier(MIGRATIONS_SCHEMA)}.${sql.identifier(MIGRATIONS_TABLE)}
+            (hash, created_at) VALUES (${baseline.hash}, ${baseline.folderMillis})`,
+    );
+  });
+}
+
+/**
+ * Applies usagekit's pending migrations to `db` — a `createDb` handle's or the host's own Drizzle
+ * instance — recording them in `usagekit.__migrations`. Applying them twice is a no-op, and the
+ * host's own drizzle migrations may run before or after, in their own table.
+ */
+export async function migrate(db: Db, options: MigrateOptions = {}): Promise<void> {
+  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
+  await upgradeLegacyInstallation(db, migrationsFolder);
+  await runMigrations(db, {
+    migrationsFolder,
+    migrationsSchema: MIGRATIONS_SCHEMA,
+    migrationsTable: MIGRATIONS_TABLE,
+  });
+}

@@ -1,0 +1,70 @@
+"use client";
+
+import type { Feature } from "@usagekit/db/catalog";
+import type { LimitExceeded } from "@usagekit/usage-api";
+import { featureLabel, featureNoun, formatAmount, meter } from "./format";
+import { useUsage } from "./hooks";
+
+/**
+ * One feature's usage this month against the plan: its name, what is left in words, and a bar
+ * (`role="meter"`). The state is in the text and in `data-state`, never in colour alone. Class
+ * names (`usagekit-meter`, `usagekit-meter-<state>`) are the host's to style.
+ */
+export function UsageMeter(props: { feature: Feature; label?: string }) {
+  const usage = useUsage();
+  const { used, limit } = usage.features[props.feature];
+  const { state, text } = meter(props.feature, used, limit);
+  const percent =
+    limit === null || limit === 0 ? 0 : Math.min(100, Math.round((used / limit) * 100));
+  return (
+    <div
+      className={`usagekit-meter usagekit-meter-${state}`}
+      data-testid={`usage-${props.feature}`}
+      data-used={used}
+      data-state={state}
+    >
+      <div className="usagekit-meter-label">
+        <span>{props.label ?? featureLabel(props.feature)}</span>
+        <span>{text}</span>
+      </div>
+      {limit !== null && limit > 0 && (
+        <div
+          className="usagekit-meter-bar"
+          role="meter"
+          aria-label={props.label ?? featureLabel(props.feature)}
+          aria-valuemin={0}
+          aria-valuemax={limit}
+          aria-valuenow={Math.min(used, limit)}
+          aria-valuetext={text}
+        >
+          <div style={{ width: `${percent}%` }} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * What a refusal means, in words: the plan's limit, what was used, what the call asked for, and
+ * that nothing was recorded. `children` is the way up (plan buttons, a link to pricing).
+ */
+export function UpgradePrompt(props: {
+  limitExceeded: LimitExceeded;
+  tier?: string;
+  children?: React.ReactNode;
+}) {
+  const { feature, used, limit, requested } = props.limitExceeded;
+  const label = featureNoun(feature);
+  const left = Math.max(0, limit - used);
+  const plan = props.tier ? `${props.tier} plan` : "plan";
+  return (
+    <div role="alert" className="usagekit-upgrade" data-testid="limit-exceeded">
+      <strong>Limit reached.</strong>{" "}
+      {limit === 0
+        ? `${featureLabel(feature)} is not in your ${plan}.`
+        : `Your ${plan} includes ${formatAmount(feature, limit)} ${label} a month and you have used ${formatAmount(feature, used)}: this needed ${formatAmount(feature, requested)}, ${left === 0 ? "none is" : `only ${formatAmount(feature, left)} is`} left.`}{" "}
+      Nothing was recorded.
+      {props.children && <div className="usagekit-upgrade-actions">{props.children}</div>}
+    </div>
+  );
+}

@@ -1,0 +1,6 @@
+export { UsageProvider, useUsageApi } from "./context";
+export type { UsageApi } from "./context";
+export { limitExceededOf, useCanUse, useRefreshUsage, useUsage } from "./hooks";
+export { UpgradePrompt, UsageMeter } from "./components";
+export { featureLabel, featureNoun, formatAmount, meter } from "./format";
+export type { MeterState } from "./format";

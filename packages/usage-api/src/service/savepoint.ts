@@ -1,0 +1,12 @@
+import type { Db } from "@usagekit/db";
+import { PgTransaction } from "drizzle-orm/pg-core";
+
+/**
+ * Runs `work` so that its failure cannot poison the caller's transaction: when `db` is a host's
+ * open transaction, inside a savepoint (a refused or conflicting statement rolls back to it and
+ * the host's transaction goes on); on a plain database, as is — each statement is its own
+ * transaction there, so no round trips are added to the hot path.
+ */
+export function inSavepoint<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+  return db instanceof PgTransaction ? db.transaction((savepoint) => work(savepoint)) : work(db);
+}
