@@ -30,3 +30,4 @@ export type {
   UserSegments,
 } from "./service/analytics-activity";
 export type { Overage, UpgradeCandidates } from "./service/analytics-billing";
+export type { BatchResult } from "./service/record-batch";

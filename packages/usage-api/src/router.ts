@@ -4,6 +4,7 @@ import { actingUser } from "./auth";
 import {
   canUseFeatureInput,
   recordPaymentInput,
+  recordUsageBatchInput,
   recordUsageInput,
   setUserPlanInput,
   usageHistoryInput,
@@ -15,6 +16,7 @@ import { getLifetimeStats } from "./service/lifetime";
 import { getMilestones } from "./service/milestones";
 import { recordPayment } from "./service/payments";
 import { setUserPlan } from "./service/plans";
+import { recordUsageBatch } from "./service/record-batch";
 import { recordUsage } from "./service/record-usage";
 import {
   createCallerFactory,
@@ -87,6 +89,11 @@ export const usageRouter = createTRPCRouter({
   recordPayment: serviceProcedure
     .input(recordPaymentInput)
     .mutation(({ ctx, input }) => recordPayment(ctx.db, { ...input, now: ctx.now() })),
+  recordUsageBatch: serviceProcedure
+    .input(recordUsageBatchInput)
+    .mutation(({ ctx, input }) =>
+      recordUsageBatch(ctx.db, { events: input.events, now: ctx.now(), tiers: ctx.tiers }),
+    ),
 });
 
 export const appRouter = createTRPCRouter({ usage: usageRouter, analytics: analyticsRouter });

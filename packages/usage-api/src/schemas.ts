@@ -75,19 +75,41 @@ const amountShape = Object.fromEntries(features.map((f) => [f, amountSchema.opti
   [K in (typeof features)[number]]: z.ZodOptional<typeof amountSchema>;
 };
 
+const eventShape = {
+  idempotencyKey: idempotencyKeySchema.optional(),
+  occurredAt: instantSchema("occurredAt").optional(),
+  enforceLimits: z.boolean().optional(),
+  ...amountShape,
+};
+const hasAmount = (input: Partial<Record<(typeof features)[number], number>>) =>
+  features.some((f) => (input[f] ?? 0) > 0);
+const amountRequired = {
+  message: `at least one of ${features.join(", ")} must be > 0`,
+  path: ["amounts"],
+};
+
 export const recordUsageInput = z
-  .strictObject({
-    userId: userIdSchema.optional(),
-    idempotencyKey: idempotencyKeySchema.optional(),
-    occurredAt: instantSchema("occurredAt").optional(),
-    enforceLimits: z.boolean().optional(),
-    ...amountShape,
-  })
-  .refine((input) => features.some((f) => (input[f] ?? 0) > 0), {
-    message: `at least one of ${features.join(", ")} must be > 0`,
-    path: ["amounts"],
-  });
+  .strictObject({ userId: userIdSchema.optional(), ...eventShape })
+  .refine(hasAmount, amountRequired);
 export type RecordUsageInput = z.infer<typeof recordUsageInput>;
+
+/** One event of a batch: a `recordUsage` input that names its user. */
+export const batchEventSchema = z
+  .strictObject({ userId: userIdSchema, ...eventShape })
+  .refine(hasAmount, amountRequired);
+export type BatchEvent = z.infer<typeof batchEventSchema>;
+
+export const MAX_BATCH_EVENTS = 1000;
+/**
+ * A batch: 1–1,000 events. Each is validated on its own (an invalid one is reported in its
+ * result and does not stop the others), so the list itself only has to be a list.
+ */
+export const recordUsageBatchInput = z.strictObject({
+  events: z
+    .array(z.unknown())
+    .min(1, "events: at least one event")
+    .max(MAX_BATCH_EVENTS, `events: at most ${MAX_BATCH_EVENTS} events`),
+});
 
 export const canUseFeatureInput = z.strictObject({
   userId: userIdSchema.optional(),

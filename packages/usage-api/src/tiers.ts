@@ -121,3 +121,15 @@ export const defaultTiers: Tiers = defineTiers(
     ]),
   ) as Tiers,
 );
+
+/** The tier's hard monthly limit of `feature`: null when it is unlimited or soft (not refused). */
+export const hardLimitOf = (config: TierConfig, feature: Feature): number | null =>
+  config[feature].overage ? null : config[feature].limit;
+
+/** The limit past which `feature` is billable overage in this tier: null unless soft. */
+export const softLimitOf = (config: TierConfig, feature: Feature): number | null =>
+  config[feature].overage ? config[feature].limit : null;
+
+/** Units past the soft limit `soft` that `added` units on top of `before` bring. */
+export const overageOf = (soft: number | null, before: number, added: number): number =>
+  soft === null ? 0 : Math.max(0, before + added - soft) - Math.max(0, before - soft);

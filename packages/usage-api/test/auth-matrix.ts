@@ -26,6 +26,8 @@ interface Procedure {
   input: (userId: string | undefined, n: number) => Record<string, unknown>;
   /** What an allowed answer must show, so an allowed cell is known to have really worked. */
   check: (data: Record<string, unknown>) => boolean;
+  /** For a batch: a 200 whose every item was refused as invalid (bad items are per-item). */
+  allInvalid?: (data: Record<string, unknown>) => boolean;
 }
 
 const month = "2026-11";
@@ -93,6 +95,18 @@ export const procedures: Procedure[] = [
       idempotencyKey: `matrix-pay-${n}`,
     }),
     check: (d) => d.recorded === true,
+  },
+  {
+    path: "usage.recordUsageBatch",
+    method: "POST",
+    access: "serviceOnly",
+    input: (userId, n) => ({
+      events: [{ userId: userId ?? "self", conversations: 1, idempotencyKey: `matrix-batch-${n}` }],
+    }),
+    check: (d) => (d.results as { status: string }[])[0]?.status === "recorded",
+    allInvalid: (d) =>
+      Array.isArray(d.results) &&
+      (d.results as { status: string }[]).every((r) => r.status === "invalid"),
   },
   {
     path: "analytics.featureAdoption",

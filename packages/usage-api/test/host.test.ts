@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { createServer } from "node:http";
+import { promisify } from "node:util";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { initTRPC } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -7,9 +9,16 @@ import { sql } from "drizzle-orm";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createCaller, createTRPCContext, usageErrorFormatter, usageRouter } from "../src";
+import {
+  appRouter,
+  createCaller,
+  createTRPCContext,
+  usageErrorFormatter,
+  usageRouter,
+  usageTransformer,
+} from "../src";
 import type { AppRouter } from "../src";
-import { dbKinds, listen, useTestDb } from "./db";
+import { dbKinds, listen, openTestDb, useTestDb } from "./db";
 import { trpcError } from "./helpers";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
@@ -28,6 +37,52 @@ const lessonCount = async (db: Db, userId: string) => {
   )) as unknown as { n: number }[] & { rows?: { n: number }[] };
   return (result.rows ?? result)[0]!.n;
 };
+
+describe("importing usagekit into a host", () => {
+  it("reads no environment: a host's own DATABASE_URL of another scheme is no concern", async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `for (const m of ["./src/index.ts", "./src/server.ts", "./src/tiers.ts", "@usagekit/db", "@usagekit/db/schema", "@usagekit/db/catalog"]) await import(m);
+         console.log("imported");`,
+      ],
+      {
+        cwd: `${import.meta.dirname}/..`,
+        env: {
+          ...process.env,
+          DATABASE_URL: "prisma+postgres://accelerate.example/?api_key=x",
+          USAGE_SERVICE_TOKEN: "x",
+          PORT: "not-a-port",
+        },
+      },
+    );
+    expect(stdout.trim()).toBe("imported");
+  });
+
+  it("merges into the host's router with t.mergeRouters", async () => {
+    const t = initTRPC.context<ReturnType<typeof createTRPCContext>>().create({
+      transformer: usageTransformer,
+      errorFormatter: usageErrorFormatter,
+    });
+    const host = t.router({ hello: t.procedure.query(() => "hi") });
+    const merged = t.mergeRouters(host, appRouter);
+    const handle = await openTestDb("pglite");
+    try {
+      const caller = t.createCallerFactory(merged)(
+        createTRPCContext({ db: handle.db, auth: { type: "service" }, now: () => NOW }),
+      );
+      expect(await caller.hello()).toBe("hi");
+      await caller.usage.recordUsage({ userId: "user_merged", conversations: 1 });
+      expect((await caller.usage.getCurrentUsage({ userId: "user_merged" })).conversations).toBe(1);
+    } finally {
+      await handle.close();
+    }
+  });
+});
 
 describe.each(dbKinds)("usagekit embedded in a host app on %s", (kind) => {
   const suite = useTestDb(kind, { now: NOW });

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { tierNames } from "../tiers";
+import { hardLimitOf, softLimitOf, tierNames } from "../tiers";
 import type { BillableFeature, Feature, TierConfig, Tiers } from "../tiers";
 
 /**
@@ -14,12 +14,12 @@ const perTier = (tiers: Tiers, tier: SQL, value: (config: TierConfig) => number 
 
 /** The tier's hard monthly limit of `feature`; NULL when it is unlimited or soft. */
 export const hardLimitSql = (tiers: Tiers, tier: SQL, feature: Feature) =>
-  perTier(tiers, tier, (c) => (c[feature].overage ? null : c[feature].limit));
+  perTier(tiers, tier, (c) => hardLimitOf(c, feature));
 
 /** The tier's limit of `feature` past which usage is billable overage; NULL when it is not soft. */
 export const softLimitSql = (tiers: Tiers, tier: SQL, feature: BillableFeature) =>
-  perTier(tiers, tier, (c) => (c[feature].overage ? c[feature].limit : null));
+  perTier(tiers, tier, (c) => softLimitOf(c, feature));
 
-/** Units past the soft limit `soft` that `added` units on top of `before` bring. */
+/** Units past the soft limit `soft` that `added` units on top of `before` bring (`overageOf`). */
 export const overageSql = (soft: SQL, before: SQL, added: SQL) => sql`CASE WHEN ${soft} IS NOT NULL
   THEN greatest(0, ${before} + ${added} - ${soft}) - greatest(0, ${before} - ${soft}) ELSE 0 END`;

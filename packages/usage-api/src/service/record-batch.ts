@@ -1,0 +1,285 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import type { SQL } from "drizzle-orm";
+import type { LimitExceeded } from "../errors";
+import { batchEventSchema } from "../schemas";
+import type { BatchEvent } from "../schemas";
+import { billableFeatures, features, hardLimitOf, overageOf, softLimitOf } from "../tiers";
+import type { Feature, TierName, Tiers } from "../tiers";
+import type { MonthlyUsage } from "./columns";
+import {
+  eventContext,
+  keepRefusals,
+  lockMonths,
+  lockUsers,
+  readMonths,
+  recordedKeys,
+  writeEvents,
+} from "./record-batch-sql";
+import type { PlannedEvent } from "./record-batch-sql";
+
+export type BatchResult =
+  | { status: "recorded" | "duplicate"; usage: MonthlyUsage }
+  | { status: "refused"; limitExceeded: LimitExceeded }
+  | { status: "invalid"; error: { code: "BAD_REQUEST" | "CONFLICT"; message: string } };
+
+const FUTURE_SLACK_MS = 5 * 60 * 1000;
+const OUT_OF_WINDOW =
+  "occurredAt: must not be before the start of the previous month (in the user's time zone)";
+
+/** Another writer changed what the plan read (a month row appeared, a key was taken): replan. */
+class StalePlan extends Error {}
+
+const invalid = (code: "BAD_REQUEST" | "CONFLICT", message: string): BatchResult => ({
+  status: "invalid",
+  error: { code, message },
+});
+
+/** "seconds: must be >= 0; amounts: at least one …" for one event. */
+function validate(raw: unknown, now: Date): BatchEvent | BatchResult {
+  const parsed = batchEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    const message = parsed.error.issues
+      .map((i) => `${i.path.length ? i.path.join(".") : "event"}: ${i.message}`)
+      .join("; ");
+    return invalid("BAD_REQUEST", message);
+  }
+  const at = parsed.data.occurredAt;
+  if (at && at.getTime() > now.getTime() + FUTURE_SLACK_MS) {
+    return invalid("BAD_REQUEST", "occurredAt: must not be more than 5 minutes in the future");
+  }
+  return parsed.data;
+}
+
+const monthKey = (userId: string, month: string) => `${userId}\u0000${month}`;
+const amountsOf = (e: BatchEvent) =>
+  Object.fromEntries(features.map((f) => [f, e[f] ?? 0])) as Record<Feature, number>;
+const isRetryable = (error: unknown) => {
+  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof StalePlan) return true;
+    const code = (e as { code?: string }).code;
+    if (code === "40P01" || code === "40001") return true;
+  }
+  return false;
+};
+
+interface Valid {
+  i: number;
+  event: BatchEvent;
+  at: Date;
+}
+
+/**
+ * Records up to 1,000 events with the rules of `recordUsage`, each on its own: an invalid,
+ * duplicate or refused event is reported in its result and never stops the others; a user's
+ * events are applied in input order (enforced ones against the usage before them). In one
+ * transaction of a few set-based statements: users are locked in id order (advisory locks), their
+ * month rows read and locked, the batch planned here, and all its rows written by one statement.
+ * Answers once everything recorded is committed.
+ */
+export async function recordUsageBatch(
+  db: Db,
+  params: { events: unknown[]; now: Date; tiers: Tiers },
+): Promise<{ results: BatchResult[] }> {
+  const { now, tiers } = params;
+  const results: (BatchResult | undefined)[] = [];
+  const valid: Valid[] = [];
+  params.events.forEach((raw, i) => {
+    const checked = validate(raw, now);
+    if ("status" in checked) results[i] = checked;
+    else valid.push({ i, event: checked, at: checked.occurredAt ?? now });
+  });
+  if (valid.length > 0) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const planned = await inTransaction(db, (tx) => applyBatch(tx, valid, now, tiers));
+        for (const [i, result] of planned) results[i] = result;
+        break;
+      } catch (error) {
+        if (attempt >= 5 || !isRetryable(error)) throw error;
+      }
+    }
+  }
+  return { results: results as BatchResult[] };
+}
+
+/** A transaction of its own, or a savepoint inside the host's open transaction. */
+const inTransaction = <T>(db: Db, work: (tx: Db) => Promise<T>) =>
+  db.transaction((tx) => work(tx as unknown as Db));
+
+const rows = <T>(db: Db, query: SQL) => queryRows<T>(db, query);
+
+async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
+  const results = new Map<number, BatchResult>();
+  const userIds = [...new Set(valid.map((v) => v.event.userId))].sort();
+  await rows(db, lockUsers(userIds));
+  const context = new Map(
+    (
+      await rows<{
+        i: number;
+        tier: TierName;
+        tz: string;
+        month: string;
+        day: string;
+        inWindow: boolean;
+      }>(
+        db,
+        eventContext(
+          valid.map((v) => ({ i: v.i, userId: v.event.userId, at: v.at.toISOString() })),
+          now,
+        ),
+      )
+    ).map((c) => [c.i, c]),
+  );
+  const keyed = valid.filter((v) => v.event.idempotencyKey !== undefined);
+  const known = new Map(
+    (
+      await rows<
+        Record<Feature, number> & { userId: string; key: string; occurredAt: Date; month: string }
+      >(
+        db,
+        recordedKeys(keyed.map((v) => ({ userId: v.event.userId, key: v.event.idempotencyKey! }))),
+      )
+    ).map((r) => [`${r.userId}\u0000${r.key}`, { ...r, fromBatch: false }]),
+  );
+  const monthsTouched = [
+    ...new Map(
+      valid.map((v) => {
+        const month = context.get(v.i)!.month;
+        return [monthKey(v.event.userId, month), { userId: v.event.userId, month }];
+      }),
+    ).values(),
+  ];
+  const used = new Map<string, Record<Feature, number>>(
+    (
+      await rows<Record<Feature, number> & { userId: string; month: string }>(
+        db,
+        lockMonths(monthsTouched),
+      )
+    ).map((m) => [monthKey(m.userId, m.month), m]),
+  );
+  const existing = new Set(used.keys());
+
+  // Plan in input order: duplicates, the window, limits against the usage before each event.
+  const planned: PlannedEvent[] = [];
+  const refusals: Parameters<typeof keepRefusals>[0] = [];
+  const duplicateOf = new Map<number, string>();
+  for (const { i, event, at } of valid) {
+    const ctx = context.get(i)!;
+    const amounts = amountsOf(event);
+    const key = event.idempotencyKey;
+    const seen = key === undefined ? undefined : known.get(`${event.userId}\u0000${key}`);
+    if (seen) {
+      const same =
+        features.every((f) => Number(seen[f]) === amounts[f]) &&
+        (event.occurredAt === undefined || new Date(seen.occurredAt).getTime() === at.getTime());
+      if (same) duplicateOf.set(i, monthKey(event.userId, seen.month));
+      else
+        results.set(
+          i,
+          invalid("CONFLICT", `idempotencyKey: ${key} was recorded with another payload`),
+        );
+      continue;
+    }
+    if (!ctx.inWindow) {
+      results.set(i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
+      continue;
+    }
+    const mk = monthKey(event.userId, ctx.month);
+    const before =
+      used.get(mk) ?? (Object.fromEntries(features.map((f) => [f, 0])) as Record<Feature, number>);
+    const config = tiers[ctx.tier];
+    if (event.enforceLimits) {
+      const over = features.find((f) => {
+        const limit = hardLimitOf(config, f);
+        return amounts[f] > 0 && limit !== null && before[f] + amounts[f] > limit;
+      });
+      if (over) {
+        const limitExceeded = {
+          feature: over,
+          used: before[over],
+          limit: hardLimitOf(config, over)!,
+          requested: amounts[over],
+        };
+        results.set(i, { status: "refused", limitExceeded });
+        refusals.push({
+          userId: event.userId,
+          key: key ?? null,
+          at: at.toISOString(),
+          tier: ctx.tier,
+          ...limitExceeded,
+        });
+        continue;
+      }
+    }
+    const overage = Object.fromEntries(
+      billableFeatures.map((f) => [f, overageOf(softLimitOf(config, f), before[f], amounts[f])]),
+    );
+    used.set(
+      mk,
+      Object.fromEntries(features.map((f) => [f, before[f] + amounts[f]])) as Record<
+        Feature,
+        number
+      >,
+    );
+    if (key !== undefined) {
+      known.set(`${event.userId}\u0000${key}`, {
+        ...amounts,
+        userId: event.userId,
+        key,
+        occurredAt: at,
+        month: ctx.month,
+        fromBatch: true,
+      });
+    }
+    planned.push({
+      i,
+      userId: event.userId,
+      key: key ?? null,
+      at: at.toISOString(),
+      month: ctx.month,
+      day: ctx.day,
+      tier: ctx.tier,
+      tz: ctx.tz,
+      amounts,
+      overage,
+    });
+  }
+
+  const months = new Map<string, MonthlyUsage>();
+  if (planned.length > 0) {
+    const written = await rows<
+      MonthlyUsage & { userId: string; monthDate: string; created: boolean; inserted: number }
+    >(db, writeEvents(planned));
+    // A key taken or a month row created by a concurrent single call since the plan read: replan.
+    const appeared = written.some(
+      (m) => !m.created && !existing.has(monthKey(m.userId, m.monthDate)),
+    );
+    if (written[0]!.inserted !== planned.length || appeared) {
+      throw new StalePlan("batch plan is stale");
+    }
+    for (const { userId, monthDate, created: _c, inserted: _n, ...usage } of written) {
+      months.set(monthKey(userId, monthDate), usage);
+    }
+  }
+  if (refusals.length > 0) await db.execute(keepRefusals(refusals));
+  const missing = [...new Set(duplicateOf.values())].filter((k) => !months.has(k));
+  if (missing.length > 0) {
+    const read = await rows<MonthlyUsage & { userId: string; monthDate: string }>(
+      db,
+      readMonths(
+        missing.map((k) => {
+          const [userId, month] = k.split("\u0000") as [string, string];
+          return { userId, month };
+        }),
+      ),
+    );
+    for (const { userId, monthDate, ...usage } of read)
+      months.set(monthKey(userId, monthDate), usage);
+  }
+  for (const p of planned)
+    results.set(p.i, { status: "recorded", usage: months.get(monthKey(p.userId, p.month))! });
+  for (const [i, mk] of duplicateOf)
+    results.set(i, { status: "duplicate", usage: months.get(mk)! });
+  return results;
+}
