@@ -16,6 +16,8 @@ const schema = z.object({
   USAGE_DATA_DIR: z.string().default(".data/pglite"),
   /** Every statement is cut off after this many ms, so no request waits forever. */
   USAGE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Processes serving the port (node:cluster); more than 1 needs DATABASE_URL. */
+  USAGE_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 export type Env = z.infer<typeof schema>;

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { createDb } from "@usagekit/db";
 import type { CreateDbOptions, DbHandle } from "@usagekit/db";
@@ -45,4 +46,36 @@ export async function shutdown(server: Server, handle: DbHandle, deadlineMs = 10
   clearInterval(idle);
   clearTimeout(deadline);
   await handle.close();
+}
+
+/**
+ * The primary of `USAGE_WORKERS`: forks `count` workers on the same port, says `ready` once all
+ * listen, replaces a worker that dies unexpectedly, and on SIGTERM/SIGINT passes the signal on and
+ * exits when every worker has finished.
+ */
+export function runWorkers(count: number, ready: () => void) {
+  let listening = 0;
+  let stopping = false;
+  cluster.on("listening", () => {
+    if (++listening === count) ready();
+  });
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    console.error(
+      `usagekit: worker ${worker.process.pid} died (${signal ?? code}); starting another`,
+    );
+    cluster.fork();
+  });
+  for (let i = 0; i < count; i++) cluster.fork();
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`usagekit API: ${signal}, stopping ${count} workers`);
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }

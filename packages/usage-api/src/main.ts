@@ -1,31 +1,47 @@
+import cluster from "node:cluster";
 import { readEnv } from "./env";
-import { openWhenReady, shutdown } from "./lifecycle";
+import { openWhenReady, runWorkers, shutdown } from "./lifecycle";
 import { createUsageServer } from "./server";
 
 const env = readEnv();
-const handle = await openWhenReady({
-  url: env.DATABASE_URL,
-  dataDir: env.USAGE_DATA_DIR,
-  max: env.DATABASE_POOL_MAX,
-  statementTimeoutMs: env.USAGE_STATEMENT_TIMEOUT_MS,
-});
-const server = createUsageServer({ db: handle.db, serviceToken: env.USAGE_SERVICE_TOKEN });
-server.listen(env.PORT, env.HOST, () => {
-  console.log(`usagekit API on http://${env.HOST}:${env.PORT}/api/trpc (${handle.kind})`);
-});
+const where = `http://${env.HOST}:${env.PORT}/api/trpc`;
 
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`usagekit API: ${signal}, finishing in-flight requests`);
-  void shutdown(server, handle).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
+if (cluster.isPrimary && env.USAGE_WORKERS > 1) {
+  // Stateless workers sharing the port; each has its own pool to the one database.
+  if (!env.DATABASE_URL) {
+    console.error(
+      "usagekit: USAGE_WORKERS > 1 needs DATABASE_URL (a PGlite folder is one process's)",
+    );
+    process.exit(1);
+  }
+  runWorkers(env.USAGE_WORKERS, () =>
+    console.log(`usagekit API on ${where} (postgres, ${env.USAGE_WORKERS} workers)`),
   );
-};
-process.on("SIGTERM", () => stop("SIGTERM"));
-process.on("SIGINT", () => stop("SIGINT"));
+} else {
+  const handle = await openWhenReady({
+    url: env.DATABASE_URL,
+    dataDir: env.USAGE_DATA_DIR,
+    max: env.DATABASE_POOL_MAX,
+    statementTimeoutMs: env.USAGE_STATEMENT_TIMEOUT_MS,
+  });
+  const server = createUsageServer({ db: handle.db, serviceToken: env.USAGE_SERVICE_TOKEN });
+  server.listen(env.PORT, env.HOST, () => {
+    if (cluster.isPrimary) console.log(`usagekit API on ${where} (${handle.kind})`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`usagekit API: ${signal}, finishing in-flight requests`);
+    void shutdown(server, handle).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}

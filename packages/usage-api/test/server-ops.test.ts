@@ -6,11 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { queryRows } from "@usagekit/db";
+import { sql } from "drizzle-orm";
 import { createUsageServer } from "../src/server";
 import { batchCall } from "./auth-matrix";
 import { dbKinds, listen, newUserId, openTestDb, useServer } from "./db";
 import { rowCounts } from "./helpers";
-import { startPgliteServer } from "./process";
+import { startPgliteServer, startServer } from "./process";
 
 const TOKEN = "ops-test-service-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
@@ -209,5 +211,71 @@ describe("the server process", () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it.runIf(dbKinds.includes("postgres"))(
+    "runs on USAGE_WORKERS processes, replaces a dead one, and stops them all on SIGTERM",
+    async () => {
+      const db = await openTestDb("postgres");
+      const server = await startServer({
+        DATABASE_URL: db.url!,
+        USAGE_SERVICE_TOKEN: TOKEN,
+        USAGE_WORKERS: "2",
+      });
+      const children = async () =>
+        (
+          await promisify(execFile)("pgrep", [
+            "-P",
+            String(server.child.pid),
+            "-f",
+            "src/main.ts",
+          ]).then(
+            (r) => r.stdout,
+            () => "",
+          )
+        )
+          .split("\n")
+          .filter(Boolean)
+          .map(Number);
+      const record = (i: number) =>
+        fetch(`${server.url}/usage.recordUsage`, {
+          method: "POST",
+          headers: { ...auth, connection: "close" },
+          body: body({ userId: `w${i % 5}`, seconds: 1, idempotencyKey: `w${i}` }),
+        }).then((r) => r.status);
+      try {
+        expect(server.output()).toContain("2 workers");
+        const workers = await children();
+        expect(workers).toHaveLength(2);
+        expect(await Promise.all(Array.from({ length: 100 }, (_, i) => record(i)))).toEqual(
+          Array(100).fill(200),
+        );
+        process.kill(workers[0]!, "SIGKILL");
+        await expect.poll(children, { timeout: 20_000 }).toHaveLength(2);
+        expect((await children()).includes(workers[0]!)).toBe(false);
+        expect(await Promise.all(Array.from({ length: 50 }, (_, i) => record(100 + i)))).toEqual(
+          Array(50).fill(200),
+        );
+        const [row] = await queryRows<{ n: number }>(
+          db.db,
+          sql`SELECT count(*)::int AS n FROM usagekit.usage_events`,
+        );
+        expect(row!.n).toBe(150);
+        server.child.kill("SIGTERM");
+        expect(await server.exited()).toBe(0);
+        expect(await children()).toEqual([]);
+      } finally {
+        server.kill();
+        await db.close();
+      }
+    },
+  );
+
+  it("refuses USAGE_WORKERS > 1 on PGlite with a clear message", async () => {
+    const failed = await startServer({ DATABASE_URL: "", USAGE_WORKERS: "2" }).then(
+      () => "",
+      (e: Error) => e.message,
+    );
+    expect(failed).toContain("USAGE_WORKERS > 1 needs DATABASE_URL");
   });
 });

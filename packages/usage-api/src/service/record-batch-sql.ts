@@ -149,9 +149,12 @@ export function writeEvents(events: PlannedEvent[]): SQL {
     INSERT INTO usagekit.lifetime_stats AS l (user_id, ${eachFeature(lifetime)}, days_active,
       first_active_at, first_conversation_at, last_active_at)
     SELECT ev.user_id, ${eachFeature(sum)},
-      (SELECT count(*) FROM daily WHERE daily.user_id = ev.user_id AND new_day)::int,
+      coalesce((nd.days ->> ev.user_id)::int, 0),
       min(ev.at), min(ev.at) FILTER (WHERE ev.conversations > 0), max(ev.at)
-    FROM ev GROUP BY ev.user_id ORDER BY ev.user_id
+    -- New days per user, looked up in one map (a correlated count would scan the days per user).
+    FROM ev CROSS JOIN (SELECT jsonb_object_agg(user_id, n) AS days
+      FROM (SELECT user_id, count(*) AS n FROM daily WHERE new_day GROUP BY user_id) x) nd
+    GROUP BY ev.user_id, nd.days ORDER BY ev.user_id
     ON CONFLICT (user_id) DO UPDATE SET
       ${eachFeature((f) => sql`${lifetime(f)} = l.${lifetime(f)} + excluded.${lifetime(f)}`)},
       days_active = l.days_active + excluded.days_active,

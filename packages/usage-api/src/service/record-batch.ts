@@ -11,12 +11,13 @@ import {
   eventContext,
   keepRefusals,
   lockMonths,
-  lockUsers,
   readMonths,
   recordedKeys,
   writeEvents,
 } from "./record-batch-sql";
 import type { PlannedEvent } from "./record-batch-sql";
+import { writeUnenforced } from "./record-batch-fast";
+import { inSavepoint } from "./savepoint";
 
 export type BatchResult =
   | { status: "recorded" | "duplicate"; usage: MonthlyUsage }
@@ -90,9 +91,13 @@ export async function recordUsageBatch(
     else valid.push({ i, event: checked, at: checked.occurredAt ?? now });
   });
   if (valid.length > 0) {
+    // Without enforced events, one statement records the batch (no plan, no locks held).
+    const apply = valid.some((v) => v.event.enforceLimits)
+      ? (d: Db) => inTransaction(d, (tx) => applyBatch(tx, valid, now, tiers))
+      : (d: Db) => applyUnenforced(d, valid, now, tiers);
     for (let attempt = 1; ; attempt++) {
       try {
-        const planned = await inTransaction(db, (tx) => applyBatch(tx, valid, now, tiers));
+        const planned = await apply(db);
         for (const [i, result] of planned) results[i] = result;
         break;
       } catch (error) {
@@ -111,8 +116,6 @@ const rows = <T>(db: Db, query: SQL) => queryRows<T>(db, query);
 
 async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
   const results = new Map<number, BatchResult>();
-  const userIds = [...new Set(valid.map((v) => v.event.userId))].sort();
-  await rows(db, lockUsers(userIds));
   const context = new Map(
     (
       await rows<{
@@ -170,15 +173,8 @@ async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
     const key = event.idempotencyKey;
     const seen = key === undefined ? undefined : known.get(`${event.userId}\u0000${key}`);
     if (seen) {
-      const same =
-        features.every((f) => Number(seen[f]) === amounts[f]) &&
-        (event.occurredAt === undefined || new Date(seen.occurredAt).getTime() === at.getTime());
-      if (same) duplicateOf.set(i, monthKey(event.userId, seen.month));
-      else
-        results.set(
-          i,
-          invalid("CONFLICT", `idempotencyKey: ${key} was recorded with another payload`),
-        );
+      const conflict = verdictOnKnownKey(seen, event, at, i, duplicateOf);
+      if (conflict) results.set(i, conflict);
       continue;
     }
     if (!ctx.inWindow) {
@@ -263,6 +259,46 @@ async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
     }
   }
   if (refusals.length > 0) await db.execute(keepRefusals(refusals));
+  for (const p of planned)
+    results.set(p.i, { status: "recorded", usage: months.get(monthKey(p.userId, p.month))! });
+  await answerDuplicates(db, duplicateOf, months, results);
+  return results;
+}
+
+type KnownKey = Record<Feature, number> & { occurredAt: Date; month: string };
+
+/**
+ * A key already recorded: the same payload is a duplicate (noted in `duplicateOf` with its month);
+ * another payload is a CONFLICT, returned.
+ */
+function verdictOnKnownKey(
+  seen: KnownKey,
+  event: BatchEvent,
+  at: Date,
+  i: number,
+  duplicateOf: Map<number, string>,
+): BatchResult | null {
+  const amounts = amountsOf(event);
+  const same =
+    features.every((f) => Number(seen[f]) === amounts[f]) &&
+    (event.occurredAt === undefined || new Date(seen.occurredAt).getTime() === at.getTime());
+  if (same) {
+    duplicateOf.set(i, monthKey(event.userId, seen.month));
+    return null;
+  }
+  return invalid(
+    "CONFLICT",
+    `idempotencyKey: ${event.idempotencyKey} was recorded with another payload`,
+  );
+}
+
+/** Duplicates answer with their month row as it stands (read when the batch did not touch it). */
+async function answerDuplicates(
+  db: Db,
+  duplicateOf: Map<number, string>,
+  months: Map<string, MonthlyUsage>,
+  results: Map<number, BatchResult>,
+) {
   const missing = [...new Set(duplicateOf.values())].filter((k) => !months.has(k));
   if (missing.length > 0) {
     const read = await rows<MonthlyUsage & { userId: string; monthDate: string }>(
@@ -277,9 +313,74 @@ async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
     for (const { userId, monthDate, ...usage } of read)
       months.set(monthKey(userId, monthDate), usage);
   }
-  for (const p of planned)
-    results.set(p.i, { status: "recorded", usage: months.get(monthKey(p.userId, p.month))! });
   for (const [i, mk] of duplicateOf)
     results.set(i, { status: "duplicate", usage: months.get(mk)! });
+}
+
+/** A batch without enforced events: one statement, then the answers for what it did not insert. */
+async function applyUnenforced(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
+  const written = await inSavepoint(db, (d) =>
+    rows<MonthlyUsage & { userId: string; monthDate: string; recorded: [number, string][] }>(
+      d,
+      writeUnenforced(
+        valid.map((v) => ({
+          i: v.i,
+          userId: v.event.userId,
+          key: v.event.idempotencyKey ?? null,
+          at: v.at.toISOString(),
+          amounts: amountsOf(v.event),
+        })),
+        now,
+        tiers,
+      ),
+    ),
+  );
+  const months = new Map<string, MonthlyUsage>();
+  for (const { userId, monthDate, recorded: _r, ...usage } of written) {
+    months.set(monthKey(userId, monthDate), usage);
+  }
+  const results = new Map<number, BatchResult>();
+  const recorded = new Map(written[0]?.recorded ?? []);
+  const byIndex = new Map(valid.map((v) => [v.i, v]));
+  for (const [i, month] of recorded) {
+    results.set(i, {
+      status: "recorded",
+      usage: months.get(monthKey(byIndex.get(i)!.event.userId, month))!,
+    });
+  }
+  // Not inserted: a key recorded before (or earlier in this batch), or outside the window.
+  const rest = valid.filter((v) => !recorded.has(v.i));
+  const keyed = rest.filter((v) => v.event.idempotencyKey !== undefined);
+  const known =
+    keyed.length === 0
+      ? new Map()
+      : new Map(
+          (
+            await rows<
+              Record<Feature, number> & {
+                userId: string;
+                key: string;
+                occurredAt: Date;
+                month: string;
+              }
+            >(
+              db,
+              recordedKeys(
+                keyed.map((v) => ({ userId: v.event.userId, key: v.event.idempotencyKey! })),
+              ),
+            )
+          ).map((r) => [`${r.userId}\u0000${r.key}`, r]),
+        );
+  const duplicateOf = new Map<number, string>();
+  for (const { i, event, at } of rest) {
+    const seen = known.get(`${event.userId}\u0000${event.idempotencyKey}`);
+    if (!seen) {
+      results.set(i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
+      continue;
+    }
+    const conflict = verdictOnKnownKey(seen, event, at, i, duplicateOf);
+    if (conflict) results.set(i, conflict);
+  }
+  await answerDuplicates(db, duplicateOf, months, results);
   return results;
 }
