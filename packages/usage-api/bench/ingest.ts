@@ -17,12 +17,14 @@ import { createUsageClient } from "../src/client";
 import { freePort } from "../test/process";
 import { benchDatabase, median, percentile, runConcurrent } from "./harness";
 
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCH = 500;
 const BATCHES_PER_ROUND = 40; // 20,000 events a round
 const USERS = 2_000;
 const TOKEN = "bench-service-token-0123456789";
 const WORKERS = process.env.USAGE_WORKERS ?? "1";
+/** Batch callers (BENCH_CALLERS, default 8). */
+const CALLERS = Number(process.env.BENCH_CALLERS ?? 8);
 
 const { url, drop } = await benchDatabase("usagekit_bench_ingest");
 const handle = await createDb({ url, max: 4 }); // migrates
@@ -139,11 +141,12 @@ async function bufferedClient(total: number) {
 
 const batchWorkloads: Record<string, () => Promise<number>> = {
   "a raw SQL batch floor": async () =>
-    BATCH * (await runConcurrent(BATCHES_PER_ROUND, 8, () => floorBatch(batchOf()))).perSecond,
+    BATCH *
+    (await runConcurrent(BATCHES_PER_ROUND, CALLERS, () => floorBatch(batchOf()))).perSecond,
   "b recordUsageBatch over HTTP": async () =>
     BATCH *
     (
-      await runConcurrent(BATCHES_PER_ROUND, 8, () =>
+      await runConcurrent(BATCHES_PER_ROUND, CALLERS, () =>
         http.usage.recordUsageBatch.mutate({ events: batchOf() }),
       )
     ).perSecond,
@@ -175,7 +178,7 @@ async function interleaved(workloads: Record<string, () => Promise<number>>, bas
 console.log(
   `PostgreSQL ${(await raw`SHOW server_version`)[0]!.server_version}; server with USAGE_WORKERS=${WORKERS}; ${ROUNDS} interleaved rounds; medians`,
 );
-console.log(`\nbatches of ${BATCH}, 8 callers (ratio to the raw-SQL batch floor):`);
+console.log(`\nbatches of ${BATCH}, ${CALLERS} callers (ratio to the raw-SQL batch floor):`);
 await interleaved(batchWorkloads, "a raw SQL batch floor");
 console.log(`\nsingle events, 8 callers (ratio to the in-memory ceiling):`);
 await interleaved(singleWorkloads, "d in-memory ceiling (same tRPC stack)");

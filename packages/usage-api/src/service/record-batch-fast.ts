@@ -129,7 +129,9 @@ export function writeUnenforced(events: FastEvent[], now: Date, tiers: Tiers): S
       updated_at = now()
     RETURNING 1
   )
-  SELECT (SELECT coalesce(jsonb_agg(jsonb_build_array(i, to_char(month, 'YYYY-MM-DD'))), '[]')
-            FROM ok) AS "recorded", mon.*
+  -- The inserted events once, on the first row (an InitPlan: computed once, sent once).
+  SELECT CASE WHEN row_number() OVER () = 1 THEN
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(i, to_char(month, 'YYYY-MM-DD'))), '[]') FROM ok)
+    END AS "recorded", mon.*
   FROM mon`;
 }

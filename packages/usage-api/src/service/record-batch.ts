@@ -116,35 +116,36 @@ const rows = <T>(db: Db, query: SQL) => queryRows<T>(db, query);
 
 async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
   const results = new Map<number, BatchResult>();
-  const context = new Map(
-    (
-      await rows<{
-        i: number;
-        tier: TierName;
-        tz: string;
-        month: string;
-        day: string;
-        inWindow: boolean;
-      }>(
-        db,
-        eventContext(
-          valid.map((v) => ({ i: v.i, userId: v.event.userId, at: v.at.toISOString() })),
-          now,
-        ),
-      )
-    ).map((c) => [c.i, c]),
-  );
+  type Context = {
+    i: number;
+    tier: TierName;
+    tz: string;
+    month: string;
+    day: string;
+    inWindow: boolean;
+  };
+  type Known = KnownKey & { userId: string; key: string };
   const keyed = valid.filter((v) => v.event.idempotencyKey !== undefined);
-  const known = new Map(
-    (
-      await rows<
-        Record<Feature, number> & { userId: string; key: string; occurredAt: Date; month: string }
-      >(
-        db,
-        recordedKeys(keyed.map((v) => ({ userId: v.event.userId, key: v.event.idempotencyKey! }))),
-      )
-    ).map((r) => [`${r.userId}\u0000${r.key}`, { ...r, fromBatch: false }]),
-  );
+  // Both reads at once (postgres.js pipelines them on the transaction's connection).
+  const [contextRows, knownRows] = await Promise.all([
+    rows<Context>(
+      db,
+      eventContext(
+        valid.map((v) => ({ i: v.i, userId: v.event.userId, at: v.at.toISOString() })),
+        now,
+      ),
+    ),
+    keyed.length === 0
+      ? Promise.resolve([] as Known[])
+      : rows<Known>(
+          db,
+          recordedKeys(
+            keyed.map((v) => ({ userId: v.event.userId, key: v.event.idempotencyKey! })),
+          ),
+        ),
+  ]);
+  const context = new Map(contextRows.map((c) => [c.i, c]));
+  const known = new Map<string, KnownKey>(knownRows.map((r) => [`${r.userId}\u0000${r.key}`, r]));
   const monthsTouched = [
     ...new Map(
       valid.map((v) => {
@@ -219,14 +220,7 @@ async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
       >,
     );
     if (key !== undefined) {
-      known.set(`${event.userId}\u0000${key}`, {
-        ...amounts,
-        userId: event.userId,
-        key,
-        occurredAt: at,
-        month: ctx.month,
-        fromBatch: true,
-      });
+      known.set(`${event.userId}\u0000${key}`, { ...amounts, occurredAt: at, month: ctx.month });
     }
     planned.push({
       i,
@@ -340,7 +334,7 @@ async function applyUnenforced(db: Db, valid: Valid[], now: Date, tiers: Tiers) 
     months.set(monthKey(userId, monthDate), usage);
   }
   const results = new Map<number, BatchResult>();
-  const recorded = new Map(written[0]?.recorded ?? []);
+  const recorded = new Map(written.find((w) => w.recorded)?.recorded ?? []);
   const byIndex = new Map(valid.map((v) => [v.i, v]));
   for (const [i, month] of recorded) {
     results.set(i, {
