@@ -113,12 +113,14 @@ describe("the demo in a real browser", () => {
     const rows = page.getByTestId("history").locator("tbody tr");
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(5);
     expect(await rows.first().locator("td").nth(1).textContent()).toBe("pro");
+    expect(await page.locator("h1").allTextContents()).toEqual(["History"]);
     await shot("06-history");
   });
 
   it("shows milestones earned from the learner's own history", async () => {
     await page.getByRole("link", { name: "Dashboard" }).click();
     await page.waitForURL(/\/dashboard$/);
+    expect(await page.locator("h1").allTextContents()).toEqual(["Ana's practice"]);
     const earned = page.getByTestId("milestones-earned").locator("li[data-id]");
     await expect.poll(() => earned.count()).toBeGreaterThanOrEqual(3);
     expect(
@@ -182,5 +184,15 @@ describe("the demo in a real browser", () => {
 
   it("logged no browser console errors", () => {
     expect(consoleErrors).toEqual([]);
+  });
+
+  it("answers an unknown address with a styled 404 that leads back", async () => {
+    const other = await browser.newPage();
+    const response = await other.goto(`${baseUrl}/no-such-page`);
+    expect(response?.status()).toBe(404);
+    expect(await other.locator("h1").allTextContents()).toEqual(["Page not found"]);
+    await other.getByRole("link", { name: "Back to the start" }).click();
+    await other.waitForURL(/\/sign-in/);
+    await other.close();
   });
 });

@@ -103,3 +103,15 @@ export function assertNotFutureMonth(field: string, month: string, now: Date): v
   const latest = new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 7);
   if (month > latest) throw badRequest(`${field}: ${month} is in the future`);
 }
+
+/**
+ * A deadlock or serialization failure: PostgreSQL rolled the statement back and it may simply be
+ * run again (nothing of it was written).
+ */
+export function isRetryableConflict(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: string }).code;
+    if (code === "40P01" || code === "40001") return true;
+  }
+  return false;
+}

@@ -3,6 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { billableFeatures } from "../tiers";
+import { isRetryableConflict } from "../errors";
 import type { Tiers } from "../tiers";
 import { commaEachBillable, eachFeature, featureColumns, overageColumn } from "./columns";
 import { overageSql, softLimitSql } from "./tier-sql";
@@ -127,14 +128,6 @@ const upsert = (
   ON CONFLICT (${cols(keys)}) DO UPDATE SET ${raw(compared.map((c) => `${c} = excluded.${c}`).join(", "))}
   WHERE (${cols(compared, `${table}`)}) IS DISTINCT FROM (${cols(compared, "excluded")})`;
 
-const isRetryable = (error: unknown): boolean => {
-  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: string }).code;
-    if (code === "40P01" || code === "40001") return true;
-  }
-  return false;
-};
-
 /** Users repaired per transaction: short transactions, and few of them for a full rebuild. */
 const REPAIR_CHUNK = 500;
 
@@ -200,7 +193,7 @@ export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Dri
         await repairUsers(db, params.tiers, chunk);
         break;
       } catch (error) {
-        if (!isRetryable(error) || attempt >= 10) throw error;
+        if (!isRetryableConflict(error) || attempt >= 10) throw error;
       }
     }
   }

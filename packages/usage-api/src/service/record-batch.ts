@@ -1,6 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import type { SQL } from "drizzle-orm";
+import { isRetryableConflict } from "../errors";
 import type { LimitExceeded } from "../errors";
 import { batchEventSchema } from "../schemas";
 import type { BatchEvent } from "../schemas";
@@ -55,14 +56,10 @@ function validate(raw: unknown, now: Date): BatchEvent | BatchResult {
 const monthKey = (userId: string, month: string) => `${userId}\u0000${month}`;
 const amountsOf = (e: BatchEvent) =>
   Object.fromEntries(features.map((f) => [f, e[f] ?? 0])) as Record<Feature, number>;
-const isRetryable = (error: unknown) => {
-  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof StalePlan) return true;
-    const code = (e as { code?: string }).code;
-    if (code === "40P01" || code === "40001") return true;
-  }
-  return false;
-};
+const isRetryable = (error: unknown) =>
+  error instanceof StalePlan ||
+  (error as { cause?: unknown })?.cause instanceof StalePlan ||
+  isRetryableConflict(error);
 
 interface Valid {
   i: number;

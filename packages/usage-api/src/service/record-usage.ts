@@ -1,7 +1,13 @@
 import { preparedStatement, queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { assertNotFuture, badRequest, conflictError, limitExceededError } from "../errors";
+import {
+  assertNotFuture,
+  badRequest,
+  conflictError,
+  isRetryableConflict,
+  limitExceededError,
+} from "../errors";
 import type { LimitExceeded } from "../errors";
 import type { RecordUsageInput } from "../schemas";
 import { features } from "../tiers";
@@ -87,6 +93,20 @@ async function answerRecordedKey(
   return asResult(usage, false);
 }
 
+/**
+ * Runs the statement, again after a deadlock or serialization failure (it wrote nothing then):
+ * a batch writing the same new user's rows in another order may deadlock with it.
+ */
+async function runStatement<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if (attempt >= 5 || !isRetryableConflict(error)) throw error;
+    }
+  }
+}
+
 /** Keeps who hit which wall (analytics.upgradeCandidates): once per refused key. */
 async function keepRefusal(db: Db, p: RecordStatementParams, r: Refusal) {
   await db.execute(sql`INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, tier, feature,
@@ -122,8 +142,8 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
   let result: StatementResult;
   try {
     const run = statement.enforceLimits ? recordEnforced : recordEvent;
-    [result] = (await inSavepoint(db, (sp) =>
-      run<StatementResult>(sp, tiers, recordValues(statement)),
+    [result] = (await runStatement(() =>
+      inSavepoint(db, (sp) => run<StatementResult>(sp, tiers, recordValues(statement))),
     )) as [StatementResult];
   } catch (error) {
     const refusal = refusalOf(error);

@@ -17,6 +17,7 @@ export default async function DashboardPage() {
     <>
       <Nav user={user} />
       <main>
+        <h1 className="title">{user.name}&apos;s practice</h1>
         <HydrateClient>
           <Dashboard timezone={user.timezone} />
         </HydrateClient>

@@ -12,6 +12,7 @@ export default async function HistoryPage() {
     <>
       <Nav user={user} />
       <main>
+        <h1 className="title">History</h1>
         <HydrateClient>
           <HistoryTable />
         </HydrateClient>
