@@ -16,40 +16,42 @@ export function HistoryTable() {
       {history.length === 0 ? (
         <p className="muted">No usage recorded yet.</p>
       ) : (
-        <table data-testid="history">
-          <thead>
-            <tr>
-              <th>Month</th>
-              <th>Plan</th>
-              <th>Conversations</th>
-              <th>Minutes</th>
-              <th>Avg session</th>
-              <th>Longest</th>
-              <th>Anki</th>
-              <th>Phrases</th>
-              <th>Adv. voice min</th>
-              <th>Extensions</th>
-              <th>Overage min</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.map((m) => (
-              <tr key={m.month}>
-                <td>{monthLabel(m.month)}</td>
-                <td>{m.tierWhenUsed}</td>
-                <td>{m.conversations}</td>
-                <td>{minutes(m.seconds)}</td>
-                <td>{minutes(m.averageSessionLength)} min</td>
-                <td>{minutes(m.longestSession)} min</td>
-                <td>{m.ankiExportsUsed}</td>
-                <td>{m.customPhrasesCreated}</td>
-                <td>{minutes(m.advancedVoiceSeconds)}</td>
-                <td>{m.sessionExtensionsUsed}</td>
-                <td>{minutes(m.overageSeconds)}</td>
+        <div className="scroll-x">
+          <table data-testid="history">
+            <thead>
+              <tr>
+                <th>Month</th>
+                <th>Plan</th>
+                <th>Conversations</th>
+                <th>Minutes</th>
+                <th>Avg session</th>
+                <th>Longest</th>
+                <th>Anki</th>
+                <th>Phrases</th>
+                <th>Adv. voice min</th>
+                <th>Extensions</th>
+                <th>Overage min</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {history.map((m) => (
+                <tr key={m.month}>
+                  <td>{monthLabel(m.month)}</td>
+                  <td>{m.tierWhenUsed}</td>
+                  <td>{m.conversations}</td>
+                  <td>{minutes(m.seconds)}</td>
+                  <td>{minutes(m.averageSessionLength)} min</td>
+                  <td>{minutes(m.longestSession)} min</td>
+                  <td>{m.ankiExportsUsed}</td>
+                  <td>{m.customPhrasesCreated}</td>
+                  <td>{minutes(m.advancedVoiceSeconds)}</td>
+                  <td>{m.sessionExtensionsUsed}</td>
+                  <td>{minutes(m.overageSeconds)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

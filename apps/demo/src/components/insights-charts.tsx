@@ -2,19 +2,35 @@
 
 import type { DropOff, FeatureAdoption, Overage, UserSegments } from "@usagekit/usage-api";
 import { features } from "@usagekit/usage-api/tiers";
-import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
 import { featureInfo } from "~/lib/features";
 import { useMounted } from "./use-mounted";
 
 const tierColors = { free: "#98a2b3", plus: "#3056d3", pro: "#7a2e9e" } as const;
-const size = { width: 520, height: 260 };
+const HEIGHT = 260;
 
-/** Charts measure text in the browser: the server renders a box of the same size. */
-function ChartFrame(props: { id: string; children: React.ReactNode }) {
+/**
+ * Charts measure text in the browser: the server renders a box of the same height, and the chart
+ * takes the card's width (they resize with the page, down to a phone).
+ */
+function ChartFrame(props: { id: string; children: React.ReactElement }) {
   const mounted = useMounted();
   return (
-    <div className="chart-frame" data-testid={props.id} style={{ minHeight: size.height }}>
-      {mounted ? props.children : null}
+    <div className="chart-frame" data-testid={props.id} style={{ minHeight: HEIGHT }}>
+      {mounted ? (
+        <ResponsiveContainer width="100%" height={HEIGHT}>
+          {props.children}
+        </ResponsiveContainer>
+      ) : null}
     </div>
   );
 }
@@ -26,7 +42,7 @@ export function AdoptionChart({ data }: { data: FeatureAdoption }) {
   }));
   return (
     <ChartFrame id="chart-adoption">
-      <BarChart {...size} data={rows} margin={{ left: 0, right: 8, bottom: 40 }}>
+      <BarChart data={rows} margin={{ left: 0, right: 8, bottom: 40 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="feature" angle={-30} textAnchor="end" interval={0} fontSize={10} />
         <YAxis unit="%" fontSize={11} />
@@ -43,7 +59,7 @@ export function AdoptionChart({ data }: { data: FeatureAdoption }) {
 export function SegmentsChart({ data }: { data: UserSegments }) {
   return (
     <ChartFrame id="chart-segments">
-      <BarChart {...size} data={data.segments} layout="vertical" margin={{ left: 24 }}>
+      <BarChart data={data.segments} layout="vertical" margin={{ left: 24 }}>
         <CartesianGrid strokeDasharray="3 3" horizontal={false} />
         <XAxis type="number" allowDecimals={false} fontSize={11} />
         <YAxis type="category" dataKey="segment" fontSize={12} />
@@ -64,7 +80,7 @@ export function DropOffChart({ data }: { data: DropOff }) {
   ];
   return (
     <ChartFrame id="chart-dropoff">
-      <BarChart {...size} data={rows}>
+      <BarChart data={rows}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="name" fontSize={11} />
         <YAxis allowDecimals={false} fontSize={11} />
@@ -83,10 +99,10 @@ export function OverageChart({ data }: { data: Overage }) {
   }));
   return (
     <ChartFrame id="chart-overage">
-      <BarChart {...size} data={rows}>
+      <BarChart data={rows}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="tier" fontSize={12} />
-        <YAxis unit="$" fontSize={11} />
+        <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
         <Tooltip />
         <Bar dataKey="dollars" fill="#b42318" isAnimationActive={false} />
       </BarChart>

@@ -93,71 +93,77 @@ export function Insights(props: {
       </div>
       <section className="card">
         <h2>Retention by cohort (share active N months after the first)</h2>
-        <table data-testid="retention">
-          <thead>
-            <tr>
-              <th>Cohort</th>
-              <th>Users</th>
-              {retention.cohorts.map((_, k) => (
-                <th key={k}>+{k}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {retention.cohorts.map((c) => (
-              <tr key={c.month}>
-                <td>{monthLabel(c.month)}</td>
-                <td>{c.users}</td>
+        <div className="scroll-x">
+          <table data-testid="retention">
+            <thead>
+              <tr>
+                <th>Cohort</th>
+                <th>Users</th>
                 {retention.cohorts.map((_, k) => (
-                  <td
-                    key={k}
-                    style={{
-                      background:
-                        c.retention[k] === undefined
-                          ? undefined
-                          : `rgba(48, 86, 211, ${c.retention[k]! * 0.6})`,
-                    }}
-                  >
-                    {c.retention[k] === undefined || c.users === 0 ? "" : pct(c.retention[k]!)}
-                  </td>
+                  <th key={k}>+{k}</th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {retention.cohorts.map((c) => (
+                <tr key={c.month}>
+                  <td>{monthLabel(c.month)}</td>
+                  <td>{c.users}</td>
+                  {retention.cohorts.map((_, k) => (
+                    <td
+                      key={k}
+                      style={{
+                        background:
+                          c.retention[k] === undefined
+                            ? undefined
+                            : `rgba(48, 86, 211, ${c.retention[k]! * 0.6})`,
+                      }}
+                    >
+                      {c.retention[k] === undefined || c.users === 0 ? "" : pct(c.retention[k]!)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </section>
       <section className="card">
         <h2>Upgrade candidates</h2>
         {candidates.candidates.length === 0 ? (
           <p className="muted">Nobody hit a limit or ran overage this month.</p>
         ) : (
-          <table data-testid="candidates">
-            <thead>
-              <tr>
-                <th>Learner</th>
-                <th>Plan</th>
-                <th>Refused at</th>
-                <th>Overage</th>
-              </tr>
-            </thead>
-            <tbody>
-              {candidates.candidates.map((c) => (
-                <tr key={c.userId}>
-                  <td>{nameOf(c.userId)}</td>
-                  <td>{c.tier}</td>
-                  <td>
-                    {c.refusals
-                      .map(
-                        (r) =>
-                          `${featureInfo[r.feature as keyof typeof featureInfo]?.label ?? r.feature} ×${r.count}`,
-                      )
-                      .join(", ") || "—"}
-                  </td>
-                  <td>{c.overageSeconds > 0 ? `${Math.round(c.overageSeconds / 60)} min` : "—"}</td>
+          <div className="scroll-x">
+            <table data-testid="candidates">
+              <thead>
+                <tr>
+                  <th>Learner</th>
+                  <th>Plan</th>
+                  <th>Refused at</th>
+                  <th>Overage</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {candidates.candidates.map((c) => (
+                  <tr key={c.userId}>
+                    <td>{nameOf(c.userId)}</td>
+                    <td>{c.tier}</td>
+                    <td>
+                      {c.refusals
+                        .map(
+                          (r) =>
+                            `${featureInfo[r.feature as keyof typeof featureInfo]?.label ?? r.feature} ×${r.count}`,
+                        )
+                        .join(", ") || "—"}
+                    </td>
+                    <td>
+                      {c.overageSeconds > 0 ? `${Math.round(c.overageSeconds / 60)} min` : "—"}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </>

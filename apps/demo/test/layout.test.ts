@@ -1,0 +1,63 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { demoUsers } from "../src/lib/demo-users";
+import { signIn } from "./session";
+
+const baseUrl = inject("baseUrl");
+const shots = join(import.meta.dirname, "..", "..", "..", "artifacts", "screenshots");
+const learner = demoUsers.find((u) => u.role !== "admin")!;
+const owner = demoUsers.find((u) => u.role === "admin")!;
+const widths = [360, 390, 1024, 1280, 1440];
+
+/** Every page, as the one who sees it; `ready` is what shows the page has fully drawn. */
+const pages = [
+  { path: "/sign-in", as: null, ready: "h1" },
+  { path: "/dashboard", as: learner, ready: '[data-testid="usage-conversations"]' },
+  { path: "/history", as: learner, ready: '[data-testid="history"]' },
+  { path: "/insights", as: owner, ready: '[data-testid="chart-adoption"] svg' },
+  { path: "/no-such-page", as: null, ready: "h1" },
+];
+
+describe("the demo's layout from phone to desktop", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+    });
+  });
+  afterAll(() => browser?.close());
+
+  it.each(pages)("$path never scrolls sideways, with one h1", async ({ path, as, ready }) => {
+    const cookie = as ? await signIn(baseUrl, as.id) : null;
+    const context = await browser.newContext();
+    if (cookie) {
+      const [name, value] = cookie.split("=") as [string, string];
+      await context.addCookies([{ name, value, url: baseUrl }]);
+    }
+    const page = await context.newPage();
+    const overflows: string[] = [];
+    for (const width of widths) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${baseUrl}${path}`);
+      await page.locator(ready).first().waitFor();
+      const { scroll, client, h1 } = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+        h1: document.querySelectorAll("h1").length,
+      }));
+      if (scroll > client) overflows.push(`${width}px: ${scroll} > ${client}`);
+      expect(h1).toBe(1);
+      if (width === 390 || width === 1280) {
+        const name = `layout-${path.slice(1).replaceAll("/", "-")}-${width}.png`;
+        await page.screenshot({ path: join(shots, name), fullPage: true });
+      }
+    }
+    await context.close();
+    expect(overflows).toEqual([]);
+  });
+});
