@@ -3,6 +3,7 @@
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { monthLabel } from "~/lib/features";
 import { useTRPC } from "~/trpc/react";
+import { ScrollX } from "./scroll-x";
 
 const minutes = (s: number) => Math.round(s / 60);
 
@@ -16,7 +17,7 @@ export function HistoryTable() {
       {history.length === 0 ? (
         <p className="muted">No usage recorded yet.</p>
       ) : (
-        <div className="scroll-x">
+        <ScrollX label="Monthly history">
           <table data-testid="history">
             <thead>
               <tr>
@@ -51,7 +52,7 @@ export function HistoryTable() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollX>
       )}
     </section>
   );

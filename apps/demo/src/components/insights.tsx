@@ -6,6 +6,7 @@ import { featureInfo, monthLabel } from "~/lib/features";
 import { learners } from "~/lib/demo-users";
 import { useTRPC } from "~/trpc/react";
 import { AdoptionChart, DropOffChart, OverageChart, SegmentsChart } from "./insights-charts";
+import { ScrollX } from "./scroll-x";
 
 const pct = (rate: number) => `${Math.round(rate * 100)}%`;
 const nameOf = (userId: string) =>
@@ -93,7 +94,7 @@ export function Insights(props: {
       </div>
       <section className="card">
         <h2>Retention by cohort (share active N months after the first)</h2>
-        <div className="scroll-x">
+        <ScrollX label="Retention by cohort">
           <table data-testid="retention">
             <thead>
               <tr>
@@ -126,14 +127,14 @@ export function Insights(props: {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollX>
       </section>
       <section className="card">
         <h2>Upgrade candidates</h2>
         {candidates.candidates.length === 0 ? (
           <p className="muted">Nobody hit a limit or ran overage this month.</p>
         ) : (
-          <div className="scroll-x">
+          <ScrollX label="Upgrade candidates">
             <table data-testid="candidates">
               <thead>
                 <tr>
@@ -163,7 +164,7 @@ export function Insights(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollX>
         )}
       </section>
     </>

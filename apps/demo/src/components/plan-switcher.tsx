@@ -6,6 +6,13 @@ import { useTransition } from "react";
 import type { ActionResult } from "~/app/dashboard/actions";
 import { switchPlan } from "~/app/dashboard/actions";
 import { useRefreshUsage } from "@usagekit/react";
+import { catalog } from "@usagekit/db/catalog";
+
+/** "$9.99 a month", from the catalog; "free" for a plan that costs nothing. */
+const priceText = (tier: TierName) => {
+  const { price } = catalog.tiers[tier];
+  return Number(price) > 0 ? ` · $${price} a month` : " · free";
+};
 
 /** The demo's billing: switch plan (setUserPlan through a server action with service auth). */
 export function PlanSwitcher(props: {
@@ -28,8 +35,10 @@ export function PlanSwitcher(props: {
           onClick={() => choose(tier)}
           disabled={pending || tier === props.current}
           className={tier === props.current ? "current" : undefined}
+          aria-current={tier === props.current ? "true" : undefined}
         >
           {tier === props.current ? `On ${tier}` : `Switch to ${tier}`}
+          {tier !== props.current && <span className="price">{priceText(tier)}</span>}
         </button>
       ))}
     </div>

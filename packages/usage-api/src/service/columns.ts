@@ -30,6 +30,12 @@ export const overageColumn = Object.fromEntries(
   billableFeatures.map((f) => [f, snake(overageField[f])]),
 ) as Record<BillableFeature, string>;
 
+/** The column of a feature in the ledger, the monthly row, the lifetime row; the overage column. */
+export const ledgerCol = (f: Feature) => sql.raw(featureColumns[f].ledger);
+export const monthlyCol = (f: Feature) => sql.raw(featureColumns[f].monthly);
+export const lifetimeCol = (f: Feature) => sql.raw(featureColumns[f].lifetime);
+export const overageCol = (f: BillableFeature) => sql.raw(overageColumn[f]);
+
 /** `f(feature)` for every feature, joined by `separator`. */
 export const eachFeature = (f: (feature: Feature) => SQL, separator = ", ") =>
   sql.join(features.map(f), sql.raw(separator));

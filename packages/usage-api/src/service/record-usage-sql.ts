@@ -7,18 +7,17 @@ import {
   eachFeature,
   featureColumns,
   monthlySelect,
-  overageColumn,
+  ledgerCol,
+  lifetimeCol,
+  monthlyCol,
+  overageCol,
 } from "./columns";
 import { hardLimitSql, overageSql, softLimitSql } from "./tier-sql";
 
 const raw = sql.raw;
-const ledgerCol = (f: Feature) => raw(featureColumns[f].ledger);
-const monthlyCol = (f: Feature) => raw(featureColumns[f].monthly);
-const lifetimeCol = (f: Feature) => raw(featureColumns[f].lifetime);
 
 const limCol = (f: Feature) => raw(`lim_${featureColumns[f].ledger}`);
 const softCol = (f: BillableFeature) => raw(`soft_${featureColumns[f].ledger}`);
-const overageCol = (f: BillableFeature) => raw(overageColumn[f]);
 
 /**
  * True when event `ev` fits on top of `used(f)`; otherwise the statement aborts through
