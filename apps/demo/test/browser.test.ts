@@ -58,6 +58,19 @@ describe("the demo in a real browser", () => {
     expect(
       Number(await lifetime("longest-streak").then((s) => s.split(" ")[0])),
     ).toBeGreaterThanOrEqual(2);
+    // "For you": the API's recommendations for Ana, in words, in its order.
+    const ana = demoUsers.find((u) => u.name === "Ana")!;
+    const response = await fetch(
+      `${baseUrl}/api/trpc/usage.getRecommendations?input=${encodeURIComponent(JSON.stringify({ json: { userId: ana.id } }))}`,
+      { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } },
+    );
+    const kinds = (
+      (await response.json()) as { result: { data: { json: { kind: string }[] } } }
+    ).result.data.json.map((r) => r.kind);
+    const shown = page.getByTestId("recommendations").locator("li");
+    expect(
+      await shown.evaluateAll((items) => items.map((li) => li.getAttribute("data-kind"))),
+    ).toEqual(kinds.slice(0, 5));
     await shot("02-dashboard");
   });
 

@@ -31,3 +31,4 @@ export type {
 } from "./service/analytics-activity";
 export type { Overage, UpgradeCandidates } from "./service/analytics-billing";
 export type { BatchResult } from "./service/record-batch";
+export type { Recommendation } from "./service/recommendations";

@@ -16,6 +16,7 @@ import { getLifetimeStats } from "./service/lifetime";
 import { getMilestones } from "./service/milestones";
 import { recordPayment } from "./service/payments";
 import { setUserPlan } from "./service/plans";
+import { getRecommendations } from "./service/recommendations";
 import { recordUsageBatch } from "./service/record-batch";
 import { recordUsage } from "./service/record-usage";
 import {
@@ -76,6 +77,13 @@ export const usageRouter = createTRPCRouter({
       userId: actingUser(ctx.auth, input.userId),
       months: input.months,
       now: ctx.now(),
+    }),
+  ),
+  getRecommendations: readProcedure.input(userInput).query(({ ctx, input }) =>
+    getRecommendations(ctx.db, {
+      userId: actingUser(ctx.auth, input.userId),
+      now: ctx.now(),
+      tiers: ctx.tiers,
     }),
   ),
   getMilestones: readProcedure

@@ -77,6 +77,13 @@ export const procedures: Procedure[] = [
     check: has("earned"),
   },
   {
+    path: "usage.getRecommendations",
+    method: "GET",
+    access: "read",
+    input: (userId) => ({ userId }),
+    check: (d) => Array.isArray(d),
+  },
+  {
     path: "usage.setUserPlan",
     method: "POST",
     access: "serviceOnly",

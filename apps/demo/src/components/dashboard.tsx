@@ -8,10 +8,12 @@ import { LifetimeCard } from "./lifetime-card";
 import { MilestonesCard } from "./milestones-card";
 import { MonthChart } from "./month-chart";
 import { PlanSwitcher } from "./plan-switcher";
+import { RecommendationsCard } from "./recommendations-card";
 import { UsageBars } from "./usage-bars";
 import { UpgradePrompt, useUsage } from "@usagekit/react";
 
-export function Dashboard({ timezone }: { timezone: string }) {
+/** `now`: the demo's clock at render (the server's), so words like "in 3 days" agree. */
+export function Dashboard({ timezone, now }: { timezone: string; now: string }) {
   const usage = useUsage();
   const [result, setResult] = useState<ActionResult | null>(null);
   const higher = tierNames.slice(tierNames.indexOf(usage.tier) + 1);
@@ -47,6 +49,7 @@ export function Dashboard({ timezone }: { timezone: string }) {
         </section>
       </div>
       <div className="column">
+        <RecommendationsCard timezone={timezone} now={new Date(now)} />
         <LifetimeCard timezone={timezone} />
         <MilestonesCard timezone={timezone} />
         <MonthChart />

@@ -1,6 +1,7 @@
 import { Nav } from "~/components/nav";
 import { Dashboard } from "~/components/dashboard";
 import { requireUser } from "~/server/auth";
+import { now } from "~/server/clock";
 import { HydrateClient, prefetch, trpc } from "~/trpc/server";
 
 export const dynamic = "force-dynamic";
@@ -12,6 +13,7 @@ export default async function DashboardPage() {
     trpc.usage.getLifetimeStats.queryOptions({}),
     trpc.usage.getUsageHistory.queryOptions({ months: 12 }),
     trpc.usage.getMilestones.queryOptions({}),
+    trpc.usage.getRecommendations.queryOptions({}),
   );
   return (
     <>
@@ -19,7 +21,7 @@ export default async function DashboardPage() {
       <main>
         <h1 className="title">{user.name}&apos;s practice</h1>
         <HydrateClient>
-          <Dashboard timezone={user.timezone} />
+          <Dashboard timezone={user.timezone} now={now().toISOString()} />
         </HydrateClient>
       </main>
     </>
