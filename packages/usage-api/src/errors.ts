@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
+import type { ZodError } from "zod";
 import type { Feature } from "./tiers";
 
 export interface LimitExceeded {
@@ -89,14 +90,30 @@ export function maskError(error: unknown, log: ErrorLogger, path?: string): TRPC
 
 export const badRequest = (message: string) => new TRPCError({ code: "BAD_REQUEST", message });
 
+/**
+ * "seconds: must be >= 0; occurredAt: must be a date" — every issue with the field it names
+ * (`root` names an issue about the whole value).
+ */
+export const describeZodError = (error: ZodError, root = "input") =>
+  error.issues.map((i) => `${i.path.length ? i.path.join(".") : root}: ${i.message}`).join("; ");
+
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
+
+/** Why `at` is too far ahead of the service's clock (more than 5 minutes), or null. */
+export const futureMessage = (field: string, at: Date, now: Date): string | null =>
+  at.getTime() > now.getTime() + FUTURE_SLACK_MS
+    ? `${field}: must not be more than 5 minutes in the future`
+    : null;
 
 /** Instants (occurredAt, paidAt) may be at most 5 minutes ahead of the service's clock. */
 export function assertNotFuture(field: string, at: Date, now: Date): void {
-  if (at.getTime() > now.getTime() + FUTURE_SLACK_MS) {
-    throw badRequest(`${field}: must not be more than 5 minutes in the future`);
-  }
+  const message = futureMessage(field, at, now);
+  if (message) throw badRequest(message);
 }
+
+/** An event older than the window: the start of the previous month in the user's zone. */
+export const OUT_OF_WINDOW =
+  "occurredAt: must not be before the start of the previous month (in the user's time zone)";
 
 /** A report's month may not lie ahead of every time zone's current month. */
 export function assertNotFutureMonth(field: string, month: string, now: Date): void {

@@ -10,6 +10,7 @@ import {
   InternalError,
   LimitExceededError,
   maskError,
+  describeZodError,
 } from "./errors";
 import type { ErrorLogger } from "./errors";
 import { findUnsafeKey } from "./input-guard";
@@ -56,10 +57,6 @@ export function createTRPCContext(opts: CreateContextOptions) {
   };
 }
 export type Context = ReturnType<typeof createTRPCContext>;
-
-/** "seconds: must be >= 0; occurredAt: must be a date" — every issue with the field it names. */
-const describeZodError = (error: ZodError) =>
-  error.issues.map((i) => `${i.path.length ? i.path.join(".") : "input"}: ${i.message}`).join("; ");
 
 /**
  * The error data of every usagekit procedure (see the contract's "Errors"): `zodError`,

@@ -3,7 +3,7 @@ import type { SQL } from "drizzle-orm";
 import { features } from "../tiers";
 import type { BillableFeature, Feature, Tiers } from "../tiers";
 import { summedRows } from "./batch-rows-sql";
-import { eachFeature, featureColumns, ledgerCol, monthlyCol, overageCol } from "./columns";
+import { eachFeature, featureColumns, ledgerCol, monthlyCol } from "./columns";
 import { overageSql, softLimitSql } from "./tier-sql";
 
 const ledger = ledgerCol;
@@ -69,8 +69,12 @@ export function writeUnenforced(events: FastEvent[], now: Date, tiers: Tiers): S
   ), ${summedRows("ok", {
     // Summed increments at one tier telescope: the overage of the sum.
     insert: (f) => overageSql(soft(f, sql`min(ok.tier)`), sql`0`, sum(f)),
-    update: (f) =>
-      sql`m.${overageCol(f)} + ${overageSql(soft(f, sql`excluded.tier_when_used`), sql`m.${monthlyCol(f)}`, sql`excluded.${monthlyCol(f)}`)}`,
+    added: (f) =>
+      overageSql(
+        soft(f, sql`excluded.tier_when_used`),
+        sql`m.${monthlyCol(f)}`,
+        sql`excluded.${monthlyCol(f)}`,
+      ),
   })}
   -- The inserted events once, on the first row (an InitPlan: computed once, sent once).
   SELECT CASE WHEN row_number() OVER () = 1 THEN

@@ -106,7 +106,7 @@ export function writeEvents(events: PlannedEvent[]): SQL {
     ON CONFLICT (id) DO NOTHING
   ), ${summedRows("ev", {
     insert: (f) => sql`sum(ev.${raw(`ov_${featureColumns[f].ledger}`)})`,
-    update: (f) => sql`m.${overageCol(f)} + excluded.${overageCol(f)}`,
+    added: (f) => sql`excluded.${overageCol(f)}`,
   })}
   SELECT (SELECT count(*) FROM led)::int AS "inserted", mon.* FROM mon`;
 }

@@ -1,7 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import type { SQL } from "drizzle-orm";
-import { isRetryableConflict } from "../errors";
+import { describeZodError, futureMessage, isRetryableConflict, OUT_OF_WINDOW } from "../errors";
 import type { LimitExceeded } from "../errors";
 import { batchEventSchema } from "../schemas";
 import type { BatchEvent } from "../schemas";
@@ -18,16 +18,13 @@ import {
 } from "./record-batch-sql";
 import type { PlannedEvent } from "./record-batch-sql";
 import { writeUnenforced } from "./record-batch-fast";
+import { samePayload } from "./record-usage";
 import { inSavepoint } from "./savepoint";
 
 export type BatchResult =
   | { status: "recorded" | "duplicate"; usage: MonthlyUsage }
   | { status: "refused"; limitExceeded: LimitExceeded }
   | { status: "invalid"; error: { code: "BAD_REQUEST" | "CONFLICT"; message: string } };
-
-const FUTURE_SLACK_MS = 5 * 60 * 1000;
-const OUT_OF_WINDOW =
-  "occurredAt: must not be before the start of the previous month (in the user's time zone)";
 
 /** Another writer changed what the plan read (a month row appeared, a key was taken): replan. */
 class StalePlan extends Error {}
@@ -40,26 +37,17 @@ const invalid = (code: "BAD_REQUEST" | "CONFLICT", message: string): BatchResult
 /** "seconds: must be >= 0; amounts: at least one …" for one event. */
 function validate(raw: unknown, now: Date): BatchEvent | BatchResult {
   const parsed = batchEventSchema.safeParse(raw);
-  if (!parsed.success) {
-    const message = parsed.error.issues
-      .map((i) => `${i.path.length ? i.path.join(".") : "event"}: ${i.message}`)
-      .join("; ");
-    return invalid("BAD_REQUEST", message);
-  }
+  if (!parsed.success) return invalid("BAD_REQUEST", describeZodError(parsed.error, "event"));
   const at = parsed.data.occurredAt;
-  if (at && at.getTime() > now.getTime() + FUTURE_SLACK_MS) {
-    return invalid("BAD_REQUEST", "occurredAt: must not be more than 5 minutes in the future");
-  }
-  return parsed.data;
+  const future = at && futureMessage("occurredAt", at, now);
+  return future ? invalid("BAD_REQUEST", future) : parsed.data;
 }
 
 const monthKey = (userId: string, month: string) => `${userId}\u0000${month}`;
 const amountsOf = (e: BatchEvent) =>
   Object.fromEntries(features.map((f) => [f, e[f] ?? 0])) as Record<Feature, number>;
-const isRetryable = (error: unknown) =>
-  error instanceof StalePlan ||
-  (error as { cause?: unknown })?.cause instanceof StalePlan ||
-  isRetryableConflict(error);
+// StalePlan is thrown by this module itself (never wrapped): it needs no cause chain.
+const isRetryable = (error: unknown) => error instanceof StalePlan || isRetryableConflict(error);
 
 interface Valid {
   i: number;
@@ -171,7 +159,7 @@ async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
     const key = event.idempotencyKey;
     const seen = key === undefined ? undefined : known.get(`${event.userId}\u0000${key}`);
     if (seen) {
-      const conflict = verdictOnKnownKey(seen, event, at, i, duplicateOf);
+      const conflict = verdictOnKnownKey(seen, event, i, duplicateOf);
       if (conflict) results.set(i, conflict);
       continue;
     }
@@ -265,14 +253,13 @@ type KnownKey = Record<Feature, number> & { occurredAt: Date; month: string };
 function verdictOnKnownKey(
   seen: KnownKey,
   event: BatchEvent,
-  at: Date,
   i: number,
   duplicateOf: Map<number, string>,
 ): BatchResult | null {
-  const amounts = amountsOf(event);
-  const same =
-    features.every((f) => Number(seen[f]) === amounts[f]) &&
-    (event.occurredAt === undefined || new Date(seen.occurredAt).getTime() === at.getTime());
+  const same = samePayload(
+    { amounts: seen, occurredAt: new Date(seen.occurredAt) },
+    { amounts: amountsOf(event), occurredAt: event.occurredAt },
+  );
   if (same) {
     duplicateOf.set(i, monthKey(event.userId, seen.month));
     return null;
@@ -363,13 +350,13 @@ async function applyUnenforced(db: Db, valid: Valid[], now: Date, tiers: Tiers) 
           ).map((r) => [`${r.userId}\u0000${r.key}`, r]),
         );
   const duplicateOf = new Map<number, string>();
-  for (const { i, event, at } of rest) {
+  for (const { i, event } of rest) {
     const seen = known.get(`${event.userId}\u0000${event.idempotencyKey}`);
     if (!seen) {
       results.set(i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
       continue;
     }
-    const conflict = verdictOnKnownKey(seen, event, at, i, duplicateOf);
+    const conflict = verdictOnKnownKey(seen, event, i, duplicateOf);
     if (conflict) results.set(i, conflict);
   }
   await answerDuplicates(db, duplicateOf, months, results);

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { billableFeatures, features } from "../tiers";
+import { features } from "../tiers";
 import type { BillableFeature, Feature, Tiers } from "../tiers";
 import {
   commaEachBillable,
@@ -12,6 +12,7 @@ import {
   monthlyCol,
   overageCol,
 } from "./columns";
+import { addToLifetime, addToMonth } from "./batch-rows-sql";
 import { hardLimitSql, overageSql, softLimitSql } from "./tier-sql";
 
 const raw = sql.raw;
@@ -119,27 +120,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       CASE WHEN ok.realtime_sessions > 0 THEN ok.occurred_at END
     FROM ok JOIN led USING (user_id)
     ON CONFLICT (user_id, month) DO UPDATE SET
-      ${eachFeature((f) => sql`${monthlyCol(f)} = m.${monthlyCol(f)} + excluded.${monthlyCol(f)}`)},
-      completed_session_seconds = m.completed_session_seconds + excluded.completed_session_seconds,
-      longest_session = greatest(m.longest_session, excluded.longest_session),
-      ${sql.join(
-        billableFeatures.map(
-          (f) =>
-            sql`${overageCol(f)} = m.${overageCol(f)} + (SELECT ${overageSql(
-              sql`ok.${softCol(f)}`,
-              sql`m.${monthlyCol(f)}`,
-              sql`excluded.${monthlyCol(f)}`,
-            )} FROM ok),`,
-        ),
-      )}
-      tier_when_used = CASE WHEN excluded.last_event_at >= m.last_event_at
-        THEN excluded.tier_when_used ELSE m.tier_when_used END,
-      last_event_at = greatest(m.last_event_at, excluded.last_event_at),
-      last_conversation_at = greatest(m.last_conversation_at, excluded.last_conversation_at),
-      last_realtime_at = greatest(m.last_realtime_at, excluded.last_realtime_at),
-      -- The bounds in the user's current zone: they agree with resetsAt after a zone change.
-      period_start = excluded.period_start, period_end = excluded.period_end,
-      updated_at = now()
+      ${addToMonth((f) => sql`(SELECT ${overageSql(sql`ok.${softCol(f)}`, sql`m.${monthlyCol(f)}`, sql`excluded.${monthlyCol(f)}`)} FROM ok)`)}
     ${enforce ? sql`WHERE (SELECT ${fitsOrAbort("ok", (f) => sql`m.${monthlyCol(f)}`)} FROM ok)` : sql``}
     RETURNING ${monthlySelect("m")}
   ), daily AS (
@@ -154,12 +135,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       ok.occurred_at, CASE WHEN ok.conversations > 0 THEN ok.occurred_at END, ok.occurred_at
     FROM ok JOIN led USING (user_id)
     ON CONFLICT (user_id) DO UPDATE SET
-      ${eachFeature((f) => sql`${lifetimeCol(f)} = l.${lifetimeCol(f)} + excluded.${lifetimeCol(f)}`)},
-      days_active = l.days_active + excluded.days_active,
-      first_active_at = least(l.first_active_at, excluded.first_active_at),
-      first_conversation_at = least(l.first_conversation_at, excluded.first_conversation_at),
-      last_active_at = greatest(l.last_active_at, excluded.last_active_at),
-      updated_at = now()
+      ${addToLifetime}
     RETURNING 1
   )
   SELECT coalesce((SELECT in_window FROM ev), true) AS "inWindow",

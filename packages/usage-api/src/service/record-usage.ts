@@ -2,6 +2,7 @@ import { preparedStatement, queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import {
+  OUT_OF_WINDOW,
   assertNotFuture,
   badRequest,
   conflictError,
@@ -60,6 +61,17 @@ const asResult = (usage: MonthlyUsage, recorded: boolean): RecordUsageResult => 
 type Recorded = MonthlyUsage & { eventOccurredAt: Date } & Record<`amount_${Feature}`, number>;
 
 /**
+ * Whether a retried key carries the payload it was recorded with: the same amounts, and the same
+ * `occurredAt` when the retry names one (without it, the server's clock chose the first one).
+ */
+export const samePayload = (
+  recorded: { amounts: Record<Feature, number>; occurredAt: Date },
+  retry: { amounts: Record<Feature, number>; occurredAt?: Date },
+) =>
+  features.every((f) => Number(recorded.amounts[f]) === retry.amounts[f]) &&
+  (retry.occurredAt === undefined || recorded.occurredAt.getTime() === retry.occurredAt.getTime());
+
+/**
  * The answer to a key that was already recorded: `duplicate` with the current monthly row of that
  * event when the payload is the same, `CONFLICT` when it differs; undefined for an unknown key.
  */
@@ -83,9 +95,11 @@ async function answerRecordedKey(
   );
   if (!row) return undefined;
   const { eventOccurredAt, ...rest } = row;
-  const same =
-    features.every((f) => Number(row[`amount_${f}`]) === p.amounts[f]) &&
-    (!p.occurredAtGiven || eventOccurredAt.getTime() === p.occurredAt.getTime());
+  const recorded = Object.fromEntries(features.map((f) => [f, row[`amount_${f}`]]));
+  const same = samePayload(
+    { amounts: recorded as Record<Feature, number>, occurredAt: eventOccurredAt },
+    { amounts: p.amounts, occurredAt: p.occurredAtGiven ? p.occurredAt : undefined },
+  );
   if (!same) throw conflictError(p.idempotencyKey);
   const usage = Object.fromEntries(
     Object.entries(rest).filter(([k]) => !k.startsWith("amount_")),
@@ -162,9 +176,7 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
   const recorded = await answerRecordedKey(db, statement);
   if (recorded) return recorded;
   if (!result.inWindow) {
-    throw badRequest(
-      "occurredAt: must not be before the start of the previous month (in the user's time zone)",
-    );
+    throw badRequest(OUT_OF_WINDOW);
   }
   throw new Error("recordUsage: the event was neither recorded nor a known key");
 }
