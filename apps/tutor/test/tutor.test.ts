@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../demo/test/chromium";
 import type { Browser } from "playwright-core";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -34,10 +34,7 @@ describe.each(servers.map((s) => [s.kind, s] as const))(
     let browser: Browser;
     beforeAll(async () => {
       mkdirSync(shots, { recursive: true });
-      browser = await chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-      });
+      browser = await launchChromium();
     });
     afterAll(() => browser?.close());
 

@@ -1,5 +1,6 @@
 export * from "./schema";
-export { createDb, preparedStatement, queryRows, sessionSettings } from "./client";
+export { createDb, sessionSettings } from "./client";
+export { preparedStatement, queryRows } from "./query";
 export type { CreateDbOptions, Db, DbHandle, Schema } from "./client";
 export { DataFolderInUseError } from "./data-lock";
 export { defaultMigrationsFolder, migrate, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE } from "./migrate";

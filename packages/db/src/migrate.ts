@@ -1,11 +1,11 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import type { SQL } from "drizzle-orm";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { MigrationConfig } from "drizzle-orm/migrator";
 import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
+import { queryRows } from "./query";
 
 /** usagekit's own migrations table, in its own schema: a host's drizzle migrations never mix in. */
 export const MIGRATIONS_SCHEMA = "usagekit";
@@ -49,13 +49,6 @@ async function runMigrations(db: Db, config: MigrationConfig) {
   await dialect.migrate(readMigrationFiles(config), session, config);
 }
 
-async function one(db: Db, query: SQL): Promise<Record<string, unknown> | undefined> {
-  const result = (await db.execute(query)) as unknown as Record<string, unknown>[] & {
-    rows?: Record<string, unknown>[];
-  };
-  return (result.rows ?? result)[0];
-}
-
 /**
  * An installation from before the `usagekit` schema keeps its tables in `public`: they are first
  * brought up to date with the old migrations (in drizzle's default table, where they were
@@ -63,7 +56,7 @@ async function one(db: Db, query: SQL): Promise<Record<string, unknown> | undefi
  * and the new baseline is recorded as applied. Runs in one transaction: all or nothing.
  */
 async function upgradeLegacyInstallation(db: Db, migrationsFolder: string) {
-  const legacy = await one(
+  const [legacy] = await queryRows<{ found: boolean }>(
     db,
     sql`SELECT to_regclass('public.usage_events') IS NOT NULL
           AND to_regclass('public.limit_refusals') IS NOT NULL

@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { initTRPC } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import superjson from "superjson";
@@ -32,10 +33,11 @@ async function hostTables(db: Db) {
   );
 }
 const lessonCount = async (db: Db, userId: string) => {
-  const result = (await db.execute(
+  const [row] = await queryRows<{ n: number }>(
+    db,
     sql`SELECT count(*)::int AS n FROM public.lessons WHERE user_id = ${userId}`,
-  )) as unknown as { n: number }[] & { rows?: { n: number }[] };
-  return (result.rows ?? result)[0]!.n;
+  );
+  return row!.n;
 };
 
 describe("importing usagekit into a host", () => {

@@ -12,7 +12,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { featureInfo } from "~/lib/features";
+import { featureLabel } from "@usagekit/react";
 import { useMounted } from "./use-mounted";
 
 const tierColors = { free: "#98a2b3", plus: "#3056d3", pro: "#7a2e9e" } as const;
@@ -37,7 +37,7 @@ function ChartFrame(props: { id: string; children: React.ReactElement }) {
 
 export function AdoptionChart({ data }: { data: FeatureAdoption }) {
   const rows = features.map((f) => ({
-    feature: featureInfo[f].label,
+    feature: featureLabel(f),
     ...Object.fromEntries(data.tiers.map((t) => [t.tier, Math.round(t.features[f].rate * 100)])),
   }));
   return (

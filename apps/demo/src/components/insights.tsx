@@ -2,7 +2,10 @@
 
 import { useSuspenseQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { featureInfo, monthLabel } from "~/lib/features";
+import { featureLabel } from "@usagekit/react";
+import { features } from "@usagekit/usage-api/tiers";
+import type { Feature } from "@usagekit/usage-api";
+import { monthLabel } from "~/lib/features";
 import { learners } from "~/lib/demo-users";
 import { useTRPC } from "~/trpc/react";
 import { AdoptionChart, DropOffChart, OverageChart, SegmentsChart } from "./insights-charts";
@@ -153,7 +156,7 @@ export function Insights(props: {
                       {c.refusals
                         .map(
                           (r) =>
-                            `${featureInfo[r.feature as keyof typeof featureInfo]?.label ?? r.feature} ×${r.count}`,
+                            `${(features as readonly string[]).includes(r.feature) ? featureLabel(r.feature as Feature) : r.feature} ×${r.count}`,
                         )
                         .join(", ") || "—"}
                     </td>

@@ -1,10 +1,3 @@
-import { catalog } from "@usagekit/db/catalog";
-import type { Feature } from "@usagekit/db/catalog";
-
-/** How the demo names and shows each metered feature: from the catalog. */
-export const featureInfo: Record<Feature, { label: string; unit: "count" | "seconds" }> =
-  catalog.features;
-
 export const monthLabel = (month: string) =>
   new Date(`${month}-15T00:00:00Z`).toLocaleDateString("en-GB", {
     month: "short",

@@ -1,7 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { billableFeatures, catalog, features, tierNames } from "../tiers";
+import { billableFeatures, catalog, features, hardLimitOf, tierNames } from "../tiers";
 import type { Feature, TierName, Tiers } from "../tiers";
 import { featureColumns, overageColumn } from "./columns";
 
@@ -20,9 +20,8 @@ const limitRows = (tiers: Tiers) =>
     `(VALUES ${tierNames
       .flatMap((t) =>
         features.map((f) => {
-          const { limit, overage } = tiers[t][f];
-          const hard = overage || limit === null ? "NULL" : String(limit);
-          return `('${t}', '${f}', ${hard}::bigint, ${limit === null || limit > 0})`;
+          const { limit } = tiers[t][f];
+          return `('${t}', '${f}', ${hardLimitOf(tiers[t], f) ?? "NULL"}::bigint, ${limit === null || limit > 0})`;
         }),
       )
       .join(", ")}) AS lim(tier, feature, hard_limit, in_plan)`,
