@@ -15,6 +15,8 @@ const schema = z.object({
     .string()
     .refine((s) => Buffer.byteLength(s) >= 32, "SESSION_SECRET must be at least 32 bytes")
     .optional(),
+  /** How many generated learners the demo writes in the background (besides the named ones). */
+  DEMO_POPULATION: z.coerce.number().int().min(0).max(100_000).default(2000),
   /** Where the embedded database (and the generated secret) live when DATABASE_URL is unset. */
   DEMO_DATA_DIR: z.string().default(".data"),
   /**

@@ -4,7 +4,7 @@ import { launchChromium } from "./chromium";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
-import { SERVICE_TOKEN } from "./global-setup";
+import { SERVICE_TOKEN } from "./demo-server";
 
 const baseUrl = inject("baseUrl");
 /** Screenshots land here; CI keeps the folder as artifacts. */
@@ -24,7 +24,8 @@ describe("the demo in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    page = await context.newPage();
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
@@ -43,6 +44,37 @@ describe("the demo in a real browser", () => {
     await expect.poll(() => page.getByTestId("usage-ankiExports").count()).toBe(1);
     expect(await page.getByRole("heading", { name: /This month/ }).textContent()).toContain("free");
     expect(await page.getByTestId("resets-at").textContent()).toContain("Europe/Berlin");
+    // Each limited meter says what is left and when it resets, in Ana's zone, as the API says.
+    const { period } = (
+      (await (
+        await fetch(
+          `${baseUrl}/api/trpc/usage.getCurrentUsage?input=${encodeURIComponent(JSON.stringify({ json: { userId: demoUsers[0]!.id } }))}`,
+          { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } },
+        )
+      ).json()) as { result: { data: { json: { period: { end: string } } } } }
+    ).result.data.json;
+    const resetDay = new Date(period.end).toLocaleDateString("en-GB", {
+      day: "numeric",
+      month: "short",
+      timeZone: "Europe/Berlin",
+    });
+    expect(await page.getByTestId("usage-conversations").textContent()).toMatch(
+      new RegExp(
+        `of 20 conversations left · resets ${resetDay}, (in \\d+ days|in \\d+ hours|within the hour)`,
+      ),
+    );
+    expect(await page.getByTestId("usage-advancedVoiceSeconds").textContent()).toContain(
+      "Not in Free — on Plus",
+    );
+    // The plans with their prices and what each includes, from the catalog.
+    const plus = await page.getByTestId("plan-plus").textContent();
+    for (const words of [
+      "$9.99 a month",
+      "300 conversations",
+      "10 h practice time, then $0.03 a minute",
+    ])
+      expect(plus).toContain(words);
+    expect(await page.getByTestId("plan-free").textContent()).not.toContain("advanced voice");
     expect(
       Number(await lifetime("longest-streak").then((s) => s.split(" ")[0])),
     ).toBeGreaterThanOrEqual(2);
@@ -77,34 +109,64 @@ describe("the demo in a real browser", () => {
     await shot("03-practised");
   });
 
-  it("exports to Anki until the free limit, is refused by the server and offered an upgrade", async () => {
+  it("shows each action's meter, disables it at the limit with an inline upgrade, and the server refuses a stale page", async () => {
     const exportButton = page.getByRole("button", { name: "Export to Anki" });
-    for (let before = await used("ankiExports"); before < 3; before++) {
+    const gate = page.getByTestId("gate-ankiExports");
+    // The meter that gates each action is shown under it, practice's three included.
+    expect(await gate.textContent()).toMatch(/Anki exports: \d of 3 left/);
+    expect(
+      await page
+        .getByTestId("gate-practice")
+        .locator("li")
+        .evaluateAll((items) => items.map((li) => li.getAttribute("data-feature"))),
+    ).toEqual(["conversations", "realtimeSessions", "seconds"]);
+    for (let before = await used("ankiExports"); before < 2; before++) {
       await exportButton.click();
       await expect.poll(() => used("ankiExports")).toBe(before + 1);
     }
-    expect(await page.getByTestId("usage-ankiExports").getAttribute("data-state")).toBe("full");
+    // A second tab opened now still thinks one export is left.
+    const stale = await page.context().newPage();
+    await stale.goto(`${baseUrl}/dashboard`);
     await exportButton.click();
-    const result = page.getByTestId("result");
+    await expect.poll(() => used("ankiExports")).toBe(3);
+    expect(await page.getByTestId("usage-ankiExports").getAttribute("data-state")).toBe("full");
+    expect(await exportButton.isDisabled()).toBe(true);
+    expect(await gate.getAttribute("data-blocked-by")).toBe("ankiExports");
+    expect(await page.getByTestId("blocked-ankiExports").textContent()).toContain(
+      "Anki exports is what stops this: 3 of 3 used this month. Plus gives 50 a month.",
+    );
+    await shot("04-limit-reached");
+
+    // The server decides, whatever the page shows: the stale tab's click is refused.
+    const staleButton = stale.getByRole("button", { name: "Export to Anki" });
+    expect(await staleButton.isDisabled()).toBe(false);
+    await staleButton.click();
+    const result = stale.getByTestId("result");
     await expect.poll(() => result.textContent()).toContain("Limit reached");
-    expect(await page.getByTestId("limit-exceeded").getAttribute("role")).toBe("alert");
+    expect(await stale.getByTestId("limit-exceeded").getAttribute("role")).toBe("alert");
     expect(await result.textContent()).toContain(
       "Your free plan includes 3 Anki exports a month and you have used 3",
     );
-    expect(await used("ankiExports")).toBe(3);
-    await page.getByTestId("upgrade-prompt").waitFor();
-    await shot("04-limit-reached");
+    await stale.getByTestId("upgrade-prompt").waitFor();
+    await expect
+      .poll(() => stale.getByTestId("usage-ankiExports").getAttribute("data-used"))
+      .toBe("3");
+    await stale.close();
 
-    await page.getByTestId("upgrade-prompt").getByRole("button", { name: "Switch to pro" }).click();
+    // The inline upgrade lifts the limit where it stopped.
+    await page
+      .getByTestId("blocked-ankiExports")
+      .getByRole("button", { name: /Switch to plus/ })
+      .click();
     await expect
       .poll(async () => page.getByRole("heading", { name: /This month/ }).textContent())
-      .toContain("pro");
+      .toContain("plus");
     await exportButton.click();
     await expect.poll(() => used("ankiExports")).toBe(4);
-    expect(await page.getByTestId("usage-ankiExports").getAttribute("data-state")).toBe(
-      "unlimited",
+    expect(await page.getByTestId("usage-ankiExports").textContent()).toContain(
+      "46 of 50 Anki exports left",
     );
-    expect(await lifetime("highest-tier")).toBe("pro");
+    expect(await lifetime("highest-tier")).toBe("plus");
     await shot("05-upgraded");
   });
 
@@ -113,7 +175,26 @@ describe("the demo in a real browser", () => {
     await page.waitForURL(/\/history$/);
     const rows = page.getByTestId("history").locator("tbody tr");
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(5);
-    expect(await rows.first().locator("td").nth(1).textContent()).toBe("pro");
+    expect(await rows.first().locator("td").nth(1).textContent()).toBe("Plus");
+    // The bills: this month on plus; every month's total is its payments plus its overage.
+    const bills = page.getByTestId("billing").locator("tbody tr");
+    expect(await bills.first().locator("td").nth(1).textContent()).toBe("Plus");
+    const input = encodeURIComponent(JSON.stringify({ json: { userId: demoUsers[0]!.id } }));
+    const billed = (
+      (await (
+        await fetch(`${baseUrl}/api/trpc/usage.getBillingHistory?input=${input}`, {
+          headers: { authorization: `Bearer ${SERVICE_TOKEN}` },
+        })
+      ).json()) as { result: { data: { json: { month: string; total: string }[] } } }
+    ).result.data.json;
+    expect(
+      await bills.evaluateAll((rows) =>
+        rows.map((r) => ({
+          month: r.getAttribute("data-month"),
+          total: r.getAttribute("data-total"),
+        })),
+      ),
+    ).toEqual(billed.map(({ month, total }) => ({ month, total })));
     expect(await page.locator("h1").allTextContents()).toEqual(["History"]);
     await shot("06-history");
   });
@@ -169,10 +250,37 @@ describe("the demo in a real browser", () => {
           timeout: 10_000,
         })
         .toBeGreaterThan(0);
-    for (const chart of ["chart-adoption", "chart-segments", "chart-dropoff"])
+    for (const chart of ["chart-adoption", "chart-segments", "chart-dropoff", "chart-quiet"])
       await drewBars(chart);
     expect(await page.getByTestId("retention").locator("tbody tr").count()).toBe(6);
-    expect(await page.getByTestId("candidates").textContent()).toContain("Ana");
+    // The ten most refused learners, in the API's order, named (generated learners by number).
+    const top: { candidates: { userId: string }[] } = await api("upgradeCandidates", {
+      month,
+      limit: 10,
+    });
+    const names = await page
+      .getByTestId("candidates")
+      .locator("tbody tr td:first-child")
+      .allTextContents();
+    expect(names).toEqual(
+      top.candidates.map(
+        (c) =>
+          demoUsers.find((u) => u.id === c.userId)?.name ??
+          `Learner ${Number(c.userId.slice("learner-".length))}`,
+      ),
+    );
+    expect(names.length).toBe(10);
+    // Feature value by plan: each cell is the API's number of users.
+    const value: { tiers: { tier: string; features: Record<string, { users: number }> }[] } =
+      await api("featureValue", { month });
+    for (const t of value.tiers.filter((t) => t.features.conversations!.users > 0))
+      expect(
+        await page
+          .getByTestId("feature-value")
+          .locator(`td[data-tier="${t.tier}"][data-feature="conversations"]`)
+          .getAttribute("data-users"),
+      ).toBe(String(t.features.conversations!.users));
+    expect(await page.getByTestId("plan-rule").textContent()).toContain("latest event");
     await shot("07-insights");
     // Ben practised past his plus hours this month: his billing month (New York) bills overage.
     const benMonth = await monthOf(demoUsers.find((u) => u.name === "Ben")!.id);

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
 import { batchCall } from "../../../packages/usage-api/test/auth-matrix";
-import { SERVICE_TOKEN, SESSION_SECRET } from "./global-setup";
+import { SERVICE_TOKEN, SESSION_SECRET } from "./demo-server";
 import { signIn as signInAt } from "./session";
 
 const baseUrl = inject("baseUrl");

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { describe, expect, inject, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
-import { REQUEST_TIMEOUT_MS } from "./global-setup";
+import { REQUEST_TIMEOUT_MS } from "./demo-server";
 import { signIn } from "./session";
 
 const baseUrl = inject("baseUrl");

@@ -2,6 +2,7 @@
 
 import type { Feature } from "@usagekit/db/catalog";
 import type { LimitExceeded } from "@usagekit/usage-api";
+import { resetsIn } from "./allowance";
 import { featureLabel, featureNoun, formatAmount, meter } from "./format";
 import { useUsage } from "./hooks";
 
@@ -10,10 +11,19 @@ import { useUsage } from "./hooks";
  * (`role="meter"`). The state is in the text and in `data-state`, never in colour alone. Class
  * names (`usagekit-meter`, `usagekit-meter-<state>`) are the host's to style.
  */
-export function UsageMeter(props: { feature: Feature; label?: string }) {
+export function UsageMeter(props: {
+  feature: Feature;
+  label?: string;
+  /** With the time now and the user's zone, a limited feature says when it resets ("in 3 days"). */
+  resets?: { now: Date; timeZone: string };
+}) {
   const usage = useUsage();
   const { used, limit } = usage.features[props.feature];
-  const { state, text } = meter(props.feature, used, limit);
+  const { state, text: usedText } = meter(props.feature, used, limit, usage.tier);
+  const text =
+    props.resets && limit !== null && limit > 0
+      ? `${usedText} · ${resetsIn(usage.period.end, props.resets.now, props.resets.timeZone)}`
+      : usedText;
   const percent =
     limit === null || limit === 0 ? 0 : Math.min(100, Math.round((used / limit) * 100));
   return (

@@ -1,5 +1,6 @@
 import { catalog } from "@usagekit/db/catalog";
-import type { Feature } from "@usagekit/db/catalog";
+import type { Feature, TierName } from "@usagekit/db/catalog";
+import { tierLabel, upgradeFor } from "./allowance";
 
 /** The feature's name as people say it, from the catalog ("Practice time"). */
 export const featureLabel = (feature: Feature) => catalog.features[feature].label;
@@ -23,8 +24,11 @@ export function formatAmount(feature: Feature, amount: number): string {
 
 export type MeterState = "unlimited" | "not-in-plan" | "ok" | "full" | "overage";
 
-/** Where `used` stands against `limit`, and what to say about it in words. */
-export function meter(feature: Feature, used: number, limit: number | null) {
+/**
+ * Where `used` stands against `limit`, and what to say about it in words; with the `tier`, a
+ * feature not in it says where it is ("Not in Free — on Plus").
+ */
+export function meter(feature: Feature, used: number, limit: number | null, tier?: TierName) {
   const label = featureNoun(feature);
   if (limit === null) {
     return {
@@ -32,7 +36,13 @@ export function meter(feature: Feature, used: number, limit: number | null) {
       text: `${formatAmount(feature, used)} used · unlimited`,
     };
   }
-  if (limit === 0) return { state: "not-in-plan" as MeterState, text: "Not in your plan" };
+  if (limit === 0) {
+    const up = tier && upgradeFor(tier, feature);
+    return {
+      state: "not-in-plan" as MeterState,
+      text: tier ? `Not in ${tierLabel(tier)}${up ? ` — on ${up.label}` : ""}` : "Not in your plan",
+    };
+  }
   if (used > limit) {
     return {
       state: "overage" as MeterState,

@@ -4,3 +4,5 @@ export { limitExceededOf, useCanUse, useRefreshUsage, useUsage } from "./hooks";
 export { UpgradePrompt, UsageMeter } from "./components";
 export { featureLabel, featureNoun, formatAmount, meter } from "./format";
 export type { MeterState } from "./format";
+export { allowance, isSoftLimit, resetsIn, tierLabel, upgradeFor } from "./allowance";
+export type { Gate } from "./allowance";

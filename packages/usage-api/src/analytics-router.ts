@@ -1,6 +1,7 @@
 import { monthInput, monthListInput, retentionInput, userSegmentsInput } from "./schemas";
 import { dropOff, featureAdoption, retention, userSegments } from "./service/analytics-activity";
 import { overageReport, upgradeCandidates } from "./service/analytics-billing";
+import { featureValue } from "./service/analytics-value";
 import { assertNotFutureMonth } from "./errors";
 import { analyticsProcedure, createTRPCRouter } from "./trpc";
 import type { Context } from "./trpc";
@@ -17,6 +18,9 @@ export const analyticsRouter = createTRPCRouter({
   featureAdoption: analyticsProcedure
     .input(monthInput)
     .query(({ ctx, input }) => featureAdoption(ctx.db, notFuture(ctx, input))),
+  featureValue: analyticsProcedure
+    .input(monthInput)
+    .query(({ ctx, input }) => featureValue(ctx.db, notFuture(ctx, input))),
   userSegments: analyticsProcedure
     .input(userSegmentsInput)
     .query(({ ctx, input }) => userSegments(ctx.db, notFuture(ctx, input))),

@@ -30,5 +30,7 @@ export type {
   UserSegments,
 } from "./service/analytics-activity";
 export type { Overage, UpgradeCandidates } from "./service/analytics-billing";
+export type { FeatureValue } from "./service/analytics-value";
+export type { BillingMonth } from "./service/billing-history";
 export type { BatchResult } from "./service/record-batch";
 export type { Recommendation } from "./service/recommendations";

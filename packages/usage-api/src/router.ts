@@ -11,6 +11,7 @@ import {
   userInput,
 } from "./schemas";
 import { canUseFeature, getCurrentUsage } from "./service/current-usage";
+import { getBillingHistory } from "./service/billing-history";
 import { getUsageHistory } from "./service/history";
 import { getLifetimeStats } from "./service/lifetime";
 import { getMilestones } from "./service/milestones";
@@ -77,6 +78,14 @@ export const usageRouter = createTRPCRouter({
       userId: actingUser(ctx.auth, input.userId),
       months: input.months,
       now: ctx.now(),
+    }),
+  ),
+  getBillingHistory: readProcedure.input(usageHistoryInput).query(({ ctx, input }) =>
+    getBillingHistory(ctx.db, {
+      userId: actingUser(ctx.auth, input.userId),
+      months: input.months,
+      now: ctx.now(),
+      tiers: ctx.tiers,
     }),
   ),
   getRecommendations: readProcedure.input(userInput).query(({ ctx, input }) =>

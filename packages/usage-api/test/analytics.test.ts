@@ -45,6 +45,51 @@ const reference = {
     });
   },
 
+  /** Each active user of the month: the tier of their latest event and their amounts. */
+  monthUsers(p: Population, month: string) {
+    const users = new Map<string, { tier: TierName; at: Date; amounts: Record<Feature, number> }>();
+    for (const e of this.inMonth(p, month)) {
+      const u = users.get(e.userId) ?? {
+        tier: e.tier,
+        at: e.occurredAt,
+        amounts: Object.fromEntries(features.map((f) => [f, 0])) as Record<Feature, number>,
+      };
+      if (u.at <= e.occurredAt) Object.assign(u, { tier: e.tier, at: e.occurredAt });
+      for (const f of features) u.amounts[f] += amount(e, f);
+      users.set(e.userId, u);
+    }
+    return users;
+  },
+
+  value(p: Population, month: string, previous: string) {
+    const now = this.monthUsers(p, month);
+    const before = [...this.monthUsers(p, previous)];
+    return tiers.map((tier) => {
+      const mine = [...now.values()].filter((u) => u.tier === tier);
+      const back = (used: boolean, f: Feature) => {
+        const group = before.filter(([, u]) => u.tier === tier && u.amounts[f] > 0 === used);
+        const share = group.filter(([id]) => now.has(id)).length / group.length;
+        return group.length === 0 ? null : Math.round(share * 10_000) / 10_000;
+      };
+      const entry = (f: Feature) => {
+        const users = mine.filter((u) => u.amounts[f] > 0);
+        const sum = users.reduce((n, u) => n + u.amounts[f], 0);
+        return {
+          users: users.length,
+          adoption: rate(users.length, mine.length),
+          perUser: users.length === 0 ? 0 : Math.round((sum / users.length) * 100) / 100,
+          retainedWith: back(true, f),
+          retainedWithout: back(false, f),
+        };
+      };
+      return {
+        tier,
+        activeUsers: mine.length,
+        features: Object.fromEntries(features.map((f) => [f, entry(f)])),
+      };
+    });
+  },
+
   secondsByUser(p: Population, month: string) {
     const seconds = new Map<string, number>();
     for (const e of this.inMonth(p, month))
@@ -103,6 +148,26 @@ describe.each(dbKinds)("analytics on a known population on %s", (kind) => {
     expect(
       answer.tiers.find((t) => t.tier === "free")!.features.ankiExports.users,
     ).toBeGreaterThanOrEqual(15);
+  });
+
+  it("featureValue: per tier and feature, use and return against a plain recount", async () => {
+    const answer = await api.analytics.featureValue({ month: MONTH });
+    expect(answer).toEqual({
+      month: MONTH,
+      previousMonth: "2026-09",
+      tiers: reference.value(pop, MONTH, "2026-09"),
+    });
+    // Nobody was active the month before the population's first month: no return to measure.
+    const first = await api.analytics.featureValue({ month: popMonths[0]! });
+    for (const t of first.tiers)
+      for (const f of features) {
+        expect(t.features[f].retainedWith).toBeNull();
+        expect(t.features[f].retainedWithout).toBeNull();
+      }
+    // The pro power users use practice time heavily and all came back.
+    const pro = answer.tiers.find((t) => t.tier === "pro")!;
+    expect(pro.features.seconds.perUser).toBeGreaterThan(3600);
+    expect(pro.features.seconds.retainedWith).toBeGreaterThan(0.5);
   });
 
   it("userSegments: power / regular / casual by seconds, with thresholds", async () => {
@@ -262,11 +327,17 @@ describe.each(dbKinds)("analytics on a known population on %s", (kind) => {
     const refused = new Map<string, number>();
     for (const r of pop.refusals)
       if (monthOf(r.occurredAt) === MONTH) refused.set(r.userId, (refused.get(r.userId) ?? 0) + 1);
-    const current = new Map(pop.users.map((u) => [u.id, u.tiers[1]]));
+    // The month's plan: the tier of the user's latest event in it, refusals included.
+    const monthPlan = new Map<string, { at: Date; tier: TierName }>();
+    for (const e of [...reference.inMonth(pop, MONTH), ...pop.refusals]) {
+      const seen = monthPlan.get(e.userId);
+      if (monthOf(e.occurredAt) === MONTH && (!seen || seen.at <= e.occurredAt))
+        monthPlan.set(e.userId, { at: e.occurredAt, tier: e.tier });
+    }
     const expected = [...new Set([...refused.keys(), ...over.keys()])]
       .map((userId) => ({
         userId,
-        tier: current.get(userId),
+        tier: monthPlan.get(userId)!.tier,
         refusals: refused.has(userId)
           ? [{ feature: "ankiExports", count: refused.get(userId)!, limit: 3 }]
           : [],

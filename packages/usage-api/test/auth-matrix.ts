@@ -70,6 +70,13 @@ export const procedures: Procedure[] = [
     check: (d) => Array.isArray(d),
   },
   {
+    path: "usage.getBillingHistory",
+    method: "GET",
+    access: "read",
+    input: (userId) => ({ userId }),
+    check: (d) => Array.isArray(d),
+  },
+  {
     path: "usage.getMilestones",
     method: "GET",
     access: "read",
@@ -117,6 +124,13 @@ export const procedures: Procedure[] = [
   },
   {
     path: "analytics.featureAdoption",
+    method: "GET",
+    access: "analytics",
+    input: () => ({ month }),
+    check: has("tiers"),
+  },
+  {
+    path: "analytics.featureValue",
     method: "GET",
     access: "analytics",
     input: () => ({ month }),

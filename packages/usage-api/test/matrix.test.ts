@@ -26,6 +26,6 @@ describe.each(dbKinds)("authorization matrix of the standalone server on %s", (k
         expect([cell, worked]).toEqual([cell, true]);
       },
     });
-    expect(cells).toBe(4 * 16); // 16 procedures × 4 callers
+    expect(cells).toBe(4 * 18); // 18 procedures × 4 callers
   });
 });

@@ -6,7 +6,8 @@ import { useState, useTransition } from "react";
 import type { ActionResult } from "~/app/dashboard/actions";
 import { practiseConversation } from "~/app/dashboard/actions";
 import { useTRPC } from "~/trpc/react";
-import { useRefreshUsage } from "@usagekit/react";
+import { allowance, useRefreshUsage, useUsage } from "@usagekit/react";
+import { ActionGate } from "./action-gate";
 import { toActionResult } from "./use-usage";
 
 const quickActions: { label: string; feature: Feature; amount: number; done: string }[] = [
@@ -43,6 +44,12 @@ export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) =>
   const [minutes, setMinutes] = useState(5);
   const [practising, startPractice] = useTransition();
   const record = useMutation(trpc.usage.recordUsage.mutationOptions());
+  const usage = useUsage();
+  const practice = allowance(usage, {
+    conversations: 1,
+    realtimeSessions: 1,
+    seconds: minutes * 60,
+  });
 
   const run = (action: (typeof quickActions)[number]) =>
     record.mutate(
@@ -63,32 +70,42 @@ export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) =>
   return (
     <section className="card">
       <h2>Practise</h2>
-      <div className="row">
-        <label>
-          Minutes{" "}
-          <select
-            value={minutes}
-            onChange={(e) => setMinutes(Number(e.target.value))}
-            data-testid="minutes"
-          >
-            {[1, 5, 10, 15, 30, 45].map((m) => (
-              <option key={m} value={m}>
-                {m}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button onClick={practise} disabled={practising}>
-          {practising ? "Recording…" : "Practise a conversation"}
-        </button>
-      </div>
-      <div className="row wrap">
-        {quickActions.map((action) => (
-          <button key={action.feature} onClick={() => run(action)} disabled={record.isPending}>
-            {action.label}
+      <div className="action">
+        <div className="row">
+          <label>
+            Minutes{" "}
+            <select
+              value={minutes}
+              onChange={(e) => setMinutes(Number(e.target.value))}
+              data-testid="minutes"
+            >
+              {[1, 5, 10, 15, 30, 45].map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button onClick={practise} disabled={practising || practice.blockedBy !== null}>
+            {practising ? "Recording…" : "Practise a conversation"}
           </button>
-        ))}
+        </div>
+        <ActionGate id="practice" {...practice} onResult={onResult} />
       </div>
+      {quickActions.map((action) => {
+        const gate = allowance(usage, { [action.feature]: action.amount });
+        return (
+          <div className="action" key={action.feature}>
+            <button
+              onClick={() => run(action)}
+              disabled={record.isPending || gate.blockedBy !== null}
+            >
+              {action.label}
+            </button>
+            <ActionGate id={action.feature} {...gate} onResult={onResult} />
+          </div>
+        );
+      })}
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { ActionsPanel } from "./actions-panel";
 import { LifetimeCard } from "./lifetime-card";
 import { MilestonesCard } from "./milestones-card";
 import { MonthChart } from "./month-chart";
+import { PlanCards } from "./plan-cards";
 import { PlanSwitcher } from "./plan-switcher";
 import { RecommendationsCard } from "./recommendations-card";
 import { UsageBars } from "./usage-bars";
@@ -42,10 +43,10 @@ export function Dashboard({ timezone, now }: { timezone: string; now: string }) 
             </div>
           ))}
         <ActionsPanel onResult={setResult} />
-        <UsageBars timezone={timezone} />
+        <UsageBars timezone={timezone} now={new Date(now)} />
         <section className="card">
-          <h2>Plan</h2>
-          <PlanSwitcher current={usage.tier} onResult={setResult} />
+          <h2>Plans</h2>
+          <PlanCards current={usage.tier} onResult={setResult} />
         </section>
       </div>
       <div className="column">

@@ -1,7 +1,8 @@
 "use client";
 
 import { useSuspenseQuery } from "@tanstack/react-query";
-import { monthLabel } from "~/lib/features";
+import { tierLabel } from "@usagekit/react";
+import { monthLabel, PLAN_RULE } from "~/lib/features";
 import { useTRPC } from "~/trpc/react";
 import { ScrollX } from "./scroll-x";
 
@@ -14,6 +15,7 @@ export function HistoryTable() {
   return (
     <section className="card">
       <h2>Monthly history</h2>
+      <p className="muted">{PLAN_RULE}</p>
       {history.length === 0 ? (
         <p className="muted">No usage recorded yet.</p>
       ) : (
@@ -38,7 +40,7 @@ export function HistoryTable() {
               {history.map((m) => (
                 <tr key={m.month}>
                   <td>{monthLabel(m.month)}</td>
-                  <td>{m.tierWhenUsed}</td>
+                  <td>{tierLabel(m.tierWhenUsed)}</td>
                   <td>{m.conversations}</td>
                   <td>{minutes(m.seconds)}</td>
                   <td>{minutes(m.averageSessionLength)} min</td>

@@ -17,6 +17,8 @@ import { useMounted } from "./use-mounted";
 
 const tierColors = { free: "#98a2b3", plus: "#3056d3", pro: "#7a2e9e" } as const;
 const HEIGHT = 260;
+const axisLabel = (value: string) =>
+  ({ value, angle: -90, position: "insideLeft", fontSize: 11 }) as const;
 
 /**
  * Charts measure text in the browser: the server renders a box of the same height, and the chart
@@ -70,22 +72,40 @@ export function SegmentsChart({ data }: { data: UserSegments }) {
   );
 }
 
+/** Sessions: started and completed (counts of sessions, on their own axis). */
 export function DropOffChart({ data }: { data: DropOff }) {
   const rows = [
-    { name: "Started", value: data.conversationsStarted },
-    { name: "Completed", value: data.sessionsCompleted },
-    { name: "Quiet 7 d", value: data.inactive.days7 },
-    { name: "Quiet 14 d", value: data.inactive.days14 },
-    { name: "Quiet 30 d", value: data.inactive.days30 },
+    { name: "Started", sessions: data.conversationsStarted },
+    { name: "Completed", sessions: data.sessionsCompleted },
   ];
   return (
     <ChartFrame id="chart-dropoff">
       <BarChart data={rows}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="name" fontSize={11} />
-        <YAxis allowDecimals={false} fontSize={11} />
+        <YAxis allowDecimals={false} fontSize={11} label={axisLabel("conversations")} />
         <Tooltip />
-        <Bar dataKey="value" fill="#d97706" isAnimationActive={false} />
+        <Bar dataKey="sessions" fill="#d97706" isAnimationActive={false} />
+      </BarChart>
+    </ChartFrame>
+  );
+}
+
+/** Learners quiet for 7, 14 and 30 days (counts of people, on their own axis). */
+export function QuietChart({ data }: { data: DropOff }) {
+  const rows = [
+    { name: "7 days", learners: data.inactive.days7 },
+    { name: "14 days", learners: data.inactive.days14 },
+    { name: "30 days", learners: data.inactive.days30 },
+  ];
+  return (
+    <ChartFrame id="chart-quiet">
+      <BarChart data={rows}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} />
+        <XAxis dataKey="name" fontSize={11} />
+        <YAxis allowDecimals={false} fontSize={11} label={axisLabel("learners quiet")} />
+        <Tooltip />
+        <Bar dataKey="learners" fill="#667085" isAnimationActive={false} />
       </BarChart>
     </ChartFrame>
   );

@@ -2,18 +2,34 @@
 
 import { useSuspenseQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { featureLabel } from "@usagekit/react";
+import { featureLabel, tierLabel } from "@usagekit/react";
 import { features } from "@usagekit/usage-api/tiers";
 import type { Feature } from "@usagekit/usage-api";
-import { monthLabel } from "~/lib/features";
+import { CANDIDATES_SHOWN, monthLabel, PLAN_RULE } from "~/lib/features";
 import { learners } from "~/lib/demo-users";
+import { generatedName } from "~/lib/population";
+import { FeatureValueCard } from "./feature-value";
 import { useTRPC } from "~/trpc/react";
-import { AdoptionChart, DropOffChart, OverageChart, SegmentsChart } from "./insights-charts";
+import {
+  AdoptionChart,
+  DropOffChart,
+  OverageChart,
+  QuietChart,
+  SegmentsChart,
+} from "./insights-charts";
 import { ScrollX } from "./scroll-x";
 
 const pct = (rate: number) => `${Math.round(rate * 100)}%`;
 const nameOf = (userId: string) =>
-  learners.find((u) => u.id === userId)?.name ?? userId.slice(0, 8);
+  learners.find((u) => u.id === userId)?.name ?? generatedName(userId) ?? userId.slice(0, 8);
+
+function Empty({ id, children }: { id: string; children: React.ReactNode }) {
+  return (
+    <p className="muted empty" data-testid={`empty-${id}`}>
+      {children}
+    </p>
+  );
+}
 
 /** The app owner's view: adoption, segments, retention, drop-off, overage and upgrade candidates. */
 export function Insights(props: {
@@ -33,8 +49,11 @@ export function Insights(props: {
   const dropOff = useSuspenseQuery(trpc.analytics.dropOff.queryOptions({ month })).data;
   const overage = useSuspenseQuery(trpc.analytics.overage.queryOptions({ month })).data;
   const candidates = useSuspenseQuery(
-    trpc.analytics.upgradeCandidates.queryOptions({ month }),
+    trpc.analytics.upgradeCandidates.queryOptions({ month, limit: CANDIDATES_SHOWN }),
   ).data;
+  const value = useSuspenseQuery(trpc.analytics.featureValue.queryOptions({ month })).data;
+  const active = adoption.tiers.reduce((n, t) => n + t.activeUsers, 0);
+  const nobody = `No learner was active in ${monthLabel(month)} yet.`;
 
   return (
     <>
@@ -46,6 +65,9 @@ export function Insights(props: {
           <Link href={`/insights?month=${props.next}`}>{monthLabel(props.next)} →</Link>
         )}
       </div>
+      <p className="muted" data-testid="plan-rule">
+        Months are UTC calendar months. {PLAN_RULE}
+      </p>
       <div className="grid">
         <section className="card">
           <h2>Feature adoption by tier</h2>
@@ -56,7 +78,7 @@ export function Insights(props: {
               </span>
             ))}
           </p>
-          <AdoptionChart data={adoption} />
+          {active === 0 ? <Empty id="adoption">{nobody}</Empty> : <AdoptionChart data={adoption} />}
         </section>
         <section className="card">
           <h2>Segments by practice time</h2>
@@ -71,7 +93,7 @@ export function Insights(props: {
               </li>
             ))}
           </ul>
-          <SegmentsChart data={segments} />
+          {active === 0 ? <Empty id="segments">{nobody}</Empty> : <SegmentsChart data={segments} />}
         </section>
         <section className="card">
           <h2>Drop-off</h2>
@@ -85,16 +107,30 @@ export function Insights(props: {
             {dropOff.inactive.days7} / {dropOff.inactive.days14} / {dropOff.inactive.days30} of{" "}
             {dropOff.inactive.knownUsers}
           </p>
-          <DropOffChart data={dropOff} />
+          {active === 0 ? (
+            <Empty id="dropoff">{nobody}</Empty>
+          ) : (
+            <>
+              <DropOffChart data={dropOff} />
+              <QuietChart data={dropOff} />
+            </>
+          )}
         </section>
         <section className="card">
           <h2>Overage revenue</h2>
           <p data-testid="overage-total" data-value={overage.total}>
             Billable this month: <strong>${overage.total}</strong>
           </p>
-          <OverageChart data={overage} />
+          {overage.total === "0.00" ? (
+            <Empty id="overage">
+              No learner ran past an included limit in {monthLabel(month)}.
+            </Empty>
+          ) : (
+            <OverageChart data={overage} />
+          )}
         </section>
       </div>
+      <FeatureValueCard data={value} />
       <section className="card">
         <h2>Retention by cohort (share active N months after the first)</h2>
         <ScrollX label="Retention by cohort">
@@ -134,6 +170,10 @@ export function Insights(props: {
       </section>
       <section className="card">
         <h2>Upgrade candidates</h2>
+        <p className="muted">
+          The {CANDIDATES_SHOWN} learners refused most often at a limit, then by overage; the plan
+          is the month&apos;s plan.
+        </p>
         {candidates.candidates.length === 0 ? (
           <p className="muted">Nobody hit a limit or ran overage this month.</p>
         ) : (
@@ -151,7 +191,7 @@ export function Insights(props: {
                 {candidates.candidates.map((c) => (
                   <tr key={c.userId}>
                     <td>{nameOf(c.userId)}</td>
-                    <td>{c.tier}</td>
+                    <td>{tierLabel(c.tier)}</td>
                     <td>
                       {c.refusals
                         .map(

@@ -4,7 +4,7 @@ import { UsageMeter, useUsage } from "@usagekit/react";
 import { features } from "@usagekit/usage-api/tiers";
 
 /** This month's usage of every feature against the plan's limit (usagekit's meters). */
-export function UsageBars({ timezone }: { timezone: string }) {
+export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
   const usage = useUsage();
   const resets = usage.period.end.toLocaleString("en-GB", {
     timeZone: timezone,
@@ -22,7 +22,7 @@ export function UsageBars({ timezone }: { timezone: string }) {
       <ul className="bars">
         {features.map((feature) => (
           <li key={feature}>
-            <UsageMeter feature={feature} />
+            <UsageMeter feature={feature} resets={{ now, timeZone: timezone }} />
           </li>
         ))}
       </ul>

@@ -10,3 +10,10 @@ export const shiftMonth = (month: string, offset: number) => {
   const [y, m] = month.split("-").map(Number) as [number, number];
   return new Date(Date.UTC(y, m - 1 + offset, 1)).toISOString().slice(0, 7);
 };
+
+/** The one rule for which plan a month counts as, said wherever a month's plan is shown. */
+export const PLAN_RULE =
+  "A month counts as the plan of its latest event (usage or a refused attempt), in the learner's own time zone; Insights groups by UTC month.";
+
+/** How many upgrade candidates Insights lists (the most refused first). */
+export const CANDIDATES_SHOWN = 10;

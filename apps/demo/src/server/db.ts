@@ -6,6 +6,8 @@ import { sql } from "drizzle-orm";
 import { env } from "~/env";
 import { now } from "./clock";
 import { seedDemo } from "./seed";
+import { seedPopulation, seedProgress } from "./seed-population";
+import { seedStatus } from "./seed-status";
 
 const globalForDb = globalThis as unknown as { usagekitDemoDb?: Promise<DbHandle> };
 
@@ -18,8 +20,31 @@ async function open(): Promise<DbHandle> {
   // The demo's own table: sessions ended by sign-out (the demo app's data, not usagekit's).
   await handle.db.execute(sql`CREATE TABLE IF NOT EXISTS demo_revoked_sessions (
     sid text PRIMARY KEY, expires_at timestamptz NOT NULL)`);
-  await seedDemo(handle.db, now());
+  void seedInBackground(handle);
   return handle;
+}
+
+/**
+ * The demo data, written while the app already answers (pages show "preparing data" until it is
+ * done): first the named learners' year, then the generated population day by day.
+ */
+async function seedInBackground({ db }: DbHandle) {
+  const status = seedStatus();
+  const started = performance.now();
+  try {
+    // The named learners' year ends when the demo data was first started, also on a later start.
+    await seedDemo(db, (await seedProgress(db, now())).startedAt);
+    status.phase = "population";
+    await seedPopulation(db, now, env.DEMO_POPULATION, status);
+    status.phase = "ready";
+    console.log(
+      `usagekit demo: demo data ready in ${Math.round(performance.now() - started)} ms ` +
+        `(${status.learners} generated learners, ${status.events} events written this start)`,
+    );
+  } catch (error) {
+    status.phase = "failed";
+    console.error("usagekit demo: the demo data could not be written", error);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToRequests } from "node:timers/promises";
 import { TRPCError } from "@trpc/server";
 import type { Db } from "@usagekit/db";
 import { createCaller, createTRPCContext } from "@usagekit/usage-api";
@@ -9,11 +10,11 @@ import { learners } from "~/lib/demo-users";
 const DAY = 86_400_000;
 
 /** A service caller whose clock reads `at`: history is recorded as it would have been then. */
-const callerAt = (db: Db, at: Date) =>
+export const callerAt = (db: Db, at: Date) =>
   createCaller(createTRPCContext({ db, auth: { type: "service" }, now: () => at }));
 
 /** The plan's monthly price from the catalog; a free plan pays nothing. */
-const priceOf = (tier: TierName) => {
+export const priceOf = (tier: TierName) => {
   const { price } = catalog.tiers[tier];
   return Number(price) > 0 ? price : null;
 };
@@ -70,6 +71,7 @@ export async function seedDemo(db: Db, today: Date): Promise<void> {
     // Day by day from the start to yesterday: plan changes, monthly payments, and practice on
     // days picked by chance and on every day of the final streak.
     for (let elapsed = 0; elapsed <= user.historyDays; elapsed++) {
+      await yieldToRequests(); // let the app's requests in (see seed-population.ts)
       const dayStart = new Date(start + elapsed * DAY);
       const step = user.plan.find((s) => s.afterDays === elapsed);
       if (step) {

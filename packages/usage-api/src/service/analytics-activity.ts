@@ -30,8 +30,9 @@ export function inReport<T>(db: Db, report: (tx: Db) => Promise<T>): Promise<T> 
     return report(tx as unknown as Db);
   });
 }
-const inMonth = (column: string, month: string) =>
-  sql`${sql.raw(column)} >= ${utcMonth(month)} AND ${sql.raw(column)} < ${utcMonth(month, 1)}`;
+/** `column` falls in the UTC month `offset` months from `month`. */
+export const inMonth = (column: string, month: string, offset = 0) =>
+  sql`${sql.raw(column)} >= ${utcMonth(month, offset)} AND ${sql.raw(column)} < ${utcMonth(month, offset + 1)}`;
 const col = (f: Feature) => sql.raw(featureColumns[f].ledger);
 /** The rows of `names`, in order: `unnest(ARRAY[...]) WITH ORDINALITY AS alias(column, rank)`. */
 export const orderedNames = (names: readonly string[], alias: string, column: string) =>

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { billableFeatures, tierNames } from "../tiers";
 import type { BillableFeature, TierName, Tiers } from "../tiers";
-import { inReport, orderedNames, utcMonth } from "./analytics-activity";
+import { inMonth, inReport, orderedNames } from "./analytics-activity";
 import { featureColumns, overageColumn } from "./columns";
 import { overageSql, softLimitSql } from "./tier-sql";
 
@@ -14,34 +14,37 @@ const billingMonth = (month: string) => {
   return sql`make_date(${year}::int, ${m}::int, 1)`;
 };
 
+/** The monthly rows (`m`) of the billing month `month`: each user's own local month. */
+const ofBillingMonth = (month: string) => sql`m.month = ${billingMonth(month)}`;
+
 /**
- * Each event of the billing month `month` (each user's own local month: the monthly row's month)
+ * Each event of the monthly rows in `scope` (a condition on the monthly row `m`)
  * with the overage units it caused per billable feature, replayed in ledger order at its tier's
  * soft limit exactly as the monthly row counted it — so the money always agrees with the rows'
  * overage counters. Only the rows with overage are replayed (reconcile keeps those rows equal to
  * the ledger).
  */
-const overageEvents = (month: string, tiers: Tiers) => {
+export const overageEvents = (scope: SQL, tiers: Tiers) => {
   const perFeature = billableFeatures.map((f) => {
     const x = sql.raw(featureColumns[f].ledger);
     return sql`
-    SELECT user_id, tier, ${f}::text AS feature, occurred_at,
+    SELECT user_id, month, tier, ${f}::text AS feature, occurred_at,
       ${overageSql(sql`ev.soft`, sql`ev.run - ev.${x}`, sql`ev.${x}`)} AS units
     FROM (
       SELECT e.*, ${softLimitSql(tiers, sql`e.tier`, f)} AS soft,
         sum(e.${x}) OVER (PARTITION BY e.user_id ORDER BY e.id) AS run
       FROM usagekit.monthly_usage m JOIN usagekit.usage_events e ON e.user_id = m.user_id AND e.month = m.month
-      WHERE m.${sql.raw(overageColumn[f])} > 0 AND e.${x} > 0 AND m.month = ${billingMonth(month)}
+      WHERE m.${sql.raw(overageColumn[f])} > 0 AND e.${x} > 0 AND ${scope}
     ) ev`;
   });
   return perFeature.length > 0
     ? sql.join(perFeature, sql` UNION ALL `)
-    : sql`SELECT NULL::text AS user_id, NULL::text AS tier, NULL::text AS feature,
+    : sql`SELECT NULL::text AS user_id, NULL::date AS month, NULL::text AS tier, NULL::text AS feature,
         NULL::timestamptz AS occurred_at, 0::bigint AS units WHERE false`;
 };
 
 /** Each tier's overage price per billable feature as a constant table. */
-const overagePrices = (tiers: Tiers): SQL => {
+export const overagePrices = (tiers: Tiers): SQL => {
   const rows = tierNames.flatMap((t) =>
     billableFeatures.map((f) => {
       const o = tiers[t][f].overage;
@@ -95,7 +98,7 @@ export async function overageReport(
   const perFeature = sql`
     SELECT o.user_id, o.tier, o.feature, sum(o.units) AS units,
       round(sum(o.units) * prices.price / prices.per_units, 2) AS amount
-    FROM (${overageEvents(params.month, params.tiers)}) o JOIN ${overagePrices(params.tiers)} USING (tier, feature)
+    FROM (${overageEvents(ofBillingMonth(params.month), params.tiers)}) o JOIN ${overagePrices(params.tiers)} USING (tier, feature)
     GROUP BY o.user_id, o.tier, o.feature, prices.price, prices.per_units HAVING sum(o.units) > 0`;
   const perUser = sql`
     SELECT user_id, tier, coalesce(sum(units) FILTER (WHERE feature = 'seconds'), 0) AS seconds,
@@ -150,22 +153,32 @@ export async function upgradeCandidates(
     WITH refused AS (
       SELECT user_id, feature, count(*)::int AS count, max("limit")::float8 AS "limit"
       FROM usagekit.limit_refusals
-      WHERE occurred_at >= ${utcMonth(params.month)} AND occurred_at < ${utcMonth(params.month, 1)}
+      WHERE ${inMonth("occurred_at", params.month)}
       GROUP BY user_id, feature
     ), over AS (
-      SELECT user_id, sum(units) AS seconds FROM (${overageEvents(params.month, params.tiers)}) o
+      SELECT user_id, sum(units) AS seconds FROM (${overageEvents(ofBillingMonth(params.month), params.tiers)}) o
       WHERE feature = 'seconds' GROUP BY user_id HAVING sum(units) > 0
     ), per_user AS (
       SELECT user_id, sum(count) AS total,
         jsonb_agg(jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")
           ORDER BY count DESC, feature) AS list
       FROM refused GROUP BY user_id
+    ), who AS (
+      SELECT user_id FROM per_user UNION SELECT user_id FROM over
+    ), month_plan AS (
+      -- The month's plan: the tier of the user's latest event in it, a refusal included.
+      SELECT DISTINCT ON (e.user_id) e.user_id, e.tier FROM (
+        SELECT user_id, tier, occurred_at, id, 1 AS used FROM usagekit.usage_events
+        WHERE ${inMonth("occurred_at", params.month)} AND user_id IN (SELECT user_id FROM who)
+        UNION ALL
+        SELECT user_id, tier, occurred_at, id, 0 FROM usagekit.limit_refusals
+        WHERE ${inMonth("occurred_at", params.month)} AND user_id IN (SELECT user_id FROM who)
+      ) e ORDER BY e.user_id, e.occurred_at DESC, e.used DESC, e.id DESC
     )
-    SELECT w.user_id AS "userId", coalesce(u.tier, 'free') AS "tier",
+    SELECT w.user_id AS "userId", m.tier AS "tier",
       coalesce(r.list, '[]'::jsonb) AS "refusals", coalesce(o.seconds, 0)::float8 AS "overageSeconds"
-    FROM (SELECT user_id FROM per_user UNION SELECT user_id FROM over) w
+    FROM who w JOIN month_plan m USING (user_id)
     LEFT JOIN per_user r USING (user_id) LEFT JOIN over o USING (user_id)
-    LEFT JOIN usagekit.users u ON u.id = w.user_id
     ORDER BY coalesce(r.total, 0) DESC, coalesce(o.seconds, 0) DESC, w.user_id
     LIMIT ${params.limit}`,
     ),

@@ -1,4 +1,5 @@
 import { Nav } from "~/components/nav";
+import { BillingTable } from "~/components/billing-table";
 import { HistoryTable } from "~/components/history-table";
 import { requireUser } from "~/server/auth";
 import { HydrateClient, prefetch, trpc } from "~/trpc/server";
@@ -7,7 +8,10 @@ export const dynamic = "force-dynamic";
 
 export default async function HistoryPage() {
   const user = await requireUser();
-  await prefetch(trpc.usage.getUsageHistory.queryOptions({ months: 12 }));
+  await prefetch(
+    trpc.usage.getUsageHistory.queryOptions({ months: 12 }),
+    trpc.usage.getBillingHistory.queryOptions({ months: 12 }),
+  );
   return (
     <>
       <Nav user={user} />
@@ -15,6 +19,7 @@ export default async function HistoryPage() {
         <h1 className="title">History</h1>
         <HydrateClient>
           <HistoryTable />
+          <BillingTable />
         </HydrateClient>
       </main>
     </>

@@ -1,6 +1,6 @@
 import { Nav } from "~/components/nav";
 import { Insights } from "~/components/insights";
-import { shiftMonth } from "~/lib/features";
+import { CANDIDATES_SHOWN, shiftMonth } from "~/lib/features";
 import { requireUser } from "~/server/auth";
 import { now } from "~/server/clock";
 import { HydrateClient, prefetch, trpc } from "~/trpc/server";
@@ -26,7 +26,8 @@ export default async function InsightsPage(props: { searchParams: Promise<{ mont
     trpc.analytics.retention.queryOptions({ fromMonth, months: 6 }),
     trpc.analytics.dropOff.queryOptions({ month }),
     trpc.analytics.overage.queryOptions({ month }),
-    trpc.analytics.upgradeCandidates.queryOptions({ month }),
+    trpc.analytics.upgradeCandidates.queryOptions({ month, limit: CANDIDATES_SHOWN }),
+    trpc.analytics.featureValue.queryOptions({ month }),
   );
   return (
     <>
