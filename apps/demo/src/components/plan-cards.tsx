@@ -28,9 +28,7 @@ export function PlanCards(props: { current: TierName; onResult: (r: ActionResult
           >
             <h3>
               {tierLabel(tier)}{" "}
-              <span className="price">
-                {Number(price) > 0 ? `$${price} a month` : "$0, no card"}
-              </span>
+              <span className="price">{Number(price) > 0 ? `$${price} a month` : "$0"}</span>
             </h3>
             <ul className="plain">
               {features
