@@ -1,11 +1,17 @@
 "use client";
 
-import { UsageMeter, useUsage } from "@usagekit/react";
+import { useSuspenseQuery } from "@tanstack/react-query";
+import { formatAmount, UsageMeter, useUsage } from "@usagekit/react";
+import { useTRPC } from "~/trpc/react";
 import { features } from "@usagekit/usage-api/tiers";
 
 /** This month's usage of every feature against the plan's limit (usagekit's meters). */
 export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
   const usage = useUsage();
+  const trpc = useTRPC();
+  // This month's bill so far, as the server computes it (the same money the owner's report bills).
+  const [bill] = useSuspenseQuery(trpc.usage.getBillingHistory.queryOptions({ months: 1 })).data;
+  const overage = bill?.month === usage.month ? bill : undefined;
   const resets = usage.period.end.toLocaleString("en-GB", {
     timeZone: timezone,
     dateStyle: "medium",
@@ -19,6 +25,14 @@ export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
       <p className="muted" data-testid="resets-at">
         Limits reset {resets} ({timezone})
       </p>
+      {overage && overage.overage !== "0.00" && (
+        <p data-testid="overage-so-far" data-value={overage.overage}>
+          <strong>${overage.overage} overage so far</strong>
+          {overage.overageUnits.seconds
+            ? ` (${formatAmount("seconds", overage.overageUnits.seconds)} past the time included)`
+            : ""}
+        </p>
+      )}
       <ul className="bars">
         {features.map((feature) => (
           <li key={feature}>

@@ -10,6 +10,7 @@ export default async function DashboardPage() {
   const user = await requireUser();
   await prefetch(
     trpc.usage.getCurrentUsage.queryOptions({}),
+    trpc.usage.getBillingHistory.queryOptions({ months: 1 }),
     trpc.usage.getLifetimeStats.queryOptions({}),
     trpc.usage.getUsageHistory.queryOptions({ months: 12 }),
     trpc.usage.getMilestones.queryOptions({}),
