@@ -291,6 +291,21 @@ describe("the demo in a real browser", () => {
     await page.goto(`${baseUrl}/insights?month=${benMonth}`);
     await shows("overage-total", billed.total);
     await drewBars("chart-overage");
+    // A month before anyone practised: every card says so instead of drawing empty axes.
+    await page.goto(`${baseUrl}/insights?month=2020-01`);
+    for (const card of ["adoption", "segments", "dropoff", "overage"])
+      expect(await page.getByTestId(`empty-${card}`).textContent()).toMatch(/No learner/);
+    await page.getByTestId("feature-value-empty").waitFor();
+    expect(await page.locator(".recharts-wrapper").count()).toBe(0);
+    // A month in the future is not offered: the page shows this month instead.
+    await page.goto(`${baseUrl}/insights?month=2999-01`);
+    expect(await page.locator("h1").textContent()).toContain(
+      new Date(`${month}-15T00:00:00Z`).toLocaleDateString("en-GB", {
+        month: "short",
+        year: "numeric",
+        timeZone: "UTC",
+      }),
+    );
   });
 
   it("tells a learner in overage what it costs so far, as the bill says", async () => {

@@ -74,6 +74,7 @@ describe("the demo's first start", () => {
       if (!answered) await new Promise((r) => setTimeout(r, 100));
     }
     const firstAnswerMs = performance.now() - started;
+    console.log(`the demo's first answer came ${Math.round(firstAnswerMs)} ms after its start`);
     expect(firstAnswerMs).toBeLessThan(20_000);
     expect((await status(server)).phase).not.toBe("ready");
 

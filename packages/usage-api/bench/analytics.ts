@@ -77,6 +77,7 @@ const api = createCaller(
 const month = "2026-10";
 const queries: Record<string, () => Promise<unknown>> = {
   featureAdoption: () => api.analytics.featureAdoption({ month }),
+  featureValue: () => api.analytics.featureValue({ month }),
   userSegments: () => api.analytics.userSegments({ month }),
   retention: () => api.analytics.retention({ fromMonth: "2025-12", months: 12 }),
   dropOff: () => api.analytics.dropOff({ month }),
