@@ -40,9 +40,6 @@ const perUser = (month: string, offset: number) => sql`
   FROM usagekit.usage_events
   WHERE ${inMonth("occurred_at", month, offset)}
   GROUP BY user_id`;
-/** One row per user and feature: `(feature, amount)`. */
-const unpivot = (alias: string) =>
-  sql`CROSS JOIN LATERAL (VALUES ${eachFeature((f) => sql`(${f}::text, ${sql.raw(alias)}.${col(f)}::float8)`)}) AS v(feature, amount)`;
 const ratio = (part: number, whole: number) =>
   whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000;
 
@@ -52,62 +49,55 @@ const ratio = (part: number, whole: number) =>
  * not. A month's plan is the plan of the user's latest event in it, as in every report.
  */
 export async function featureValue(db: Db, { month }: { month: string }): Promise<FeatureValue> {
+  // One row per tier, with each feature's figures as its own columns ("<feature>:<figure>").
+  const as = (f: Feature, figure: string) => sql.raw(`"${f}:${figure}"`);
   const rows = await inReport(db, (tx) =>
-    queryRows<{
-      tier: TierName;
-      feature: Feature;
-      activeUsers: number;
-      users: number;
-      perUser: number;
-      withUsers: number;
-      withBack: number;
-      withoutUsers: number;
-      withoutBack: number;
-    }>(
+    queryRows<{ tier: TierName; active: number | null } & Record<string, number | null>>(
       tx,
       sql`
     WITH cur AS (${perUser(month, 0)}), prev AS (${perUser(month, -1)}),
     now_used AS (
-      SELECT c.tier, v.feature, count(*)::int AS active, count(*) FILTER (WHERE v.amount > 0)::int AS users,
-        coalesce(avg(v.amount) FILTER (WHERE v.amount > 0), 0)::float8 AS per_user
-      FROM cur c ${unpivot("c")} GROUP BY c.tier, v.feature
+      SELECT tier AS now_tier, count(*)::int AS active,
+        ${eachFeature(
+          (f) => sql`count(*) FILTER (WHERE ${col(f)} > 0)::int AS ${as(f, "users")},
+          coalesce(avg(${col(f)}) FILTER (WHERE ${col(f)} > 0), 0)::float8 AS ${as(f, "perUser")}`,
+        )}
+      FROM cur GROUP BY tier
     ), came_back AS (
-      SELECT p.tier, v.feature,
-        count(*) FILTER (WHERE v.amount > 0)::int AS with_users,
-        count(c.user_id) FILTER (WHERE v.amount > 0)::int AS with_back,
-        count(*) FILTER (WHERE v.amount = 0)::int AS without_users,
-        count(c.user_id) FILTER (WHERE v.amount = 0)::int AS without_back
-      FROM prev p LEFT JOIN cur c USING (user_id) ${unpivot("p")} GROUP BY p.tier, v.feature
+      SELECT p.tier AS prev_tier,
+        ${eachFeature(
+          (f) => sql`count(*) FILTER (WHERE p.${col(f)} > 0)::int AS ${as(f, "withUsers")},
+          count(c.user_id) FILTER (WHERE p.${col(f)} > 0)::int AS ${as(f, "withBack")},
+          count(*) FILTER (WHERE p.${col(f)} = 0)::int AS ${as(f, "withoutUsers")},
+          count(c.user_id) FILTER (WHERE p.${col(f)} = 0)::int AS ${as(f, "withoutBack")}`,
+        )}
+      FROM prev p LEFT JOIN cur c USING (user_id) GROUP BY p.tier
     )
-    SELECT t.tier AS "tier", f.feature AS "feature",
-      coalesce(n.active, 0) AS "activeUsers", coalesce(n.users, 0) AS "users",
-      coalesce(n.per_user, 0) AS "perUser",
-      coalesce(b.with_users, 0) AS "withUsers", coalesce(b.with_back, 0) AS "withBack",
-      coalesce(b.without_users, 0) AS "withoutUsers", coalesce(b.without_back, 0) AS "withoutBack"
+    SELECT t.tier AS "tier", n.*, b.*
     FROM ${orderedNames(tierNames, "t", "tier")}
-    CROSS JOIN ${orderedNames(features, "f", "feature")}
-    LEFT JOIN now_used n ON n.tier = t.tier AND n.feature = f.feature
-    LEFT JOIN came_back b ON b.tier = t.tier AND b.feature = f.feature
-    ORDER BY t.rank, f.rank`,
+    LEFT JOIN now_used n ON n.now_tier = t.tier
+    LEFT JOIN came_back b ON b.prev_tier = t.tier
+    ORDER BY t.rank`,
     ),
   );
   return {
     month,
     previousMonth: utcMonthStart(month, -1).toISOString().slice(0, 7),
-    tiers: tierNames.map((tier) => {
-      const mine = rows.filter((r) => r.tier === tier);
+    tiers: rows.map((r) => {
+      const figure = (f: Feature, name: string) => r[`${f}:${name}`] ?? 0;
+      const active = r.active ?? 0;
       return {
-        tier,
-        activeUsers: mine[0]?.activeUsers ?? 0,
+        tier: r.tier,
+        activeUsers: active,
         features: Object.fromEntries(
-          mine.map((r) => [
-            r.feature,
+          features.map((f) => [
+            f,
             {
-              users: r.users,
-              adoption: ratio(r.users, r.activeUsers) ?? 0,
-              perUser: Math.round(r.perUser * 100) / 100,
-              retainedWith: ratio(r.withBack, r.withUsers),
-              retainedWithout: ratio(r.withoutBack, r.withoutUsers),
+              users: figure(f, "users"),
+              adoption: ratio(figure(f, "users"), active) ?? 0,
+              perUser: Math.round(figure(f, "perUser") * 100) / 100,
+              retainedWith: ratio(figure(f, "withBack"), figure(f, "withUsers")),
+              retainedWithout: ratio(figure(f, "withoutBack"), figure(f, "withoutUsers")),
             },
           ]),
         ) as FeatureValue["tiers"][number]["features"],
