@@ -4,7 +4,7 @@ import { launchChromium } from "./chromium";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
-import { SERVICE_TOKEN } from "./demo-server";
+import { serviceQuery } from "./demo-server";
 
 const baseUrl = inject("baseUrl");
 /** Screenshots land here; CI keeps the folder as artifacts. */
@@ -45,14 +45,11 @@ describe("the demo in a real browser", () => {
     expect(await page.getByRole("heading", { name: /This month/ }).textContent()).toContain("free");
     expect(await page.getByTestId("resets-at").textContent()).toContain("Europe/Berlin");
     // Each limited meter says what is left and when it resets, in Ana's zone, as the API says.
-    const { period } = (
-      (await (
-        await fetch(
-          `${baseUrl}/api/trpc/usage.getCurrentUsage?input=${encodeURIComponent(JSON.stringify({ json: { userId: demoUsers[0]!.id } }))}`,
-          { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } },
-        )
-      ).json()) as { result: { data: { json: { period: { end: string } } } } }
-    ).result.data.json;
+    const { period } = await serviceQuery<{ period: { end: string } }>(
+      baseUrl,
+      "usage.getCurrentUsage",
+      { userId: demoUsers[0]!.id },
+    );
     const resetDay = new Date(period.end).toLocaleDateString("en-GB", {
       day: "numeric",
       month: "short",
@@ -80,13 +77,11 @@ describe("the demo in a real browser", () => {
     ).toBeGreaterThanOrEqual(2);
     // "For you": the API's recommendations for Ana, in words, in its order.
     const ana = demoUsers.find((u) => u.name === "Ana")!;
-    const response = await fetch(
-      `${baseUrl}/api/trpc/usage.getRecommendations?input=${encodeURIComponent(JSON.stringify({ json: { userId: ana.id } }))}`,
-      { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } },
-    );
     const kinds = (
-      (await response.json()) as { result: { data: { json: { kind: string }[] } } }
-    ).result.data.json.map((r) => r.kind);
+      await serviceQuery<{ kind: string }[]>(baseUrl, "usage.getRecommendations", {
+        userId: ana.id,
+      })
+    ).map((r) => r.kind);
     const shown = page.getByTestId("recommendations").locator("li");
     expect(
       await shown.evaluateAll((items) => items.map((li) => li.getAttribute("data-kind"))),
@@ -179,14 +174,11 @@ describe("the demo in a real browser", () => {
     // The bills: this month on plus; every month's total is its payments plus its overage.
     const bills = page.getByTestId("billing").locator("tbody tr");
     expect(await bills.first().locator("td").nth(1).textContent()).toBe("Plus");
-    const input = encodeURIComponent(JSON.stringify({ json: { userId: demoUsers[0]!.id } }));
-    const billed = (
-      (await (
-        await fetch(`${baseUrl}/api/trpc/usage.getBillingHistory?input=${input}`, {
-          headers: { authorization: `Bearer ${SERVICE_TOKEN}` },
-        })
-      ).json()) as { result: { data: { json: { month: string; total: string }[] } } }
-    ).result.data.json;
+    const billed = await serviceQuery<{ month: string; total: string }[]>(
+      baseUrl,
+      "usage.getBillingHistory",
+      { userId: demoUsers[0]!.id },
+    );
     expect(
       await bills.evaluateAll((rows) =>
         rows.map((r) => ({
@@ -218,12 +210,12 @@ describe("the demo in a real browser", () => {
     await page.waitForURL(/\/sign-in$/);
     await page.getByRole("button", { name: /^Olivia/ }).click();
     await page.waitForURL(/\/insights$/);
-    const api = async (procedure: string, input: unknown) => {
-      const path = procedure.includes(".") ? procedure : `analytics.${procedure}`;
-      const url = `${baseUrl}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
-      const response = await fetch(url, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
-      return ((await response.json()) as { result: { data: { json: never } } }).result.data.json;
-    };
+    const api = (procedure: string, input: unknown) =>
+      serviceQuery<never>(
+        baseUrl,
+        procedure.includes(".") ? procedure : `analytics.${procedure}`,
+        input,
+      );
     // "This month" by the demo's clock, never the test's: Dev lives in UTC.
     const monthOf = async (userId: string) =>
       ((await api("usage.getCurrentUsage", { userId })) as { month: string }).month;
@@ -315,14 +307,10 @@ describe("the demo in a real browser", () => {
     await other.goto(`${baseUrl}/sign-in`);
     await other.getByRole("button", { name: /^Ben/ }).click();
     await other.waitForURL(/\/dashboard$/);
-    const input = encodeURIComponent(JSON.stringify({ json: { userId: ben.id, months: 1 } }));
-    const [bill] = (
-      (await (
-        await fetch(`${baseUrl}/api/trpc/usage.getBillingHistory?input=${input}`, {
-          headers: { authorization: `Bearer ${SERVICE_TOKEN}` },
-        })
-      ).json()) as { result: { data: { json: { overage: string }[] } } }
-    ).result.data.json;
+    const [bill] = await serviceQuery<{ overage: string }[]>(baseUrl, "usage.getBillingHistory", {
+      userId: ben.id,
+      months: 1,
+    });
     expect(Number(bill!.overage)).toBeGreaterThan(0);
     const shown = other.getByTestId("overage-so-far");
     expect(await shown.getAttribute("data-value")).toBe(bill!.overage);

@@ -70,3 +70,16 @@ export function startDemo(dataDir: string, env: Record<string, string> = {}): De
     },
   };
 }
+
+/** What the query `procedure` ("usage.getCurrentUsage") answers for `input`, asked with the service token. */
+export async function serviceQuery<T>(
+  baseUrl: string,
+  procedure: string,
+  input: unknown,
+): Promise<T> {
+  const query = encodeURIComponent(JSON.stringify({ json: input }));
+  const response = await fetch(`${baseUrl}/api/trpc/${procedure}?input=${query}`, {
+    headers: { authorization: `Bearer ${SERVICE_TOKEN}` },
+  });
+  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
+}

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
 import { generatedId } from "../src/lib/population";
 import { launchChromium } from "./chromium";
-import { SERVICE_TOKEN, startDemo } from "./demo-server";
+import { serviceQuery, startDemo } from "./demo-server";
 import type { DemoServer } from "./demo-server";
 
 /**
@@ -36,14 +36,8 @@ const status = async (server: DemoServer) =>
 
 /** What each generated learner's lifetime and bills say, through the service API. */
 async function snapshot(server: DemoServer) {
-  const get = async (procedure: string, userId: string) => {
-    const input = encodeURIComponent(JSON.stringify({ json: { userId } }));
-    const response = await fetch(`${server.baseUrl}/api/trpc/usage.${procedure}?input=${input}`, {
-      headers: { authorization: `Bearer ${SERVICE_TOKEN}` },
-    });
-    return ((await response.json()) as { result: { data: { json: Record<string, unknown> } } })
-      .result.data.json;
-  };
+  const get = (procedure: string, userId: string) =>
+    serviceQuery<Record<string, unknown>>(server.baseUrl, `usage.${procedure}`, { userId });
   const rows = [];
   for (let i = 0; i < SIZE; i++) {
     const id = generatedId(i);

@@ -3,10 +3,8 @@
 import { featureLabel, formatAmount, tierLabel } from "@usagekit/react";
 import type { FeatureValue } from "@usagekit/usage-api";
 import { features } from "@usagekit/usage-api/tiers";
-import { monthLabel } from "~/lib/features";
-import { ScrollX } from "./scroll-x";
-
-const pct = (rate: number | null) => (rate === null ? "—" : `${Math.round(rate * 100)}%`);
+import { monthLabel, pct } from "~/lib/features";
+import { TableCard } from "./table-card";
 
 /**
  * What each feature is worth per plan: how many of the plan's learners use it, how much, and
@@ -15,64 +13,54 @@ const pct = (rate: number | null) => (rate === null ? "—" : `${Math.round(rate
 export function FeatureValueCard({ data }: { data: FeatureValue }) {
   const tiers = data.tiers.filter((t) => t.activeUsers > 0);
   return (
-    <section className="card">
-      <h2>Feature value by plan</h2>
-      <p className="muted">
-        Per plan: share of active learners using the feature · mean use per user · of{" "}
-        {monthLabel(data.previousMonth)}&apos;s learners who used it (vs. did not), the share active
-        again in {monthLabel(data.month)}.
-      </p>
-      {tiers.length === 0 ? (
-        <p className="muted" data-testid="feature-value-empty">
-          No learner was active in {monthLabel(data.month)}: nothing to compare yet.
-        </p>
-      ) : (
-        <ScrollX label="Feature value by plan">
-          <table data-testid="feature-value">
-            <thead>
-              <tr>
-                <th>Feature</th>
-                {tiers.map((t) => (
-                  <th key={t.tier}>
-                    {tierLabel(t.tier)} ({t.activeUsers.toLocaleString("en-US")})
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {features.map((f) => (
-                <tr key={f}>
-                  <td>{featureLabel(f)}</td>
-                  {tiers.map((t) => {
-                    const v = t.features[f];
-                    return (
-                      <td
-                        key={t.tier}
-                        data-tier={t.tier}
-                        data-feature={f}
-                        data-users={v.users}
-                        data-retained-with={v.retainedWith ?? ""}
-                      >
-                        {v.users === 0 ? (
-                          "not used"
-                        ) : (
-                          <>
-                            {pct(v.adoption)} · {formatAmount(f, Math.round(v.perUser))}/user
-                            <br />
-                            <span className="muted">
-                              back {pct(v.retainedWith)} vs {pct(v.retainedWithout)}
-                            </span>
-                          </>
-                        )}
-                      </td>
-                    );
-                  })}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollX>
-      )}
-    </section>
+    <TableCard
+      title="Feature value by plan"
+      note={
+        <>
+          Per plan: share of active learners using the feature · mean use per user · of{" "}
+          {monthLabel(data.previousMonth)}&apos;s learners who used it (vs. did not), the share
+          active again in {monthLabel(data.month)}.
+        </>
+      }
+      empty={
+        tiers.length === 0 &&
+        `No learner was active in ${monthLabel(data.month)}: nothing to compare yet.`
+      }
+      testId="feature-value"
+      head={[
+        "Feature",
+        ...tiers.map((t) => `${tierLabel(t.tier)} (${t.activeUsers.toLocaleString("en-US")})`),
+      ]}
+    >
+      {features.map((f) => (
+        <tr key={f}>
+          <td>{featureLabel(f)}</td>
+          {tiers.map((t) => {
+            const v = t.features[f];
+            return (
+              <td
+                key={t.tier}
+                data-tier={t.tier}
+                data-feature={f}
+                data-users={v.users}
+                data-retained-with={v.retainedWith ?? ""}
+              >
+                {v.users === 0 ? (
+                  "not used"
+                ) : (
+                  <>
+                    {pct(v.adoption)} · {formatAmount(f, Math.round(v.perUser))}/user
+                    <br />
+                    <span className="muted">
+                      back {pct(v.retainedWith)} vs {pct(v.retainedWithout)}
+                    </span>
+                  </>
+                )}
+              </td>
+            );
+          })}
+        </tr>
+      ))}
+    </TableCard>
   );
 }

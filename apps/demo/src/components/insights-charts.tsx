@@ -72,44 +72,52 @@ export function SegmentsChart({ data }: { data: UserSegments }) {
   );
 }
 
-/** Sessions: started and completed (counts of sessions, on their own axis). */
-export function DropOffChart({ data }: { data: DropOff }) {
-  const rows = [
-    { name: "Started", sessions: data.conversationsStarted },
-    { name: "Completed", sessions: data.sessionsCompleted },
-  ];
+/** Counts by name, as bars on their own axis (`unit` names what is counted). */
+function CountChart(props: {
+  id: string;
+  unit: string;
+  fill: string;
+  rows: { name: string; count: number }[];
+}) {
   return (
-    <ChartFrame id="chart-dropoff">
-      <BarChart data={rows}>
+    <ChartFrame id={props.id}>
+      <BarChart data={props.rows}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="name" fontSize={11} />
-        <YAxis allowDecimals={false} fontSize={11} label={axisLabel("conversations")} />
+        <YAxis allowDecimals={false} fontSize={11} label={axisLabel(props.unit)} />
         <Tooltip />
-        <Bar dataKey="sessions" fill="#d97706" isAnimationActive={false} />
+        <Bar dataKey="count" name={props.unit} fill={props.fill} isAnimationActive={false} />
       </BarChart>
     </ChartFrame>
   );
 }
 
+/** Sessions: started and completed (counts of sessions, on their own axis). */
+export const DropOffChart = ({ data }: { data: DropOff }) => (
+  <CountChart
+    id="chart-dropoff"
+    unit="conversations"
+    fill="#d97706"
+    rows={[
+      { name: "Started", count: data.conversationsStarted },
+      { name: "Completed", count: data.sessionsCompleted },
+    ]}
+  />
+);
+
 /** Learners quiet for 7, 14 and 30 days (counts of people, on their own axis). */
-export function QuietChart({ data }: { data: DropOff }) {
-  const rows = [
-    { name: "7 days", learners: data.inactive.days7 },
-    { name: "14 days", learners: data.inactive.days14 },
-    { name: "30 days", learners: data.inactive.days30 },
-  ];
-  return (
-    <ChartFrame id="chart-quiet">
-      <BarChart data={rows}>
-        <CartesianGrid strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="name" fontSize={11} />
-        <YAxis allowDecimals={false} fontSize={11} label={axisLabel("learners quiet")} />
-        <Tooltip />
-        <Bar dataKey="learners" fill="#667085" isAnimationActive={false} />
-      </BarChart>
-    </ChartFrame>
-  );
-}
+export const QuietChart = ({ data }: { data: DropOff }) => (
+  <CountChart
+    id="chart-quiet"
+    unit="learners quiet"
+    fill="#667085"
+    rows={[
+      { name: "7 days", count: data.inactive.days7 },
+      { name: "14 days", count: data.inactive.days14 },
+      { name: "30 days", count: data.inactive.days30 },
+    ]}
+  />
+);
 
 export function OverageChart({ data }: { data: Overage }) {
   const rows = data.byTier.map((t) => ({

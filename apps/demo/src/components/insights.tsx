@@ -5,7 +5,7 @@ import Link from "next/link";
 import { featureLabel, tierLabel } from "@usagekit/react";
 import { features } from "@usagekit/usage-api/tiers";
 import type { Feature } from "@usagekit/usage-api";
-import { CANDIDATES_SHOWN, monthLabel, PLAN_RULE } from "~/lib/features";
+import { CANDIDATES_SHOWN, monthLabel, pct, PLAN_RULE } from "~/lib/features";
 import { learners } from "~/lib/demo-users";
 import { generatedName } from "~/lib/population";
 import { FeatureValueCard } from "./feature-value";
@@ -17,9 +17,8 @@ import {
   QuietChart,
   SegmentsChart,
 } from "./insights-charts";
-import { ScrollX } from "./scroll-x";
+import { TableCard } from "./table-card";
 
-const pct = (rate: number) => `${Math.round(rate * 100)}%`;
 const nameOf = (userId: string) =>
   learners.find((u) => u.id === userId)?.name ?? generatedName(userId) ?? userId.slice(0, 8);
 
@@ -131,85 +130,57 @@ export function Insights(props: {
         </section>
       </div>
       <FeatureValueCard data={value} />
-      <section className="card">
-        <h2>Retention by cohort (share active N months after the first)</h2>
-        <ScrollX label="Retention by cohort">
-          <table data-testid="retention">
-            <thead>
-              <tr>
-                <th>Cohort</th>
-                <th>Users</th>
-                {retention.cohorts.map((_, k) => (
-                  <th key={k}>+{k}</th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {retention.cohorts.map((c) => (
-                <tr key={c.month}>
-                  <td>{monthLabel(c.month)}</td>
-                  <td>{c.users}</td>
-                  {retention.cohorts.map((_, k) => (
-                    <td
-                      key={k}
-                      style={{
-                        background:
-                          c.retention[k] === undefined
-                            ? undefined
-                            : `rgba(48, 86, 211, ${c.retention[k]! * 0.6})`,
-                      }}
-                    >
-                      {c.retention[k] === undefined || c.users === 0 ? "" : pct(c.retention[k]!)}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollX>
-      </section>
-      <section className="card">
-        <h2>Upgrade candidates</h2>
-        <p className="muted">
-          The {CANDIDATES_SHOWN} learners refused most often at a limit, then by overage; the plan
-          is the month&apos;s plan.
-        </p>
-        {candidates.candidates.length === 0 ? (
-          <p className="muted">Nobody hit a limit or ran overage this month.</p>
-        ) : (
-          <ScrollX label="Upgrade candidates">
-            <table data-testid="candidates">
-              <thead>
-                <tr>
-                  <th>Learner</th>
-                  <th>Plan</th>
-                  <th>Refused at</th>
-                  <th>Overage</th>
-                </tr>
-              </thead>
-              <tbody>
-                {candidates.candidates.map((c) => (
-                  <tr key={c.userId}>
-                    <td>{nameOf(c.userId)}</td>
-                    <td>{tierLabel(c.tier)}</td>
-                    <td>
-                      {c.refusals
-                        .map(
-                          (r) =>
-                            `${(features as readonly string[]).includes(r.feature) ? featureLabel(r.feature as Feature) : r.feature} ×${r.count}`,
-                        )
-                        .join(", ") || "—"}
-                    </td>
-                    <td>
-                      {c.overageSeconds > 0 ? `${Math.round(c.overageSeconds / 60)} min` : "—"}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollX>
-        )}
-      </section>
+      <TableCard
+        title="Retention by cohort (share active N months after the first)"
+        label="Retention by cohort"
+        testId="retention"
+        head={["Cohort", "Users", ...retention.cohorts.map((_, k) => `+${k}`)]}
+      >
+        {retention.cohorts.map((c) => (
+          <tr key={c.month}>
+            <td>{monthLabel(c.month)}</td>
+            <td>{c.users}</td>
+            {retention.cohorts.map((_, k) => (
+              <td
+                key={k}
+                style={{
+                  background:
+                    c.retention[k] === undefined
+                      ? undefined
+                      : `rgba(48, 86, 211, ${c.retention[k]! * 0.6})`,
+                }}
+              >
+                {c.retention[k] === undefined || c.users === 0 ? "" : pct(c.retention[k]!)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </TableCard>
+      <TableCard
+        title="Upgrade candidates"
+        note={`The ${CANDIDATES_SHOWN} learners refused most often at a limit, then by overage; the plan is the month's plan.`}
+        empty={
+          candidates.candidates.length === 0 && "Nobody hit a limit or ran overage this month."
+        }
+        testId="candidates"
+        head={["Learner", "Plan", "Refused at", "Overage"]}
+      >
+        {candidates.candidates.map((c) => (
+          <tr key={c.userId}>
+            <td>{nameOf(c.userId)}</td>
+            <td>{tierLabel(c.tier)}</td>
+            <td>
+              {c.refusals
+                .map(
+                  (r) =>
+                    `${(features as readonly string[]).includes(r.feature) ? featureLabel(r.feature as Feature) : r.feature} ×${r.count}`,
+                )
+                .join(", ") || "—"}
+            </td>
+            <td>{c.overageSeconds > 0 ? `${Math.round(c.overageSeconds / 60)} min` : "—"}</td>
+          </tr>
+        ))}
+      </TableCard>
     </>
   );
 }

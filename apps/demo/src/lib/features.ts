@@ -17,3 +17,6 @@ export const PLAN_RULE =
 
 /** How many upgrade candidates Insights lists (the most refused first). */
 export const CANDIDATES_SHOWN = 10;
+
+/** A share as a whole percentage ("62%"); "—" when there is none to give. */
+export const pct = (rate: number | null) => (rate === null ? "—" : `${Math.round(rate * 100)}%`);

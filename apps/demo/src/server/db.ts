@@ -33,9 +33,10 @@ async function seedInBackground({ db }: DbHandle) {
   const started = performance.now();
   try {
     // The named learners' year ends when the demo data was first started, also on a later start.
-    await seedDemo(db, (await seedProgress(db, now())).startedAt);
+    const progress = await seedProgress(db, now());
+    await seedDemo(db, progress.startedAt);
     status.phase = "population";
-    await seedPopulation(db, now, env.DEMO_POPULATION, status);
+    await seedPopulation(db, now, env.DEMO_POPULATION, status, progress);
     status.phase = "ready";
     console.log(
       `usagekit demo: demo data ready in ${Math.round(performance.now() - started)} ms ` +

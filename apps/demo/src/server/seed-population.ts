@@ -47,8 +47,8 @@ export async function seedPopulation(
   now: () => Date,
   size: number,
   status: SeedStatus,
+  { firstDay, daysDone }: Awaited<ReturnType<typeof seedProgress>>,
 ): Promise<void> {
-  const { firstDay, daysDone } = await seedProgress(db, now());
   const learners = Array.from({ length: size }, (_, i) => generatedLearner(i));
   status.learners = size;
   for (let day = daysDone; ; day++) {

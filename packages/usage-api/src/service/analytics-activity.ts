@@ -5,7 +5,7 @@ import { PgTransaction } from "drizzle-orm/pg-core";
 import { features, tierNames } from "../tiers";
 import { inSavepoint } from "./savepoint";
 import type { Feature, TierName } from "../tiers";
-import { eachFeature, featureColumns } from "./columns";
+import { eachFeature, featureColumns, ledgerCol } from "./columns";
 
 /** The first instant of `YYYY-MM` plus `offset` months, in UTC (no zone rules involved). */
 export const utcMonthStart = (month: string, offset = 0) => {
@@ -33,7 +33,14 @@ export function inReport<T>(db: Db, report: (tx: Db) => Promise<T>): Promise<T> 
 /** `column` falls in the UTC month `offset` months from `month`. */
 export const inMonth = (column: string, month: string, offset = 0) =>
   sql`${sql.raw(column)} >= ${utcMonth(month, offset)} AND ${sql.raw(column)} < ${utcMonth(month, offset + 1)}`;
-const col = (f: Feature) => sql.raw(featureColumns[f].ledger);
+/**
+ * Each active user of the UTC month `offset` months from `month`: the month's plan (the tier of
+ * the user's latest event in it, the one rule of every report) and the amounts used.
+ */
+export const monthUsers = (month: string, offset = 0) => sql`
+  SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
+    ${eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
+  FROM usagekit.usage_events WHERE ${inMonth("occurred_at", month, offset)} GROUP BY user_id`;
 /** The rows of `names`, in order: `unnest(ARRAY[...]) WITH ORDINALITY AS alias(column, rank)`. */
 export const orderedNames = (names: readonly string[], alias: string, column: string) =>
   sql.raw(`unnest(ARRAY['${names.join("','")}']) WITH ORDINALITY AS ${alias}(${column}, rank)`);
@@ -58,13 +65,9 @@ export async function featureAdoption(
     queryRows<{ tier: TierName; activeUsers: number } & Record<Feature, number>>(
       tx,
       sql`
-    WITH per_user AS (
-      SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
-        ${eachFeature((f) => sql`sum(${col(f)}) AS ${col(f)}`)}
-      FROM usagekit.usage_events WHERE ${inMonth("occurred_at", month)} GROUP BY user_id
-    )
+    WITH per_user AS (${monthUsers(month)})
     SELECT t.tier AS "tier", count(p.user_id)::int AS "activeUsers",
-      ${eachFeature((f) => sql`(count(*) FILTER (WHERE p.${col(f)} > 0))::int AS ${sql.raw(`"${f}"`)}`)}
+      ${eachFeature((f) => sql`(count(*) FILTER (WHERE p.${ledgerCol(f)} > 0))::int AS ${sql.raw(`"${f}"`)}`)}
     FROM ${orderedNames(tierNames, "t", "tier")}
     LEFT JOIN per_user p ON p.tier = t.tier
     GROUP BY t.tier, t.rank ORDER BY t.rank`,

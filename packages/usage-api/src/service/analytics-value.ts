@@ -3,8 +3,8 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { features, tierNames } from "../tiers";
 import type { Feature, TierName } from "../tiers";
-import { eachFeature, featureColumns } from "./columns";
-import { inMonth, inReport, orderedNames, utcMonthStart } from "./analytics-activity";
+import { eachFeature, ledgerCol } from "./columns";
+import { inReport, monthUsers, orderedNames, utcMonthStart } from "./analytics-activity";
 
 export interface FeatureValue {
   month: string;
@@ -32,14 +32,6 @@ export interface FeatureValue {
   }[];
 }
 
-const col = (f: Feature) => sql.raw(featureColumns[f].ledger);
-/** Each active user of a UTC month: the month's plan (its latest event's) and the amounts used. */
-const perUser = (month: string, offset: number) => sql`
-  SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
-    ${eachFeature((f) => sql`sum(${col(f)}) AS ${col(f)}`)}
-  FROM usagekit.usage_events
-  WHERE ${inMonth("occurred_at", month, offset)}
-  GROUP BY user_id`;
 const ratio = (part: number, whole: number) =>
   whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000;
 
@@ -55,21 +47,21 @@ export async function featureValue(db: Db, { month }: { month: string }): Promis
     queryRows<{ tier: TierName; active: number | null } & Record<string, number | null>>(
       tx,
       sql`
-    WITH cur AS (${perUser(month, 0)}), prev AS (${perUser(month, -1)}),
+    WITH cur AS (${monthUsers(month)}), prev AS (${monthUsers(month, -1)}),
     now_used AS (
       SELECT tier AS now_tier, count(*)::int AS active,
         ${eachFeature(
-          (f) => sql`count(*) FILTER (WHERE ${col(f)} > 0)::int AS ${as(f, "users")},
-          coalesce(avg(${col(f)}) FILTER (WHERE ${col(f)} > 0), 0)::float8 AS ${as(f, "perUser")}`,
+          (f) => sql`count(*) FILTER (WHERE ${ledgerCol(f)} > 0)::int AS ${as(f, "users")},
+          coalesce(avg(${ledgerCol(f)}) FILTER (WHERE ${ledgerCol(f)} > 0), 0)::float8 AS ${as(f, "perUser")}`,
         )}
       FROM cur GROUP BY tier
     ), came_back AS (
       SELECT p.tier AS prev_tier,
         ${eachFeature(
-          (f) => sql`count(*) FILTER (WHERE p.${col(f)} > 0)::int AS ${as(f, "withUsers")},
-          count(c.user_id) FILTER (WHERE p.${col(f)} > 0)::int AS ${as(f, "withBack")},
-          count(*) FILTER (WHERE p.${col(f)} = 0)::int AS ${as(f, "withoutUsers")},
-          count(c.user_id) FILTER (WHERE p.${col(f)} = 0)::int AS ${as(f, "withoutBack")}`,
+          (f) => sql`count(*) FILTER (WHERE p.${ledgerCol(f)} > 0)::int AS ${as(f, "withUsers")},
+          count(c.user_id) FILTER (WHERE p.${ledgerCol(f)} > 0)::int AS ${as(f, "withBack")},
+          count(*) FILTER (WHERE p.${ledgerCol(f)} = 0)::int AS ${as(f, "withoutUsers")},
+          count(c.user_id) FILTER (WHERE p.${ledgerCol(f)} = 0)::int AS ${as(f, "withoutBack")}`,
         )}
       FROM prev p LEFT JOIN cur c USING (user_id) GROUP BY p.tier
     )

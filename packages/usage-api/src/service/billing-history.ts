@@ -3,6 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { BillableFeature, TierName, Tiers } from "../tiers";
 import { overageEvents, overagePrices } from "./analytics-billing";
+import { currentLocalMonth } from "./history";
 
 export interface BillingMonth {
   /** The user's billing month (`YYYY-MM`, in their time zone). */
@@ -31,11 +32,7 @@ export async function getBillingHistory(
   return queryRows<BillingMonth>(
     db,
     sql`
-    WITH p AS (
-      SELECT date_trunc('month', ${params.now.toISOString()}::timestamptz
-        AT TIME ZONE coalesce(max(timezone), 'UTC'))::date AS current_month
-      FROM usagekit.users WHERE id = ${user}
-    ), over_feature AS (
+    WITH p AS (${currentLocalMonth(params.userId, params.now)}), over_feature AS (
       SELECT o.month, o.feature, sum(o.units) AS units,
         round(sum(o.units) * prices.price / prices.per_units, 2) AS amount
       FROM (${overageEvents(sql`m.user_id = ${user}`, params.tiers)}) o

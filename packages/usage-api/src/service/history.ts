@@ -4,6 +4,15 @@ import { sql } from "drizzle-orm";
 import { monthlySelect } from "./columns";
 import type { MonthlyUsage } from "./columns";
 
+/**
+ * `current_month`: the user's local month at `now` (in their zone; UTC for an unknown user), as a
+ * one-row source for "the last N months" windows.
+ */
+export const currentLocalMonth = (userId: string, now: Date) => sql`
+  SELECT date_trunc('month', ${now.toISOString()}::timestamptz
+    AT TIME ZONE coalesce(max(timezone), 'UTC'))::date AS current_month
+  FROM usagekit.users WHERE id = ${userId}::text`;
+
 /** The monthly rows of the last `months` local months (the current one included), newest first. */
 export async function getUsageHistory(
   db: Db,
@@ -12,11 +21,7 @@ export async function getUsageHistory(
   return queryRows<MonthlyUsage>(
     db,
     sql`
-    WITH p AS (
-      SELECT date_trunc('month', ${params.now.toISOString()}::timestamptz
-        AT TIME ZONE coalesce(max(timezone), 'UTC'))::date AS current_month
-      FROM usagekit.users WHERE id = ${params.userId}::text
-    )
+    WITH p AS (${currentLocalMonth(params.userId, params.now)})
     SELECT ${monthlySelect("m")} FROM usagekit.monthly_usage m, p
     WHERE m.user_id = ${params.userId}::text
       AND m.month > p.current_month - make_interval(months => ${params.months}::int)
