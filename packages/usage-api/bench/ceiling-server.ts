@@ -1,31 +1,67 @@
 /**
  * The in-memory ceiling for `pnpm bench`: the same tRPC stack as the standalone server (the
- * standalone adapter, usagekit's transformer, error formatter and input schema, the same limits)
- * whose recordUsage only adds to a Map. What one Node process can answer without a database.
+ * standalone adapter, usagekit's transformer, error formatter and input schemas, the same limits)
+ * answering the same shapes — `recordUsage` adds the event to the user's month row kept in a Map
+ * and returns it with its period, `canUseFeature` reads it — without a database. What one Node
+ * process can answer when storage costs nothing.
  */
 import { createServer } from "node:http";
 import { initTRPC } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import {
+  canUseFeatureInput,
+  features,
   MAX_BATCH_CALLS,
   MAX_BODY_BYTES,
+  monthlyField,
   recordUsageInput,
   usageErrorFormatter,
   usageTransformer,
 } from "../src";
+import type { MonthlyUsage } from "../src";
+import { emptyMonthly } from "../src/service/columns";
 
 const t = initTRPC.create({
   transformer: usageTransformer,
   errorFormatter: usageErrorFormatter,
   isDev: false,
 });
-const totals = new Map<string, number>();
+const [periodStart, periodEnd] = [
+  new Date("2026-11-01T00:00:00Z"),
+  new Date("2026-12-01T00:00:00Z"),
+];
+const months = new Map<string, MonthlyUsage>();
+const monthOf = (userId = "me") => {
+  let row = months.get(userId);
+  if (!row) months.set(userId, (row = emptyMonthly("2026-11", periodStart, periodEnd, "plus")));
+  return row;
+};
 const router = t.router({
   usage: t.router({
     recordUsage: t.procedure.input(recordUsageInput).mutation(({ input }) => {
-      const key = input.userId ?? "me";
-      totals.set(key, (totals.get(key) ?? 0) + (input.seconds ?? 0));
-      return { recorded: true, duplicate: false, total: totals.get(key) };
+      const usage = monthOf(input.userId);
+      for (const f of features) (usage[monthlyField[f]] as number) += input[f] ?? 0;
+      if (input.conversations) usage.lastConversationAt = new Date();
+      return {
+        recorded: true,
+        duplicate: false,
+        period: { start: periodStart, end: periodEnd },
+        usage,
+      };
+    }),
+    canUseFeature: t.procedure.input(canUseFeatureInput).query(({ input }) => {
+      const used = monthOf(input.userId)[monthlyField[input.feature]] as number;
+      const limit = 50;
+      return {
+        allowed: used + input.amount <= limit,
+        feature: input.feature,
+        tier: "plus",
+        used,
+        limit,
+        remaining: Math.max(0, limit - used),
+        overage: false,
+        resetsAt: periodEnd,
+      };
     }),
   }),
 });

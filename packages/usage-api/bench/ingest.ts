@@ -3,7 +3,8 @@
  * - batches over HTTP (8 callers × 500-event batches) against a raw-SQL batch floor;
  * - the buffered client (createUsageClient) end to end;
  * - single events over HTTP against an in-memory ceiling of the same tRPC stack;
- * - canUseFeature over HTTP at one connection, idle and while writers run.
+ * - canUseFeature over HTTP at one connection, idle and while writers run, beside the in-memory
+ *   ceiling's own latency at one connection (the transport's floor).
  * Medians of interleaved rounds; ratios printed. A benchmark: nothing here asserts a time.
  */
 import { randomUUID } from "node:crypto";
@@ -23,6 +24,8 @@ const BATCHES_PER_ROUND = 40; // 20,000 events a round
 const USERS = 2_000;
 const TOKEN = "bench-service-token-0123456789";
 const WORKERS = process.env.USAGE_WORKERS ?? "1";
+/** BENCH_PARTS=single,latency (say) runs only those parts: for iterating on one of them. */
+const PARTS = (process.env.BENCH_PARTS ?? "batch,single,latency").split(",");
 /** Batch callers (BENCH_CALLERS, default 8). */
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 8);
 
@@ -178,35 +181,44 @@ async function interleaved(workloads: Record<string, () => Promise<number>>, bas
 console.log(
   `PostgreSQL ${(await raw`SHOW server_version`)[0]!.server_version}; server with USAGE_WORKERS=${WORKERS}; ${ROUNDS} interleaved rounds; medians`,
 );
-console.log(`\nbatches of ${BATCH}, ${CALLERS} callers (ratio to the raw-SQL batch floor):`);
-await interleaved(batchWorkloads, "a raw SQL batch floor");
-console.log(`\nsingle events, 8 callers (ratio to the in-memory ceiling):`);
-await interleaved(singleWorkloads, "d in-memory ceiling (same tRPC stack)");
+if (PARTS.includes("batch"))
+  console.log(`\nbatches of ${BATCH}, ${CALLERS} callers (ratio to the raw-SQL batch floor):`);
+if (PARTS.includes("batch")) await interleaved(batchWorkloads, "a raw SQL batch floor");
+if (PARTS.includes("single")) {
+  console.log(`\nsingle events, 8 callers (ratio to the in-memory ceiling):`);
+  await interleaved(singleWorkloads, "d in-memory ceiling (same tRPC stack)");
+}
 
-async function checkLatencies(n: number) {
+type Client = ReturnType<typeof client>;
+async function checkLatencies(c: Client, n: number) {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    await http.usage.canUseFeature.query({ userId: someUser(), feature: "ankiExports" });
+    await c.usage.canUseFeature.query({ userId: someUser(), feature: "ankiExports" });
     times.push(performance.now() - t0);
   }
   return `p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms`;
 }
-await checkLatencies(200);
-console.log(
-  `\ncanUseFeature over HTTP, one connection, idle:          ${await checkLatencies(2_000)}`,
-);
-let writing = true;
-const writers = Promise.all(
-  Array.from({ length: 4 }, async () => {
-    while (writing) await http.usage.recordUsageBatch.mutate({ events: batchOf().slice(0, 100) });
-  }),
-);
-console.log(
-  `canUseFeature over HTTP, one connection, with writers:  ${await checkLatencies(2_000)}`,
-);
-writing = false;
-await writers;
+if (PARTS.includes("latency")) {
+  // Idle means idle: the writes above leave vacuum and checkpoint work that would land here.
+  await raw`VACUUM ANALYZE`;
+  await raw`CHECKPOINT`;
+  for (const c of [http, ceiling]) await checkLatencies(c, 200);
+  console.log(`\ncanUseFeature over HTTP, one connection (tRPC client):`);
+  console.log(
+    `  in-memory ceiling (same tRPC stack), idle:  ${await checkLatencies(ceiling, 2_000)}`,
+  );
+  console.log(`  usagekit, idle:                             ${await checkLatencies(http, 2_000)}`);
+  let writing = true;
+  const writers = Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (writing) await http.usage.recordUsageBatch.mutate({ events: batchOf().slice(0, 100) });
+    }),
+  );
+  console.log(`  usagekit, 4 writers of 100-event batches:   ${await checkLatencies(http, 2_000)}`);
+  writing = false;
+  await writers;
+}
 
 await stopServer();
 await stopCeiling();

@@ -93,3 +93,12 @@ export function summedRows(
     RETURNING 1
   )`;
 }
+
+/**
+ * `u`: the user row of each event (`LEFT JOIN ${userOf("a.user_id")}`), looked up by primary key
+ * per event. Not a plain join: a set from JSON is estimated at 100 rows, so a plain join is
+ * planned as a hash join over a sequential scan of every user — a cost that grows with the user
+ * table, paid by every batch (LIMIT keeps the subquery from being flattened into that join).
+ */
+export const userOf = (userId: string) =>
+  sql`LATERAL (SELECT tier, timezone FROM usagekit.users WHERE id = ${sql.raw(userId)} LIMIT 1) u ON true`;

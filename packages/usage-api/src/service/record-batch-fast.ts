@@ -1,8 +1,9 @@
+import { preparedStatement } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { features } from "../tiers";
 import type { BillableFeature, Feature, Tiers } from "../tiers";
-import { summedRows } from "./batch-rows-sql";
+import { summedRows, userOf } from "./batch-rows-sql";
 import { eachFeature, featureColumns, ledgerCol, monthlyCol } from "./columns";
 import { overageSql, softLimitSql } from "./tier-sql";
 
@@ -13,6 +14,8 @@ export interface FastEvent {
   userId: string;
   key: string | null;
   at: string;
+  /** The server's clock for this event (the window is relative to it). */
+  now: string;
   amounts: Record<Feature, number>;
 }
 
@@ -24,32 +27,41 @@ export interface FastEvent {
  * (summed increments at one tier telescope into the overage of the sum). Answers each touched
  * month row, each with the inserted events as `[i, month]` pairs.
  */
-export function writeUnenforced(events: FastEvent[], now: Date, tiers: Tiers): SQL {
-  const rows = events.map((e) => ({
-    i: e.i,
-    user_id: e.userId,
-    key: e.key,
-    at: e.at,
-    ...Object.fromEntries(features.map((f) => [featureColumns[f].ledger, e.amounts[f]])),
-  }));
+export const writeUnenforced = preparedStatement((tiers: Tiers) => unenforcedStatement(tiers));
+
+/** The values `writeUnenforced` binds: the events as one JSON array. */
+export const unenforcedValues = (events: FastEvent[]) => ({
+  events: JSON.stringify(
+    events.map((e) => ({
+      i: e.i,
+      user_id: e.userId,
+      key: e.key,
+      at: e.at,
+      now: e.now,
+      ...Object.fromEntries(features.map((f) => [featureColumns[f].ledger, e.amounts[f]])),
+    })),
+  ),
+});
+
+function unenforcedStatement(tiers: Tiers): SQL {
   const tz = sql`coalesce(u.timezone, 'UTC')`;
   const sum = (f: Feature) => sql`sum(ok.${ledger(f)})`;
   const soft = (f: BillableFeature, tier: SQL) => softLimitSql(tiers, tier, f);
   return sql`
   WITH a AS (
-    SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS a(i int, user_id text,
-      key text, at timestamptz, ${sql.join(
+    SELECT * FROM jsonb_to_recordset(${sql.placeholder("events")}::jsonb) AS a(i int, user_id text,
+      key text, at timestamptz, now timestamptz, ${sql.join(
         features.map((f) => sql`${ledger(f)} int`),
         sql`, `,
       )})
   ), ev AS (
     SELECT a.*, coalesce(u.tier, 'free') AS tier, ${tz} AS tz,
       date_trunc('month', a.at AT TIME ZONE ${tz})::date AS month, (a.at AT TIME ZONE ${tz})::date AS day,
-      a.at >= (date_trunc('month', ${now.toISOString()}::timestamptz AT TIME ZONE ${tz})
+      a.at >= (date_trunc('month', a.now AT TIME ZONE ${tz})
         - interval '1 month') AT TIME ZONE ${tz} AS in_window,
       CASE WHEN a.key IS NULL THEN 1
         ELSE row_number() OVER (PARTITION BY a.user_id, a.key ORDER BY a.i) END AS rn
-    FROM a LEFT JOIN usagekit.users u ON u.id = a.user_id
+    FROM a LEFT JOIN ${userOf("a.user_id")}
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledger)})

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { billableFeatures, features } from "../tiers";
 import type { BillableFeature, Feature } from "../tiers";
-import { summedRows } from "./batch-rows-sql";
+import { summedRows, userOf } from "./batch-rows-sql";
 import {
   eachFeature,
   featureColumns,
@@ -18,14 +18,16 @@ const monthly = monthlyCol;
 const json = (rows: unknown[]) => sql`${JSON.stringify(rows)}::jsonb`;
 
 /** Each event's user (tier, zone), local month and day, and whether it is still in the window. */
-export const eventContext = (events: { i: number; userId: string; at: string }[], now: Date) => sql`
+export const eventContext = (
+  events: { i: number; userId: string; at: string; now: string }[],
+) => sql`
   SELECT e.i AS "i", coalesce(u.tier, 'free') AS "tier", coalesce(u.timezone, 'UTC') AS "tz",
     to_char(date_trunc('month', e.at AT TIME ZONE coalesce(u.timezone, 'UTC')), 'YYYY-MM-DD') AS "month",
     to_char(e.at AT TIME ZONE coalesce(u.timezone, 'UTC'), 'YYYY-MM-DD') AS "day",
-    e.at >= (date_trunc('month', ${now.toISOString()}::timestamptz AT TIME ZONE coalesce(u.timezone, 'UTC'))
+    e.at >= (date_trunc('month', e.now AT TIME ZONE coalesce(u.timezone, 'UTC'))
       - interval '1 month') AT TIME ZONE coalesce(u.timezone, 'UTC') AS "inWindow"
-  FROM jsonb_to_recordset(${json(events)}) AS e(i int, "userId" text, at timestamptz)
-  LEFT JOIN usagekit.users u ON u.id = e."userId"`;
+  FROM jsonb_to_recordset(${json(events)}) AS e(i int, "userId" text, at timestamptz, now timestamptz)
+  LEFT JOIN ${userOf(`e."userId"`)}`;
 
 /** The ledger rows of keys already recorded: their payload and month. */
 export const recordedKeys = (keys: { userId: string; key: string }[]) => sql`

@@ -17,7 +17,7 @@ import {
   writeEvents,
 } from "./record-batch-sql";
 import type { PlannedEvent } from "./record-batch-sql";
-import { writeUnenforced } from "./record-batch-fast";
+import { unenforcedValues, writeUnenforced } from "./record-batch-fast";
 import { samePayload } from "./record-usage";
 import { inSavepoint } from "./savepoint";
 
@@ -49,10 +49,12 @@ const amountsOf = (e: BatchEvent) =>
 // StalePlan is thrown by this module itself (never wrapped): it needs no cause chain.
 const isRetryable = (error: unknown) => error instanceof StalePlan || isRetryableConflict(error);
 
-interface Valid {
+/** A valid event: its place in the input, when it happened, and the server's clock for it. */
+export interface ValidEvent {
   i: number;
   event: BatchEvent;
   at: Date;
+  now: Date;
 }
 
 /**
@@ -69,28 +71,37 @@ export async function recordUsageBatch(
 ): Promise<{ results: BatchResult[] }> {
   const { now, tiers } = params;
   const results: (BatchResult | undefined)[] = [];
-  const valid: Valid[] = [];
+  const valid: ValidEvent[] = [];
   params.events.forEach((raw, i) => {
     const checked = validate(raw, now);
     if ("status" in checked) results[i] = checked;
-    else valid.push({ i, event: checked, at: checked.occurredAt ?? now });
+    else valid.push({ i, event: checked, at: checked.occurredAt ?? now, now });
   });
-  if (valid.length > 0) {
-    // Without enforced events, one statement records the batch (no plan, no locks held).
-    const apply = valid.some((v) => v.event.enforceLimits)
-      ? (d: Db) => inTransaction(d, (tx) => applyBatch(tx, valid, now, tiers))
-      : (d: Db) => applyUnenforced(d, valid, now, tiers);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const planned = await apply(db);
-        for (const [i, result] of planned) results[i] = result;
-        break;
-      } catch (error) {
-        if (attempt >= 5 || !isRetryable(error)) throw error;
-      }
+  for (const [i, result] of await recordValidEvents(db, valid, tiers)) results[i] = result;
+  return { results: results as BatchResult[] };
+}
+
+/**
+ * Records events already validated (each with its own clock), as `recordUsageBatch` does; the
+ * results by `i`. Also the way single events are committed in groups (group-commit.ts).
+ */
+export async function recordValidEvents(
+  db: Db,
+  valid: ValidEvent[],
+  tiers: Tiers,
+): Promise<Map<number, BatchResult>> {
+  if (valid.length === 0) return new Map();
+  // Without enforced events, one statement records the batch (no plan, no locks held).
+  const apply = valid.some((v) => v.event.enforceLimits)
+    ? (d: Db) => inTransaction(d, (tx) => applyBatch(tx, valid, tiers))
+    : (d: Db) => applyUnenforced(d, valid, tiers);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await apply(db);
+    } catch (error) {
+      if (attempt >= 5 || !isRetryable(error)) throw error;
     }
   }
-  return { results: results as BatchResult[] };
 }
 
 /** A transaction of its own, or a savepoint inside the host's open transaction. */
@@ -99,7 +110,7 @@ const inTransaction = <T>(db: Db, work: (tx: Db) => Promise<T>) =>
 
 const rows = <T>(db: Db, query: SQL) => queryRows<T>(db, query);
 
-async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
+async function applyBatch(db: Db, valid: ValidEvent[], tiers: Tiers) {
   const results = new Map<number, BatchResult>();
   type Context = {
     i: number;
@@ -116,8 +127,12 @@ async function applyBatch(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
     rows<Context>(
       db,
       eventContext(
-        valid.map((v) => ({ i: v.i, userId: v.event.userId, at: v.at.toISOString() })),
-        now,
+        valid.map((v) => ({
+          i: v.i,
+          userId: v.event.userId,
+          at: v.at.toISOString(),
+          now: v.now.toISOString(),
+        })),
       ),
     ),
     keyed.length === 0
@@ -296,20 +311,22 @@ async function answerDuplicates(
 }
 
 /** A batch without enforced events: one statement, then the answers for what it did not insert. */
-async function applyUnenforced(db: Db, valid: Valid[], now: Date, tiers: Tiers) {
+async function applyUnenforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
   const written = await inSavepoint(db, (d) =>
-    rows<MonthlyUsage & { userId: string; monthDate: string; recorded: [number, string][] }>(
+    writeUnenforced<
+      MonthlyUsage & { userId: string; monthDate: string; recorded: [number, string][] }
+    >(
       d,
-      writeUnenforced(
+      tiers,
+      unenforcedValues(
         valid.map((v) => ({
           i: v.i,
           userId: v.event.userId,
           key: v.event.idempotencyKey ?? null,
           at: v.at.toISOString(),
+          now: v.now.toISOString(),
           amounts: amountsOf(v.event),
         })),
-        now,
-        tiers,
       ),
     ),
   );

@@ -78,7 +78,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
       ${amounts}
   ), ev AS (
-    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz
+    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz, u.id IS NULL AS new_user
       ${commaEachBillable((f) => sql`${softLimitSql(tiers, tier, f)} AS ${softCol(f)}`)},
       ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, tier, f)} AS ${limCol(f)}`)},` : sql``}
       date_trunc('month', a.occurred_at AT TIME ZONE coalesce(u.timezone, 'UTC')) AS local_month,
@@ -105,7 +105,8 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
     RETURNING user_id
   ), usr AS (
-    INSERT INTO usagekit.users (id) SELECT user_id FROM led ON CONFLICT (id) DO NOTHING
+    INSERT INTO usagekit.users (id) SELECT led.user_id FROM led, ev WHERE ev.new_user
+    ON CONFLICT (id) DO NOTHING
   ), mon AS (
     INSERT INTO usagekit.monthly_usage AS m (user_id, month, period_start, period_end, ${eachFeature(monthlyCol)},
       completed_session_seconds, longest_session ${commaEachBillable(overageCol)}, tier_when_used, last_event_at,

@@ -1,6 +1,7 @@
 import { preparedStatement, queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import {
   OUT_OF_WINDOW,
   assertNotFuture,
@@ -16,6 +17,8 @@ import type { Feature, TierName, Tiers } from "../tiers";
 import { featureColumns, monthlySelect } from "./columns";
 import type { MonthlyUsage } from "./columns";
 import { recordStatement, recordValues } from "./record-usage-sql";
+import { recordInGroup } from "./group-commit";
+import type { BatchResult } from "./record-batch";
 import { inSavepoint } from "./savepoint";
 import type { RecordStatementParams } from "./record-usage-sql";
 
@@ -133,13 +136,14 @@ async function keepRefusal(db: Db, p: RecordStatementParams, r: Refusal) {
 /**
  * Records one usage event in one statement (ledger, monthly row, day, lifetime row, and the user
  * row of a user never seen), exactly once per idempotency key, and — with `enforceLimits` — only
- * if no hard limit would be passed. A refused or invalid event writes none of them.
+ * if no hard limit would be passed. A refused or invalid event writes none of them. Outside a
+ * host's transaction, concurrent unenforced calls share statements and commits (group-commit.ts).
  */
 export async function recordUsage(db: Db, params: RecordUsageParams): Promise<RecordUsageResult> {
-  const { userId, now, tiers } = params;
+  const { now, tiers, ...event } = params;
   const occurredAt = params.occurredAt ?? now;
   const statement = {
-    userId,
+    userId: params.userId,
     idempotencyKey: params.idempotencyKey ?? null,
     occurredAt,
     occurredAtGiven: params.occurredAt !== undefined,
@@ -152,7 +156,36 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
     tiers,
   };
   assertNotFuture("occurredAt", occurredAt, now);
+  // Enforced events run alone: grouped, they would need the batch's locking transaction of
+  // several round trips, slower than concurrent one-statement calls.
+  if (db instanceof PgTransaction || statement.enforceLimits) return recordOne(db, statement);
+  const result = await recordInGroup(db, tiers, { event, at: occurredAt, now }, () =>
+    recordOne(db, statement),
+  );
+  return "status" in result ? answerOf(result, params.idempotencyKey) : result;
+}
 
+/** A grouped event's result as `recordUsage` answers it. */
+function answerOf(result: BatchResult, idempotencyKey?: string): RecordUsageResult {
+  switch (result.status) {
+    case "recorded":
+    case "duplicate":
+      return asResult(result.usage, result.status === "recorded");
+    case "refused":
+      throw limitExceededError(result.limitExceeded);
+    case "invalid":
+      throw result.error.code === "CONFLICT" && idempotencyKey !== undefined
+        ? conflictError(idempotencyKey)
+        : badRequest(result.error.message);
+  }
+}
+
+/** One event by its own statement. */
+async function recordOne(
+  db: Db,
+  statement: RecordStatementParams & { occurredAtGiven: boolean },
+): Promise<RecordUsageResult> {
+  const { tiers } = statement;
   let result: StatementResult;
   try {
     const run = statement.enforceLimits ? recordEnforced : recordEvent;

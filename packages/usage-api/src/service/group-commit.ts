@@ -1,0 +1,88 @@
+import type { Db } from "@usagekit/db";
+import type { Tiers } from "../tiers";
+import { recordValidEvents } from "./record-batch";
+import type { BatchResult, ValidEvent } from "./record-batch";
+
+/**
+ * Group commit for single events. Per database handle (and tier table) at most `IN_FLIGHT`
+ * statements of single events run at once; a call that arrives while they run waits, and when
+ * one finishes, everything waiting is written together by the batch path (one set-based
+ * statement without enforced events) — so under load many callers share one statement and one
+ * commit, and a lone caller still runs its own one-event statement at once. Each caller is
+ * answered after the commit that holds its event, with its own result (recorded, duplicate,
+ * refused, invalid): the same rules as one by one, in arrival order per user.
+ */
+const IN_FLIGHT = 2;
+/** The most events one grouped statement takes (the rest wait for the next). */
+const MAX_GROUP = 500;
+
+interface Waiting<R> {
+  event: Omit<ValidEvent, "i">;
+  alone: () => Promise<R>;
+  resolve: (result: R | BatchResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Lane {
+  db: Db;
+  tiers: Tiers;
+  running: number;
+  waiting: Waiting<unknown>[];
+}
+
+const lanes = new WeakMap<Db, WeakMap<Tiers, Lane>>();
+
+function laneOf(db: Db, tiers: Tiers): Lane {
+  let byTiers = lanes.get(db);
+  if (!byTiers) lanes.set(db, (byTiers = new WeakMap()));
+  let lane = byTiers.get(tiers);
+  if (!lane) byTiers.set(tiers, (lane = { db, tiers, running: 0, waiting: [] }));
+  return lane;
+}
+
+async function run<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
+  lane.running++;
+  try {
+    return await work();
+  } finally {
+    lane.running--;
+    drain(lane);
+  }
+}
+
+/** Starts statements for what waits, while fewer than `IN_FLIGHT` run. */
+function drain(lane: Lane) {
+  while (lane.running < IN_FLIGHT && lane.waiting.length > 0) {
+    const group = lane.waiting.splice(0, MAX_GROUP);
+    void run(lane, async () => {
+      if (group.length === 1) {
+        const [only] = group as [Waiting<unknown>];
+        return only.alone().then(only.resolve, only.reject);
+      }
+      try {
+        const valid = group.map((w, i) => ({ ...w.event, i }));
+        const results = await recordValidEvents(lane.db, valid, lane.tiers);
+        group.forEach((w, i) => w.resolve(results.get(i)!));
+      } catch (error) {
+        for (const w of group) w.reject(error);
+      }
+    });
+  }
+}
+
+/**
+ * Records `event` through the group commit: by `alone()` (its own statement) when nothing else
+ * waits, otherwise in a group, answering the event's `BatchResult`.
+ */
+export function recordInGroup<R>(
+  db: Db,
+  tiers: Tiers,
+  event: Omit<ValidEvent, "i">,
+  alone: () => Promise<R>,
+): Promise<R | BatchResult> {
+  const lane = laneOf(db, tiers);
+  if (lane.running < IN_FLIGHT && lane.waiting.length === 0) return run(lane, alone);
+  return new Promise((resolve, reject) => {
+    lane.waiting.push({ event, alone, resolve, reject } as Waiting<unknown>);
+  });
+}

@@ -1,0 +1,105 @@
+import { queryRows } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { defaultTiers } from "../src";
+import { findDrift } from "../src/service/reconcile";
+import { dbKinds, newUserId, useTestDb } from "./db";
+import { trpcError } from "./helpers";
+
+const NOW = new Date("2026-06-15T12:00:00Z");
+
+type Answer = Awaited<ReturnType<ReturnType<typeof useTestDb>["api"]["usage"]["recordUsage"]>>;
+const outcome = (p: Promise<Answer>) =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    async (error: unknown) => ({
+      ok: false as const,
+      error: await trpcError(Promise.reject(error)),
+    }),
+  );
+
+// Outside a host's transaction, concurrent single events are committed in groups
+// (src/service/group-commit.ts). Every caller must still get the answer it would get alone.
+describe.each(dbKinds)("group commit of single events on %s", (kind) => {
+  const suite = useTestDb(kind, { now: NOW, max: 8 });
+
+  it("answers each of 150 concurrent calls as if alone, and writes them in shared statements", async () => {
+    const users = Array.from({ length: 10 }, newUserId);
+    const free = newUserId(); // free tier: 3 anki exports, hard limit
+    for (const userId of users) await suite.api.usage.setUserPlan({ userId, tier: "plus" });
+    const call = (input: Parameters<typeof suite.api.usage.recordUsage>[0]) =>
+      outcome(suite.api.usage.recordUsage(input));
+
+    const plain = Array.from({ length: 100 }, (_, i) =>
+      call({ userId: users[i % 10]!, conversations: 1, seconds: 10 + i }),
+    );
+    // The same key twice with the same payload: one recorded, one duplicate.
+    const retried = Array.from({ length: 10 }, (_, i) =>
+      [1, 2].map(() => call({ userId: users[i]!, idempotencyKey: `r-${i}`, conversations: 2 })),
+    ).flat();
+    // The same key with two payloads: one recorded, the other CONFLICT.
+    const conflicting = Array.from({ length: 5 }, (_, i) =>
+      [1, 2].map((n) => call({ userId: users[i]!, idempotencyKey: `c-${i}`, seconds: n * 100 })),
+    ).flat();
+    // Enforced calls run their own statements, at the same time as the groups.
+    const enforced = Array.from({ length: 10 }, () =>
+      call({ userId: free, ankiExports: 1, enforceLimits: true }),
+    );
+    const outOfWindow = Array.from({ length: 10 }, (_, i) =>
+      call({ userId: users[i]!, seconds: 5, occurredAt: new Date("2026-04-20T00:00:00Z") }),
+    );
+    const [p, r, c, e, w] = await Promise.all(
+      [plain, retried, conflicting, enforced, outOfWindow].map((calls) => Promise.all(calls)),
+    );
+
+    expect(p!.every((a) => a.ok && a.value.recorded)).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      const pair = r!.slice(2 * i, 2 * i + 2).map((a) => (a.ok ? a.value : null));
+      expect(pair.map((a) => a?.recorded).sort()).toEqual([false, true]);
+      expect(pair.map((a) => a?.duplicate).sort()).toEqual([false, true]);
+    }
+    for (let i = 0; i < 5; i++) {
+      const pair = c!.slice(2 * i, 2 * i + 2);
+      expect(pair.filter((a) => a.ok && a.value.recorded)).toHaveLength(1);
+      const refused = pair.find((a) => !a.ok);
+      expect(refused?.ok === false && refused.error.code).toBe("CONFLICT");
+    }
+    expect(e!.filter((a) => a.ok)).toHaveLength(3);
+    for (const a of e!.filter((x) => !x.ok)) {
+      expect(a.ok === false && a.error.code).toBe("FORBIDDEN");
+      expect(a.ok === false && a.error.message).toMatch(/ankiExports/);
+    }
+    for (const a of w!) {
+      expect(a.ok === false && a.error.code).toBe("BAD_REQUEST");
+      expect(a.ok === false && a.error.message).toMatch(/previous month/);
+    }
+
+    // Each recorded answer holds the caller's month row, its own event included.
+    for (const a of p!) if (a.ok) expect(a.value.usage.conversations).toBeGreaterThanOrEqual(1);
+
+    // Totals are exactly what was answered as recorded, and nothing drifted.
+    for (const [i, userId] of users.entries()) {
+      const month = await suite.api.usage.getCurrentUsage({ userId });
+      const plainSeconds = p!.reduce((sum, _, k) => sum + (k % 10 === i ? 10 + k : 0), 0);
+      const won = i < 5 ? (c![2 * i]!.ok ? 100 : 200) : 0;
+      expect(month.conversations).toBe(10 + 2);
+      expect(month.seconds).toBe(plainSeconds + won);
+    }
+    expect((await suite.api.usage.getCurrentUsage({ userId: free })).ankiExportsUsed).toBe(3);
+    const [refusals] = await queryRows<{ n: number }>(
+      suite.handle.db,
+      sql`SELECT count(*)::int AS n FROM usagekit.limit_refusals WHERE user_id = ${free}`,
+    );
+    expect(refusals!.n).toBe(7);
+    expect(await findDrift(suite.handle.db, { tiers: defaultTiers })).toEqual([]);
+
+    // Fewer transactions than events: ledger rows written by one statement share its xmin.
+    const ledger = await queryRows<{ events: number; transactions: number }>(
+      suite.handle.db,
+      sql`SELECT count(*)::int AS events, count(DISTINCT xmin::text)::int AS transactions
+          FROM usagekit.usage_events WHERE user_id IN ${[...users, free]}`,
+    );
+    expect(ledger[0]!.events).toBe(100 + 10 + 5 + 3);
+    expect(ledger[0]!.transactions).toBeLessThan(ledger[0]!.events / 4);
+  });
+});
