@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
 import { findDrift } from "../src/service/reconcile";
-import { dbKinds, newUserId, useTestDb } from "./db";
+import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { trpcError } from "./helpers";
 
 const NOW = new Date("2026-06-15T12:00:00Z");
@@ -101,5 +101,46 @@ describe.each(dbKinds)("group commit of single events on %s", (kind) => {
     );
     expect(ledger[0]!.events).toBe(100 + 10 + 5 + 3);
     expect(ledger[0]!.transactions).toBeLessThan(ledger[0]!.events / 4);
+  });
+
+  it("lets an event that fails inside a group fail alone, and records the rest", async () => {
+    // A host's trigger that refuses some rows: the failure belongs to those events only.
+    const db = suite.handle.db;
+    await db.execute(sql`CREATE FUNCTION public.poison_check() RETURNS trigger LANGUAGE plpgsql
+      AS $$ BEGIN IF NEW.user_id LIKE 'poison-%' THEN RAISE EXCEPTION 'poisoned'; END IF;
+      RETURN NEW; END $$`);
+    await db.execute(sql`CREATE TRIGGER poison BEFORE INSERT ON usagekit.usage_events
+      FOR EACH ROW EXECUTE FUNCTION public.poison_check()`);
+    try {
+      const logged: string[] = [];
+      const api = callerFor(suite.handle, {
+        now: () => NOW,
+        logError: (e) => logged.push(e.errorId),
+      });
+      const healthy = Array.from({ length: 60 }, newUserId);
+      const poisoned = Array.from({ length: 3 }, () => `poison-${newUserId()}`);
+      const order = [...healthy.slice(0, 30), ...poisoned, ...healthy.slice(30)];
+      const answers = await Promise.all(
+        order.map((userId) => outcome(api.usage.recordUsage({ userId, conversations: 1 }))),
+      );
+      const byUser = new Map(order.map((userId, i) => [userId, answers[i]]));
+      for (const userId of healthy) expect(byUser.get(userId)).toMatchObject({ ok: true });
+      for (const userId of poisoned) {
+        const a = byUser.get(userId)!;
+        expect(a.ok === false && a.error.code).toBe("INTERNAL_SERVER_ERROR");
+      }
+      expect(logged).toHaveLength(3);
+      const [rows] = await queryRows<{ healthy: number; poisoned: number }>(
+        db,
+        sql`SELECT count(*) FILTER (WHERE user_id NOT LIKE 'poison-%')::int AS healthy,
+            count(*) FILTER (WHERE user_id LIKE 'poison-%')::int AS poisoned
+            FROM usagekit.usage_events WHERE user_id IN ${[...healthy, ...poisoned]}`,
+      );
+      expect(rows).toEqual({ healthy: 60, poisoned: 0 });
+      expect(await findDrift(db, { tiers: defaultTiers })).toEqual([]);
+    } finally {
+      await db.execute(sql`DROP TRIGGER poison ON usagekit.usage_events`);
+      await db.execute(sql`DROP FUNCTION public.poison_check()`);
+    }
   });
 });

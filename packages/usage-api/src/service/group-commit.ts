@@ -59,13 +59,22 @@ function drain(lane: Lane) {
         const [only] = group as [Waiting<unknown>];
         return only.alone().then(only.resolve, only.reject);
       }
+      const progress = { written: false };
+      let results: Map<number, BatchResult>;
       try {
         const valid = group.map((w, i) => ({ ...w.event, i }));
-        const results = await recordValidEvents(lane.db, valid, lane.tiers);
-        group.forEach((w, i) => w.resolve(results.get(i)!));
+        results = await recordValidEvents(lane.db, valid, lane.tiers, progress);
       } catch (error) {
-        for (const w of group) w.reject(error);
+        if (progress.written) {
+          for (const w of group) w.reject(error);
+          return;
+        }
+        // The group wrote nothing: each event alone, one after another, so that an error one
+        // event causes reaches only its own caller.
+        for (const w of group) await w.alone().then(w.resolve, w.reject);
+        return;
       }
+      group.forEach((w, i) => w.resolve(results.get(i)!));
     });
   }
 }

@@ -83,18 +83,20 @@ export async function recordUsageBatch(
 
 /**
  * Records events already validated (each with its own clock), as `recordUsageBatch` does; the
- * results by `i`. Also the way single events are committed in groups (group-commit.ts).
+ * results by `i`. Also the way single events are committed in groups (group-commit.ts), which
+ * reads `progress.written` after a failure: whether the events were written before it.
  */
 export async function recordValidEvents(
   db: Db,
   valid: ValidEvent[],
   tiers: Tiers,
+  progress = { written: false },
 ): Promise<Map<number, BatchResult>> {
   if (valid.length === 0) return new Map();
   // Without enforced events, one statement records the batch (no plan, no locks held).
   const apply = valid.some((v) => v.event.enforceLimits)
     ? (d: Db) => inTransaction(d, (tx) => applyBatch(tx, valid, tiers))
-    : (d: Db) => applyUnenforced(d, valid, tiers);
+    : (d: Db) => applyUnenforced(d, valid, tiers, progress);
   for (let attempt = 1; ; attempt++) {
     try {
       return await apply(db);
@@ -311,7 +313,12 @@ async function answerDuplicates(
 }
 
 /** A batch without enforced events: one statement, then the answers for what it did not insert. */
-async function applyUnenforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
+async function applyUnenforced(
+  db: Db,
+  valid: ValidEvent[],
+  tiers: Tiers,
+  progress: { written: boolean },
+) {
   const written = await inSavepoint(db, (d) =>
     writeUnenforced<
       MonthlyUsage & { userId: string; monthDate: string; recorded: [number, string][] }
@@ -330,6 +337,7 @@ async function applyUnenforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
       ),
     ),
   );
+  progress.written = true; // what follows only reads
   const months = new Map<string, MonthlyUsage>();
   for (const { userId, monthDate, recorded: _r, ...usage } of written) {
     months.set(monthKey(userId, monthDate), usage);
