@@ -74,8 +74,20 @@ describe.each(dbKinds)("group commit of single events on %s", (kind) => {
       expect(a.ok === false && a.error.message).toMatch(/previous month/);
     }
 
-    // Each recorded answer holds the caller's month row, its own event included.
-    for (const a of p!) if (a.ok) expect(a.value.usage.conversations).toBeGreaterThanOrEqual(1);
+    // Each answer is its month row right after its own event: no two answers of a user share one.
+    const userOf = [
+      ...p!.map((_, k) => users[k % 10]!),
+      ...r!.map((_, k) => users[Math.floor(k / 2)]!),
+      ...c!.map((_, k) => users[Math.floor(k / 2)]!),
+    ];
+    const recordedRows = [...p!, ...r!, ...c!].map((a, k) =>
+      a.ok && a.value.recorded
+        ? `${userOf[k]} ${a.value.usage.conversations} ${a.value.usage.seconds}`
+        : null,
+    );
+    const rows = recordedRows.filter((row) => row !== null);
+    expect(rows).toHaveLength(100 + 10 + 5);
+    expect(new Set(rows).size).toBe(rows.length);
 
     // Totals are exactly what was answered as recorded, and nothing drifted.
     for (const [i, userId] of users.entries()) {

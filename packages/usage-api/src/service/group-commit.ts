@@ -50,10 +50,29 @@ async function run<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The next group: waiting events in arrival order, one per user — a user's next event waits for
+ * the next group, so every answer is its month row right after its own event, as alone.
+ */
+function takeGroup(lane: Lane): Waiting<unknown>[] {
+  const users = new Set<string>();
+  const group: Waiting<unknown>[] = [];
+  const rest: Waiting<unknown>[] = [];
+  for (const w of lane.waiting) {
+    const userId = w.event.event.userId;
+    if (group.length < MAX_GROUP && !users.has(userId)) {
+      users.add(userId);
+      group.push(w);
+    } else rest.push(w);
+  }
+  lane.waiting = rest;
+  return group;
+}
+
 /** Starts statements for what waits, while fewer than `IN_FLIGHT` run. */
 function drain(lane: Lane) {
   while (lane.running < IN_FLIGHT && lane.waiting.length > 0) {
-    const group = lane.waiting.splice(0, MAX_GROUP);
+    const group = takeGroup(lane);
     void run(lane, async () => {
       if (group.length === 1) {
         const [only] = group as [Waiting<unknown>];
