@@ -4,13 +4,14 @@ import { recordValidEvents } from "./record-batch";
 import type { BatchResult, ValidEvent } from "./record-batch";
 
 /**
- * Group commit for single events. Per database handle (and tier table) at most `IN_FLIGHT`
+ * Group commit for single unenforced events (enforced ones, and calls inside a host's
+ * transaction, never come here). Per database handle (and tier table) at most `IN_FLIGHT`
  * statements of single events run at once; a call that arrives while they run waits, and when
- * one finishes, everything waiting is written together by the batch path (one set-based
- * statement without enforced events) — so under load many callers share one statement and one
- * commit, and a lone caller still runs its own one-event statement at once. Each caller is
- * answered after the commit that holds its event, with its own result (recorded, duplicate,
- * refused, invalid): the same rules as one by one, in arrival order per user.
+ * one finishes, the waiting events — one per user — are written together by the batch statement.
+ * Under load many callers share one statement and one commit; a lone caller still runs its own
+ * one-event statement at once. Each caller is answered after the commit that holds its event,
+ * with its own result (recorded, duplicate, invalid): the same rules as one by one, in arrival
+ * order per user.
  */
 const IN_FLIGHT = 2;
 /** The most events one grouped statement takes (the rest wait for the next). */
