@@ -181,9 +181,10 @@ async function interleaved(workloads: Record<string, () => Promise<number>>, bas
 console.log(
   `PostgreSQL ${(await raw`SHOW server_version`)[0]!.server_version}; server with USAGE_WORKERS=${WORKERS}; ${ROUNDS} interleaved rounds; medians`,
 );
-if (PARTS.includes("batch"))
+if (PARTS.includes("batch")) {
   console.log(`\nbatches of ${BATCH}, ${CALLERS} callers (ratio to the raw-SQL batch floor):`);
-if (PARTS.includes("batch")) await interleaved(batchWorkloads, "a raw SQL batch floor");
+  await interleaved(batchWorkloads, "a raw SQL batch floor");
+}
 if (PARTS.includes("single")) {
   console.log(`\nsingle events, 8 callers (ratio to the in-memory ceiling):`);
   await interleaved(singleWorkloads, "d in-memory ceiling (same tRPC stack)");

@@ -9,14 +9,14 @@ import { trpcError } from "./helpers";
 const NOW = new Date("2026-06-15T12:00:00Z");
 
 type Answer = Awaited<ReturnType<ReturnType<typeof useTestDb>["api"]["usage"]["recordUsage"]>>;
-const outcome = (p: Promise<Answer>) =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    async (error: unknown) => ({
-      ok: false as const,
-      error: await trpcError(Promise.reject(error)),
-    }),
-  );
+/** What a call answered, or the TRPCError it failed with. */
+const outcome = async (p: Promise<Answer>) => {
+  try {
+    return { ok: true as const, value: await p };
+  } catch {
+    return { ok: false as const, error: await trpcError(p) };
+  }
+};
 
 // Outside a host's transaction, concurrent single events are committed in groups
 // (src/service/group-commit.ts). Every caller must still get the answer it would get alone.
@@ -48,39 +48,43 @@ describe.each(dbKinds)("group commit of single events on %s", (kind) => {
     const outOfWindow = Array.from({ length: 10 }, (_, i) =>
       call({ userId: users[i]!, seconds: 5, occurredAt: new Date("2026-04-20T00:00:00Z") }),
     );
-    const [p, r, c, e, w] = await Promise.all(
-      [plain, retried, conflicting, enforced, outOfWindow].map((calls) => Promise.all(calls)),
-    );
+    const [p, r, c, e, w] = await Promise.all([
+      Promise.all(plain),
+      Promise.all(retried),
+      Promise.all(conflicting),
+      Promise.all(enforced),
+      Promise.all(outOfWindow),
+    ]);
 
-    expect(p!.every((a) => a.ok && a.value.recorded)).toBe(true);
+    expect(p.every((a) => a.ok && a.value.recorded)).toBe(true);
     for (let i = 0; i < 10; i++) {
-      const pair = r!.slice(2 * i, 2 * i + 2).map((a) => (a.ok ? a.value : null));
+      const pair = r.slice(2 * i, 2 * i + 2).map((a) => (a.ok ? a.value : null));
       expect(pair.map((a) => a?.recorded).sort()).toEqual([false, true]);
       expect(pair.map((a) => a?.duplicate).sort()).toEqual([false, true]);
     }
     for (let i = 0; i < 5; i++) {
-      const pair = c!.slice(2 * i, 2 * i + 2);
+      const pair = c.slice(2 * i, 2 * i + 2);
       expect(pair.filter((a) => a.ok && a.value.recorded)).toHaveLength(1);
       const refused = pair.find((a) => !a.ok);
       expect(refused?.ok === false && refused.error.code).toBe("CONFLICT");
     }
-    expect(e!.filter((a) => a.ok)).toHaveLength(3);
-    for (const a of e!.filter((x) => !x.ok)) {
+    expect(e.filter((a) => a.ok)).toHaveLength(3);
+    for (const a of e.filter((x) => !x.ok)) {
       expect(a.ok === false && a.error.code).toBe("FORBIDDEN");
       expect(a.ok === false && a.error.message).toMatch(/ankiExports/);
     }
-    for (const a of w!) {
+    for (const a of w) {
       expect(a.ok === false && a.error.code).toBe("BAD_REQUEST");
       expect(a.ok === false && a.error.message).toMatch(/previous month/);
     }
 
     // Each answer is its month row right after its own event: no two answers of a user share one.
     const userOf = [
-      ...p!.map((_, k) => users[k % 10]!),
-      ...r!.map((_, k) => users[Math.floor(k / 2)]!),
-      ...c!.map((_, k) => users[Math.floor(k / 2)]!),
+      ...p.map((_, k) => users[k % 10]!),
+      ...r.map((_, k) => users[Math.floor(k / 2)]!),
+      ...c.map((_, k) => users[Math.floor(k / 2)]!),
     ];
-    const recordedRows = [...p!, ...r!, ...c!].map((a, k) =>
+    const recordedRows = [...p, ...r, ...c].map((a, k) =>
       a.ok && a.value.recorded
         ? `${userOf[k]} ${a.value.usage.conversations} ${a.value.usage.seconds}`
         : null,
@@ -92,8 +96,8 @@ describe.each(dbKinds)("group commit of single events on %s", (kind) => {
     // Totals are exactly what was answered as recorded, and nothing drifted.
     for (const [i, userId] of users.entries()) {
       const month = await suite.api.usage.getCurrentUsage({ userId });
-      const plainSeconds = p!.reduce((sum, _, k) => sum + (k % 10 === i ? 10 + k : 0), 0);
-      const won = i < 5 ? (c![2 * i]!.ok ? 100 : 200) : 0;
+      const plainSeconds = p.reduce((sum, _, k) => sum + (k % 10 === i ? 10 + k : 0), 0);
+      const won = i < 5 ? (c[2 * i]!.ok ? 100 : 200) : 0;
       expect(month.conversations).toBe(10 + 2);
       expect(month.seconds).toBe(plainSeconds + won);
     }

@@ -11,7 +11,7 @@ export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
   const trpc = useTRPC();
   // This month's bill so far, as the server computes it (the same money the owner's report bills).
   const [bill] = useSuspenseQuery(trpc.usage.getBillingHistory.queryOptions({ months: 1 })).data;
-  const overage = bill?.month === usage.month ? bill : undefined;
+  const thisMonth = bill?.month === usage.month ? bill : undefined;
   const resets = usage.period.end.toLocaleString("en-GB", {
     timeZone: timezone,
     dateStyle: "medium",
@@ -25,11 +25,11 @@ export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
       <p className="muted" data-testid="resets-at">
         Limits reset {resets} ({timezone})
       </p>
-      {overage && overage.overage !== "0.00" && (
-        <p data-testid="overage-so-far" data-value={overage.overage}>
-          <strong>${overage.overage} overage so far</strong>
-          {overage.overageUnits.seconds
-            ? ` (${formatAmount("seconds", overage.overageUnits.seconds)} past the time included)`
+      {thisMonth && thisMonth.overage !== "0.00" && (
+        <p data-testid="overage-so-far" data-value={thisMonth.overage}>
+          <strong>${thisMonth.overage} overage so far</strong>
+          {thisMonth.overageUnits.seconds
+            ? ` (${formatAmount("seconds", thisMonth.overageUnits.seconds)} past the time included)`
             : ""}
         </p>
       )}

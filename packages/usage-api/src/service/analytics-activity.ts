@@ -1,9 +1,8 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { PgTransaction } from "drizzle-orm/pg-core";
 import { features, tierNames } from "../tiers";
-import { inSavepoint } from "./savepoint";
+import { inHostTransaction, inSavepoint } from "./savepoint";
 import type { Feature, TierName } from "../tiers";
 import { eachFeature, featureColumns, ledgerCol } from "./columns";
 
@@ -23,7 +22,7 @@ export const utcMonth = (month: string, offset = 0) =>
  * savepoint of it instead (its isolation is the host's to choose).
  */
 export function inReport<T>(db: Db, report: (tx: Db) => Promise<T>): Promise<T> {
-  if (db instanceof PgTransaction) return inSavepoint(db, report);
+  if (inHostTransaction(db)) return inSavepoint(db, report);
   return db.transaction(async (tx) => {
     await tx.execute(sql`SET TRANSACTION READ ONLY`);
     await tx.execute(sql`SET LOCAL work_mem = '64MB'`);

@@ -41,6 +41,9 @@ function laneOf(db: Db, tiers: Tiers): Lane {
   return lane;
 }
 
+/** Answers a waiting event by its own statement. */
+const runAlone = (w: Waiting<unknown>) => w.alone().then(w.resolve, w.reject);
+
 async function run<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
   lane.running++;
   try {
@@ -74,28 +77,23 @@ function takeGroup(lane: Lane): Waiting<unknown>[] {
 function drain(lane: Lane) {
   while (lane.running < IN_FLIGHT && lane.waiting.length > 0) {
     const group = takeGroup(lane);
-    void run(lane, async () => {
-      if (group.length === 1) {
-        const [only] = group as [Waiting<unknown>];
-        return only.alone().then(only.resolve, only.reject);
-      }
-      const progress = { written: false };
-      let results: Map<number, BatchResult>;
-      try {
-        const valid = group.map((w, i) => ({ ...w.event, i }));
-        results = await recordValidEvents(lane.db, valid, lane.tiers, progress);
-      } catch (error) {
-        if (progress.written) {
-          for (const w of group) w.reject(error);
-          return;
-        }
-        // The group wrote nothing: each event alone, one after another, so that an error one
-        // event causes reaches only its own caller.
-        for (const w of group) await w.alone().then(w.resolve, w.reject);
-        return;
-      }
-      group.forEach((w, i) => w.resolve(results.get(i)!));
-    });
+    void run(lane, () => commitGroup(lane, group));
+  }
+}
+
+/** Writes a group by one batch statement; each waiting event gets its own result. */
+async function commitGroup(lane: Lane, group: Waiting<unknown>[]) {
+  if (group.length === 1) return runAlone(group[0]!);
+  const progress = { written: false };
+  try {
+    const valid = group.map((w, i) => ({ ...w.event, i }));
+    const results = await recordValidEvents(lane.db, valid, lane.tiers, progress);
+    group.forEach((w, i) => w.resolve(results.get(i)!));
+  } catch (error) {
+    if (progress.written) for (const w of group) w.reject(error);
+    // The group wrote nothing: each event alone, one after another, so that an error one event
+    // causes reaches only its own caller.
+    else for (const w of group) await runAlone(w);
   }
 }
 

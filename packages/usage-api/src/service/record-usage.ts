@@ -1,7 +1,6 @@
 import { preparedStatement, queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { PgTransaction } from "drizzle-orm/pg-core";
 import {
   OUT_OF_WINDOW,
   assertNotFuture,
@@ -19,7 +18,7 @@ import type { MonthlyUsage } from "./columns";
 import { recordStatement, recordValues } from "./record-usage-sql";
 import { recordInGroup } from "./group-commit";
 import type { BatchResult } from "./record-batch";
-import { inSavepoint } from "./savepoint";
+import { inHostTransaction, inSavepoint } from "./savepoint";
 import type { RecordStatementParams } from "./record-usage-sql";
 
 export interface RecordUsageParams extends Omit<RecordUsageInput, "userId"> {
@@ -158,7 +157,7 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
   assertNotFuture("occurredAt", occurredAt, now);
   // Enforced events run alone: grouped, they would need the batch's locking transaction of
   // several round trips, slower than concurrent one-statement calls.
-  if (db instanceof PgTransaction || statement.enforceLimits) return recordOne(db, statement);
+  if (inHostTransaction(db) || statement.enforceLimits) return recordOne(db, statement);
   const result = await recordInGroup(db, tiers, { event, at: occurredAt, now }, () =>
     recordOne(db, statement),
   );

@@ -1,6 +1,9 @@
 import type { Db } from "@usagekit/db";
 import { PgTransaction } from "drizzle-orm/pg-core";
 
+/** Whether `db` is a host's open transaction (not a database of usagekit's own). */
+export const inHostTransaction = (db: Db) => db instanceof PgTransaction;
+
 /**
  * Runs `work` so that its failure cannot poison the caller's transaction: when `db` is a host's
  * open transaction, inside a savepoint (a refused or conflicting statement rolls back to it and
@@ -8,5 +11,5 @@ import { PgTransaction } from "drizzle-orm/pg-core";
  * transaction there, so no round trips are added to the hot path.
  */
 export function inSavepoint<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
-  return db instanceof PgTransaction ? db.transaction((savepoint) => work(savepoint)) : work(db);
+  return inHostTransaction(db) ? db.transaction((savepoint) => work(savepoint)) : work(db);
 }
