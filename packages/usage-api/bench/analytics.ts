@@ -7,7 +7,7 @@ import { createDb } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type postgres from "postgres";
 import { createCaller, createTRPCContext, defaultTiers } from "../src";
-import { repairDrift } from "../src/service/reconcile";
+import { repairDrift } from "../src/record/reconcile";
 import { benchDatabase, median } from "./harness";
 
 const USERS = 100_000;

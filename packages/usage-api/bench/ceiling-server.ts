@@ -19,7 +19,7 @@ import {
   usageTransformer,
 } from "../src";
 import type { MonthlyUsage } from "../src";
-import { emptyMonthly } from "../src/service/columns";
+import { emptyMonthly } from "../src/store/columns";
 
 const t = initTRPC.create({
   transformer: usageTransformer,

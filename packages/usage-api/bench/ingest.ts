@@ -14,7 +14,7 @@ import { createDb } from "@usagekit/db";
 import postgres from "postgres";
 import superjson from "superjson";
 import type { AppRouter } from "../src";
-import { createUsageClient } from "../src/client";
+import { createUsageClient } from "../src/transport/client";
 import { freePort } from "../test/process";
 import { benchDatabase, median, percentile, runConcurrent } from "./harness";
 

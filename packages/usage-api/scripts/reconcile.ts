@@ -5,7 +5,7 @@
 import { createDb } from "@usagekit/db";
 import { defaultTiers } from "../src";
 import { readEnv } from "../src/env";
-import { findDrift, repairDrift } from "../src/service/reconcile";
+import { findDrift, repairDrift } from "../src/record/reconcile";
 
 const fix = process.argv.includes("--fix");
 const env = readEnv();

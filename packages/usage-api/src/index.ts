@@ -1,8 +1,8 @@
-export { appRouter, createCaller, usageRouter } from "./router";
-export type { AppRouter } from "./router";
-export { createTRPCContext, usageErrorFormatter, usageTransformer } from "./trpc";
-export type { Context, CreateContextOptions } from "./trpc";
-export type { Auth } from "./auth";
+export { appRouter, createCaller, usageRouter } from "./router/root";
+export type { AppRouter } from "./router/root";
+export { createTRPCContext, usageErrorFormatter, usageTransformer } from "./transport/trpc";
+export type { Context, CreateContextOptions } from "./transport/trpc";
+export type { Auth } from "./transport/auth";
 export {
   billableFeatures,
   catalog,
@@ -12,25 +12,28 @@ export {
   monthlyField,
   overageField,
   tierNames,
-} from "./tiers";
-export type { BillableFeature, Feature, FeatureLimit, TierConfig, TierName, Tiers } from "./tiers";
-export * from "./schemas";
-export { IdempotencyConflictError, InternalError, LimitExceededError } from "./errors";
-export type { ErrorLogger } from "./errors";
-export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_DRAIN_BYTES } from "./limits";
-export type { LimitExceeded } from "./errors";
-export type { MonthlyUsage } from "./service/columns";
-export type { CurrentUsage, CanUseFeatureResult } from "./service/current-usage";
-export type { LifetimeStats } from "./service/lifetime";
-export type { Milestones } from "./service/milestones";
+} from "./limits/tiers";
 export type {
-  DropOff,
-  FeatureAdoption,
-  Retention,
-  UserSegments,
-} from "./service/analytics-activity";
-export type { Overage, UpgradeCandidates } from "./service/analytics-billing";
-export type { FeatureValue } from "./service/analytics-value";
-export type { BillingMonth } from "./service/billing-history";
-export type { BatchResult } from "./service/record-batch";
-export type { Recommendation } from "./service/recommendations";
+  BillableFeature,
+  Feature,
+  FeatureLimit,
+  TierConfig,
+  TierName,
+  Tiers,
+} from "./limits/tiers";
+export * from "./schemas";
+export { IdempotencyConflictError, LimitExceededError } from "./errors";
+export { InternalError } from "./transport/masking";
+export type { ErrorLogger } from "./transport/masking";
+export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_DRAIN_BYTES } from "./transport/http-limits";
+export type { LimitExceeded } from "./errors";
+export type { MonthlyUsage } from "./store/columns";
+export type { CurrentUsage, CanUseFeatureResult } from "./limits/current-usage";
+export type { LifetimeStats } from "./progress/lifetime";
+export type { Milestones } from "./progress/milestones";
+export type { DropOff, FeatureAdoption, Retention, UserSegments } from "./analytics/activity";
+export type { Overage, UpgradeCandidates } from "./analytics/billing";
+export type { FeatureValue } from "./analytics/value";
+export type { BillingMonth } from "./billing/bills";
+export type { BatchResult } from "./record/batch";
+export type { Recommendation } from "./progress/recommendations";

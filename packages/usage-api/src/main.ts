@@ -1,7 +1,7 @@
 import cluster from "node:cluster";
 import { readEnv } from "./env";
-import { openWhenReady, runWorkers, shutdown } from "./lifecycle";
-import { createUsageServer } from "./server";
+import { openWhenReady, runWorkers, shutdown } from "./transport/lifecycle";
+import { createUsageServer } from "./transport/server";
 
 const env = readEnv();
 const where = `http://${env.HOST}:${env.PORT}/api/trpc`;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { features, tierNames } from "./tiers";
+import { features, tierNames } from "./limits/tiers";
 
 const MAX_INT32 = 2_147_483_647;
 

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
 import type { BatchResult } from "../src";
-import { findDrift } from "../src/service/reconcile";
+import { findDrift } from "../src/record/reconcile";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { rowCounts, trpcError } from "./helpers";
 

@@ -99,7 +99,7 @@ const adoption = await api.analytics.featureAdoption({ month: "2026-11" });
 out.adoption = JSON.stringify(adoption).includes("aiTranslations");
 const overage = await api.analytics.overage({ month: "2026-11" });
 out.overage = { total: overage.total, users: overage.users };
-out.drift = (await import("./src/service/reconcile")).findDrift;
+out.drift = (await import("./src/record/reconcile")).findDrift;
 out.drift = await (out.drift as any)(handle.db, { tiers: (await import("./src")).defaultTiers });
 await handle.close();
 console.log("RESULT " + JSON.stringify(out));

@@ -5,8 +5,8 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
 import type { BatchResult } from "../src";
-import { createUsageClient } from "../src/client";
-import { findDrift } from "../src/service/reconcile";
+import { createUsageClient } from "../src/transport/client";
+import { findDrift } from "../src/record/reconcile";
 import { dbKinds, newUserId, useServer } from "./db";
 
 const TOKEN = "client-test-service-token-0123456789";

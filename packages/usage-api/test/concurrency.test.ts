@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { defaultTiers, features } from "../src";
-import { monthlyField } from "../src/tiers";
+import { monthlyField } from "../src/limits/tiers";
 import type { Feature } from "../src";
-import { findDrift } from "../src/service/reconcile";
+import { findDrift } from "../src/record/reconcile";
 import { dbKinds, newUserId, useTestDb } from "./db";
 
 /** Runs `tasks` with at most `width` in flight; settles them all. */

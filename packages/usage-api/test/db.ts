@@ -6,8 +6,8 @@ import type { DbHandle } from "@usagekit/db";
 import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
 import { createCaller, createTRPCContext } from "../src";
-import { createUsageServer } from "../src/server";
-import type { ServerOptions } from "../src/server";
+import { createUsageServer } from "../src/transport/server";
+import type { ServerOptions } from "../src/transport/server";
 import type { CreateContextOptions } from "../src";
 
 // Test-only configuration, read here rather than in src/env.ts.

@@ -4,7 +4,7 @@ import { monthlyUsage, usageEvents } from "@usagekit/db/schema";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
-import { findDrift } from "../src/service/reconcile";
+import { findDrift } from "../src/record/reconcile";
 import { newUserId } from "./db";
 import { createPrivateCluster, postgresBin } from "./pg-cluster";
 import type { PrivateCluster } from "./pg-cluster";

@@ -2,7 +2,7 @@ import { queryRows } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
-import { findDrift } from "../src/service/reconcile";
+import { findDrift } from "../src/record/reconcile";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { trpcError } from "./helpers";
 
@@ -19,7 +19,7 @@ const outcome = async (p: Promise<Answer>) => {
 };
 
 // Outside a host's transaction, concurrent single events are committed in groups
-// (src/service/group-commit.ts). Every caller must still get the answer it would get alone.
+// (src/record/group-commit.ts). Every caller must still get the answer it would get alone.
 describe.each(dbKinds)("group commit of single events on %s", (kind) => {
   const suite = useTestDb(kind, { now: NOW, max: 8 });
 

@@ -49,7 +49,7 @@ describe("importing usagekit into a host", () => {
         "tsx",
         "--input-type=module",
         "-e",
-        `for (const m of ["./src/index.ts", "./src/server.ts", "./src/tiers.ts", "@usagekit/db", "@usagekit/db/schema", "@usagekit/db/catalog"]) await import(m);
+        `for (const m of ["./src/index.ts", "./src/transport/server.ts", "./src/limits/tiers.ts", "@usagekit/db", "@usagekit/db/schema", "@usagekit/db/catalog"]) await import(m);
          console.log("imported");`,
       ],
       {

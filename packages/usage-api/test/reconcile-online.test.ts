@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
-import { findDrift, repairDrift } from "../src/service/reconcile";
+import { findDrift, repairDrift } from "../src/record/reconcile";
 import { dbKinds, newUserId, useTestDb } from "./db";
 
 const NOW = new Date("2026-11-15T12:00:00Z");

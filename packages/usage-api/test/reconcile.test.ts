@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
 import { defaultTiers } from "../src";
-import { findDrift, repairDrift } from "../src/service/reconcile";
+import { findDrift, repairDrift } from "../src/record/reconcile";
 import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
 
 const NOW = new Date("2026-11-15T12:00:00Z");

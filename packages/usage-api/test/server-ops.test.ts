@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { queryRows } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { createUsageServer } from "../src/server";
+import { createUsageServer } from "../src/transport/server";
 import { batchCall } from "./auth-matrix";
 import { dbKinds, listen, newUserId, openTestDb, useServer } from "./db";
 import { rowCounts } from "./helpers";

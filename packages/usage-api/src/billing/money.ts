@@ -1,0 +1,74 @@
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { billableFeatures, tierNames } from "../limits/tiers";
+import type { Tiers } from "../limits/tiers";
+import { overageSql, softLimitSql } from "../limits/tier-sql";
+import { featureColumns, overageColumn } from "../store/columns";
+
+/**
+ * Money, computed in one place. Every figure of overage money — bills, `analytics.overage`,
+ * recommendations — is a sum of the lines of `overageLines`: per user, billing month (the local
+ * month of the monthly row), tier and billable feature, the overage units and their price,
+ * `round(units × price / perUnits, 2)` in `numeric` (never a float).
+ */
+
+/**
+ * Each event of the monthly rows in `scope` (a condition on the monthly row `m`) with the overage
+ * units it caused per billable feature, replayed in ledger order within its own month at its
+ * tier's soft limit exactly as the monthly row counted it — so the money always agrees with the
+ * rows' overage counters. Only the rows with overage are replayed.
+ */
+const overageEvents = (scope: SQL, tiers: Tiers) => {
+  const perFeature = billableFeatures.map((f) => {
+    const x = sql.raw(featureColumns[f].ledger);
+    return sql`
+    SELECT user_id, month, tier, ${f}::text AS feature,
+      ${overageSql(sql`ev.soft`, sql`ev.run - ev.${x}`, sql`ev.${x}`)} AS units
+    FROM (
+      SELECT e.*, ${softLimitSql(tiers, sql`e.tier`, f)} AS soft,
+        sum(e.${x}) OVER (PARTITION BY e.user_id, e.month ORDER BY e.id) AS run
+      FROM usagekit.monthly_usage m JOIN usagekit.usage_events e ON e.user_id = m.user_id AND e.month = m.month
+      WHERE m.${sql.raw(overageColumn[f])} > 0 AND e.${x} > 0 AND ${scope}
+    ) ev`;
+  });
+  return perFeature.length > 0
+    ? sql.join(perFeature, sql` UNION ALL `)
+    : sql`SELECT NULL::text AS user_id, NULL::date AS month, NULL::text AS tier, NULL::text AS feature,
+        0::bigint AS units WHERE false`;
+};
+
+/** Each tier's overage price per billable feature as a constant table. */
+const overagePrices = (tiers: Tiers): SQL => {
+  const rows = tierNames.flatMap((t) =>
+    billableFeatures.map((f) => {
+      const o = tiers[t][f].overage;
+      return `('${t}', '${f}', ${o ? `${o.price}::numeric, ${o.perUnits}` : "0::numeric, 1"})`;
+    }),
+  );
+  return sql.raw(
+    rows.length > 0
+      ? `(VALUES ${rows.join(", ")}) AS prices(tier, feature, price, per_units)`
+      : `(SELECT NULL::text, NULL::text, 0::numeric, 1 WHERE false) AS prices(tier, feature, price, per_units)`,
+  );
+};
+
+/**
+ * The money lines of the monthly rows in `scope`: `(user_id, month, tier, feature, units,
+ * amount)`, one per user, billing month, tier and billable feature with overage, `amount` the
+ * units' price rounded to the cent. Sum `amount` for any total.
+ */
+export const overageLines = (scope: SQL, tiers: Tiers) => sql`
+  SELECT o.user_id, o.month, o.tier, o.feature, sum(o.units) AS units,
+    round(sum(o.units) * prices.price / prices.per_units, 2) AS amount
+  FROM (${overageEvents(scope, tiers)}) o JOIN ${overagePrices(tiers)} USING (tier, feature)
+  GROUP BY o.user_id, o.month, o.tier, o.feature, prices.price, prices.per_units
+  HAVING sum(o.units) > 0`;
+
+/** A sum of decimal strings ("9.99") as a decimal string with two places, in integer cents. */
+export function sumMoney(amounts: string[]): string {
+  const cents = amounts.reduce((sum, a) => {
+    const [whole, part = ""] = a.split(".");
+    return sum + BigInt(whole!) * 100n + BigInt((part + "00").slice(0, 2));
+  }, 0n);
+  return `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
+}

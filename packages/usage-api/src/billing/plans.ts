@@ -1,0 +1,65 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import type { SetUserPlanInput } from "../schemas";
+import { tierNames } from "../limits/tiers";
+import { canonicalTimezone } from "../calendar/timezones";
+import type { TierName } from "../limits/tiers";
+import { instant, localMonth, monthEnd, monthStart } from "../calendar/local-month";
+
+export interface UserPlan {
+  id: string;
+  tier: TierName;
+  timezone: string;
+  highestTierReached: TierName;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** `tier` ordered free < plus < pro, for GREATEST-style comparisons in SQL. */
+export const tierRankSql = (tier: string) =>
+  sql.raw(`array_position(ARRAY['${tierNames.join("','")}'], ${tier})`);
+
+/** Raises `highest_tier_reached` of lifetime row `l` to the `excluded` one if that ranks higher. */
+export const raiseHighestTier = sql`highest_tier_reached = CASE
+  WHEN ${tierRankSql("excluded.highest_tier_reached")} > ${tierRankSql("l.highest_tier_reached")}
+  THEN excluded.highest_tier_reached ELSE l.highest_tier_reached END, updated_at = now()`;
+
+/**
+ * Sets the user's tier (and time zone, when given — checked against the database's zone data and
+ * stored by its canonical name; otherwise it is kept), creating the user if new, and raises the
+ * highest tier reached. A new zone applies to new events; the month rows that can still receive
+ * events (this month and last, in the new zone) take the new zone's bounds, so their `period`
+ * agrees with `resetsAt`.
+ */
+export async function setUserPlan(
+  db: Db,
+  params: SetUserPlanInput & { now: Date },
+): Promise<UserPlan> {
+  const timezone = params.timezone ? await canonicalTimezone(db, params.timezone) : null;
+  const [row] = await queryRows<UserPlan>(
+    db,
+    sql`
+    WITH u AS (
+      INSERT INTO usagekit.users AS u (id, tier, timezone)
+      VALUES (${params.userId}::text, ${params.tier}, coalesce(${timezone}::text, 'UTC'))
+      ON CONFLICT (id) DO UPDATE SET tier = excluded.tier,
+        timezone = coalesce(${timezone}::text, u.timezone), updated_at = now()
+      RETURNING id, tier, timezone, created_at, updated_at
+    ), periods AS (
+      UPDATE usagekit.monthly_usage m SET period_start = ${monthStart(sql`m.month`, sql`u.timezone`)},
+        period_end = ${monthEnd(sql`m.month`, sql`u.timezone`)}
+      FROM u WHERE m.user_id = u.id AND ${timezone}::text IS NOT NULL
+        AND m.month >= ${localMonth(instant(params.now), sql`u.timezone`)} - interval '1 month'
+    ), l AS (
+      INSERT INTO usagekit.lifetime_stats AS l (user_id, highest_tier_reached) SELECT id, tier FROM u
+      ON CONFLICT (user_id) DO UPDATE SET ${raiseHighestTier}
+      RETURNING highest_tier_reached
+    )
+    SELECT u.id AS "id", u.tier AS "tier", u.timezone AS "timezone",
+      l.highest_tier_reached AS "highestTierReached", u.created_at AS "createdAt",
+      u.updated_at AS "updatedAt"
+    FROM u, l`,
+  );
+  return row!;
+}

@@ -1,0 +1,72 @@
+import type { Db } from "@usagekit/db";
+import { features, hardLimitOf, monthlyField } from "./tiers";
+import { fits, remainingOf } from "./rule";
+import type { Feature, TierName, Tiers } from "./tiers";
+import { emptyMonthly } from "../store/columns";
+import type { MonthlyUsage } from "../store/columns";
+import { readUserMonth } from "./user-month";
+
+interface ReadParams {
+  userId: string;
+  now: Date;
+  tiers: Tiers;
+}
+
+export interface CurrentUsage extends MonthlyUsage {
+  tier: TierName;
+  period: { start: Date; end: Date };
+  features: Record<Feature, { used: number; limit: number | null; remaining: number | null }>;
+}
+
+/** This local month's usage with the tier's limit and what remains of it for every feature. */
+export async function getCurrentUsage(db: Db, params: ReadParams): Promise<CurrentUsage> {
+  const m = await readUserMonth(db, params.userId, params.now);
+  const usage = m.usage ?? emptyMonthly(m.month, m.periodStart, m.periodEnd, m.tier);
+  const limits = params.tiers[m.tier];
+  const perFeature = Object.fromEntries(
+    features.map((f) => {
+      const used = usage[monthlyField[f]];
+      return [f, { used, limit: limits[f].limit, remaining: remainingOf(limits[f].limit, used) }];
+    }),
+  ) as CurrentUsage["features"];
+  return {
+    ...usage,
+    tier: m.tier,
+    period: { start: m.periodStart, end: m.periodEnd },
+    features: perFeature,
+  };
+}
+
+export interface CanUseFeatureResult {
+  allowed: boolean;
+  feature: Feature;
+  tier: TierName;
+  used: number;
+  limit: number | null;
+  remaining: number | null;
+  overage: boolean;
+  resetsAt: Date;
+}
+
+/**
+ * Whether `amount` more of `feature` fits this month, by the tier's limit as configured on the
+ * server. A soft limit always allows (the excess is billable overage).
+ */
+export async function canUseFeature(
+  db: Db,
+  params: ReadParams & { feature: Feature; amount: number },
+): Promise<CanUseFeatureResult> {
+  const m = await readUserMonth(db, params.userId, params.now);
+  const { limit, overage } = params.tiers[m.tier][params.feature];
+  const used = m.usage?.[monthlyField[params.feature]] ?? 0;
+  return {
+    allowed: fits(used, params.amount, hardLimitOf(params.tiers[m.tier], params.feature)),
+    feature: params.feature,
+    tier: m.tier,
+    used,
+    limit,
+    remaining: remainingOf(limit, used),
+    overage: Boolean(overage),
+    resetsAt: m.periodEnd,
+  };
+}

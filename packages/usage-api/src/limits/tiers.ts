@@ -1,0 +1,149 @@
+import {
+  billableFeatures,
+  catalog,
+  features,
+  monthlyField,
+  overageField,
+  tierNames,
+} from "@usagekit/db/catalog";
+import type { BillableFeature, Feature, LimitSpec, TierName } from "@usagekit/db/catalog";
+
+// Features and tiers come from the catalog (`@usagekit/db/catalog`), the one source of both.
+export { billableFeatures, catalog, features, monthlyField, overageField, tierNames };
+export type { BillableFeature, Feature, TierName };
+
+export interface FeatureLimit {
+  /** Monthly limit; `null` = unlimited, `0` = not in this tier. */
+  limit: number | null;
+  /**
+   * Present for a soft limit: usage past `limit` is allowed and billed as overage at `price`
+   * (a decimal string, never a float) per `perUnits` units. Absent: the limit is hard.
+   */
+  overage?: { price: string; perUnits: number };
+}
+
+export type TierConfig = Record<Feature, FeatureLimit>;
+export type Tiers = Record<TierName, TierConfig>;
+
+/** A catalog limit (`null`, a number, or `{ limit, overage }`) as a tier table entry. */
+const fromCatalog = (spec: LimitSpec): FeatureLimit =>
+  spec === null || typeof spec === "number"
+    ? { limit: spec }
+    : { limit: spec.limit, overage: { ...spec.overage } };
+
+const rank = (limit: number | null) => (limit === null ? Number.POSITIVE_INFINITY : limit);
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Exactly these own keys, nothing more or less (a `__proto__` key included). */
+function assertKeys(
+  where: string,
+  value: unknown,
+  keys: readonly string[],
+): Record<string, unknown> {
+  if (!isObject(value)) throw new Error(`${where} must be an object`);
+  const own = Object.keys(value);
+  const extra = own.find((k) => !keys.includes(k));
+  if (extra !== undefined) throw new Error(`${where}.${extra} is not known`);
+  const missing = keys.find((k) => !own.includes(k));
+  if (missing !== undefined) throw new Error(`${where}.${missing} is missing`);
+  return value;
+}
+
+const validated = new WeakSet<object>();
+/** Validated tier tables by content: equal tables are one object (one lane, one prepared text). */
+const byContent = new Map<string, Tiers>();
+const keys = new WeakMap<Tiers, string>();
+
+/** A tier table's content as a key (tables with the same limits and prices share it). */
+export const tiersKey = (tiers: Tiers): string => {
+  let key = keys.get(tiers);
+  if (key === undefined) keys.set(tiers, (key = JSON.stringify(tiers)));
+  return key;
+};
+
+function checkLimit(where: string, feature: Feature, value: unknown): FeatureLimit {
+  const { limit, overage } = value as FeatureLimit;
+  assertKeys(where, value, overage === undefined ? ["limit"] : ["limit", "overage"]);
+  if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new Error(`${where}.limit must be a non-negative integer or null`);
+  }
+  if (overage === undefined) return { limit };
+  assertKeys(`${where}.overage`, overage, ["price", "perUnits"]);
+  if (!(billableFeatures as readonly string[]).includes(feature)) {
+    throw new Error(
+      `${where}: only billable features (${billableFeatures.join(", ")}) can have a soft limit; mark it billable in the catalog`,
+    );
+  }
+  if (limit === null) throw new Error(`${where}: a soft limit needs a limit`);
+  if (
+    !(typeof overage.price === "string" && /^\d{1,6}(\.\d{1,4})?$/.test(overage.price)) ||
+    !(Number.isSafeInteger(overage.perUnits) && overage.perUnits > 0 && overage.perUnits <= 86_400)
+  ) {
+    throw new Error(`${where}.overage needs a decimal price and perUnits > 0`);
+  }
+  return { limit, overage: { price: overage.price, perUnits: overage.perUnits } };
+}
+
+/**
+ * Validates a tier table (its shape, every limit a non-negative integer or null, soft limits with
+ * a decimal price, limits that never shrink from free to plus to pro) and returns a frozen copy.
+ * Every entry point that takes tiers runs them through here, so nothing unchecked reaches SQL.
+ */
+export function defineTiers(tiers: Tiers): Tiers {
+  if (validated.has(tiers)) return tiers;
+  const table = assertKeys("tiers", tiers, tierNames);
+  const result = {} as Record<TierName, TierConfig>;
+  for (const tier of tierNames) {
+    const config = assertKeys(`tiers.${tier}`, table[tier], features);
+    result[tier] = Object.freeze(
+      Object.fromEntries(
+        features.map((f) => [f, Object.freeze(checkLimit(`tiers.${tier}.${f}`, f, config[f]))]),
+      ),
+    ) as TierConfig;
+  }
+  for (const [lower, higher] of tierNames.slice(1).map((t, i) => [tierNames[i]!, t] as const)) {
+    for (const feature of features) {
+      if (rank(result[higher][feature].limit) < rank(result[lower][feature].limit)) {
+        throw new Error(
+          `tiers.${higher}.${feature}.limit must be >= tiers.${lower}.${feature}.limit`,
+        );
+      }
+    }
+  }
+  const frozen = Object.freeze(result);
+  const key = tiersKey(frozen);
+  const same = byContent.get(key);
+  if (same) return same;
+  if (byContent.size < 1000) byContent.set(key, frozen);
+  validated.add(frozen);
+  return frozen;
+}
+
+/** The catalog's tier table, validated. */
+export const defaultTiers: Tiers = defineTiers(
+  Object.fromEntries(
+    tierNames.map((t) => [
+      t,
+      Object.fromEntries(
+        features.map((f) => [
+          f,
+          fromCatalog((catalog.tiers[t].limits as Record<Feature, LimitSpec>)[f]),
+        ]),
+      ),
+    ]),
+  ) as Tiers,
+);
+
+/** The tier's hard monthly limit of `feature`: null when it is unlimited or soft (not refused). */
+export const hardLimitOf = (config: TierConfig, feature: Feature): number | null =>
+  config[feature].overage ? null : config[feature].limit;
+
+/** The limit past which `feature` is billable overage in this tier: null unless soft. */
+export const softLimitOf = (config: TierConfig, feature: Feature): number | null =>
+  config[feature].overage ? config[feature].limit : null;
+
+/** Units past the soft limit `soft` that `added` units on top of `before` bring. */
+export const overageOf = (soft: number | null, before: number, added: number): number =>
+  soft === null ? 0 : Math.max(0, before + added - soft) - Math.max(0, before - soft);

@@ -1,0 +1,51 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { monthlySelect } from "../store/columns";
+import type { MonthlyUsage } from "../store/columns";
+import type { TierName } from "./tiers";
+import { instant, localMonth, monthEnd, monthStart } from "../calendar/local-month";
+
+export interface UserMonth {
+  tier: TierName;
+  timezone: string;
+  /** The user's current local month, `YYYY-MM`, and its bounds. */
+  month: string;
+  periodStart: Date;
+  periodEnd: Date;
+  /** This month's row, or null when the user has no usage in it. */
+  usage: MonthlyUsage | null;
+}
+
+/**
+ * The user's plan and current local month (an unknown user reads as a free user in UTC with no
+ * usage). Reads only.
+ */
+export async function readUserMonth(db: Db, userId: string, now: Date): Promise<UserMonth> {
+  type Row = MonthlyUsage & { tier: TierName; timezone: string; hasRow: boolean };
+  const [row] = await queryRows<Row & { curMonth: string; curStart: Date; curEnd: Date }>(
+    db,
+    sql`
+    WITH u AS (
+      SELECT coalesce(max(tier), 'free') AS tier, coalesce(max(timezone), 'UTC') AS tz
+      FROM usagekit.users WHERE id = ${userId}::text
+    ), p AS (
+      SELECT tier, tz, ${localMonth(instant(now), sql`tz`)} AS local_month FROM u
+    )
+    SELECT p.tier AS "tier", p.tz AS "timezone", to_char(p.local_month, 'YYYY-MM') AS "curMonth",
+      ${monthStart(sql`p.local_month`, sql`p.tz`)} AS "curStart",
+      ${monthEnd(sql`p.local_month`, sql`p.tz`)} AS "curEnd",
+      m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}
+    FROM p LEFT JOIN usagekit.monthly_usage m ON m.user_id = ${userId}::text AND m.month = p.local_month`,
+  );
+  if (!row) throw new Error("readUserMonth returned no row");
+  const { hasRow, tier, timezone, curMonth, curStart, curEnd, ...usage } = row;
+  return {
+    tier,
+    timezone,
+    month: curMonth,
+    periodStart: curStart,
+    periodEnd: curEnd,
+    usage: hasRow ? usage : null,
+  };
+}

@@ -1,0 +1,129 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { getLifetimeStats } from "./lifetime";
+import type { LifetimeStats } from "./lifetime";
+import { dayRuns } from "../calendar/local-month";
+
+type Kind = "first" | "streak" | "hours" | "exports" | "phrases";
+
+interface Milestone {
+  id: string;
+  title: string;
+  kind: Kind;
+  target: number;
+}
+
+const milestones: Milestone[] = [
+  { id: "first-conversation", title: "First conversation", kind: "first", target: 1 },
+  ...[3, 7, 30].map((n) => ({
+    id: `streak-${n}`,
+    title: `${n}-day streak`,
+    kind: "streak" as const,
+    target: n,
+  })),
+  ...[1, 10, 100].map((n) => ({
+    id: `hours-${n}`,
+    title: `${n} hour${n > 1 ? "s" : ""} practised`,
+    kind: "hours" as const,
+    target: n,
+  })),
+  ...[1, 10, 50].map((n) => ({
+    id: `exports-${n}`,
+    title: `${n} Anki export${n > 1 ? "s" : ""}`,
+    kind: "exports" as const,
+    target: n,
+  })),
+  ...[1, 10, 100].map((n) => ({
+    id: `phrases-${n}`,
+    title: `${n} custom phrase${n > 1 ? "s" : ""}`,
+    kind: "phrases" as const,
+    target: n,
+  })),
+];
+
+/** Where each kind stands, from the lifetime stats (so milestones never disagree with them). */
+const progressOf = (kind: Kind, s: LifetimeStats): number =>
+  ({
+    first: s.firstConversationAt ? 1 : 0,
+    streak: s.longestStreak,
+    hours: Math.floor(s.totalSeconds / 3600),
+    exports: s.totalAnkiExports,
+    phrases: s.totalCustomPhrases,
+  })[kind];
+
+export interface Milestones {
+  earned: { id: string; title: string; earnedAt: Date }[];
+  next: { id: string; title: string; progress: number; target: number }[];
+}
+
+/**
+ * When each earned milestone was reached, from the ledger: the event whose running total crossed
+ * the target, or the first event on the day a streak reached its length.
+ */
+async function earnedDates(db: Db, userId: string): Promise<Record<string, Date | null>> {
+  const id = sql`${userId}::text`;
+  const crossing = (column: string, id: string, target: number) =>
+    sql.raw(`min(occurred_at) FILTER (WHERE ${column} >= ${target}) AS "${id}"`);
+  const runs = milestones.filter((m) => m.kind !== "first" && m.kind !== "streak");
+  const column = { hours: "run_seconds", exports: "run_exports", phrases: "run_phrases" } as const;
+  const target = (m: Milestone) => (m.kind === "hours" ? m.target * 3600 : m.target);
+  const streaks = milestones.filter((m) => m.kind === "streak");
+  const [row] = await queryRows<Record<string, Date | null>>(
+    db,
+    sql`
+    WITH e AS (
+      SELECT occurred_at, conversations,
+        sum(seconds) OVER w AS run_seconds, sum(anki_exports) OVER w AS run_exports,
+        sum(custom_phrases) OVER w AS run_phrases
+      FROM usagekit.usage_events WHERE user_id = ${id}
+      WINDOW w AS (ORDER BY occurred_at, id)
+    ), runs AS (${dayRuns(id)})
+    SELECT min(occurred_at) FILTER (WHERE conversations > 0) AS "first-conversation",
+      ${sql.join(
+        runs.map((m) => crossing(column[m.kind as keyof typeof column], m.id, target(m))),
+        sql`, `,
+      )},
+      ${sql.join(
+        streaks.map(
+          (
+            m,
+          ) => sql`(SELECT min(occurred_at) FROM usagekit.usage_events WHERE user_id = ${id} AND day =
+            (SELECT min(first_day + ${m.target - 1}::int) FROM runs WHERE len >= ${m.target}::int)) AS ${sql.raw(`"${m.id}"`)}`,
+        ),
+        sql`, `,
+      )}
+    FROM e`,
+  );
+  return row ?? {};
+}
+
+/** Earned milestones with the date they were earned, and the next one of each kind. */
+export async function getMilestones(
+  db: Db,
+  params: { userId: string; now: Date },
+): Promise<Milestones> {
+  const [stats, dates] = await Promise.all([
+    getLifetimeStats(db, params),
+    earnedDates(db, params.userId),
+  ]);
+  const earned: Milestones["earned"] = [];
+  const next: Milestones["next"] = [];
+  const nextKinds = new Set<Kind>();
+  for (const m of milestones) {
+    const progress = progressOf(m.kind, stats);
+    const earnedAt = dates[m.id];
+    if (progress >= m.target && earnedAt) earned.push({ id: m.id, title: m.title, earnedAt });
+    else if (!nextKinds.has(m.kind)) {
+      nextKinds.add(m.kind);
+      next.push({
+        id: m.id,
+        title: m.title,
+        progress: Math.min(progress, m.target),
+        target: m.target,
+      });
+    }
+  }
+  earned.sort((a, b) => a.earnedAt.getTime() - b.earnedAt.getTime());
+  return { earned, next };
+}

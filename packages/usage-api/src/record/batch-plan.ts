@@ -1,0 +1,147 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { OUT_OF_WINDOW } from "../calendar/window";
+import { fits } from "../limits/rule";
+import { billableFeatures, features, hardLimitOf, overageOf, softLimitOf } from "../limits/tiers";
+import type { Feature, TierName, Tiers } from "../limits/tiers";
+import type { MonthlyUsage } from "../store/columns";
+import { eventContext, keepRefusals, lockMonths, writeEvents } from "./batch-sql";
+import type { PlannedEvent } from "./batch-sql";
+import { answerKnown, KnownKeys, monthKey } from "./idempotency";
+import type { KnownKey } from "./idempotency";
+import { amountsOf, invalid } from "./results";
+import type { BatchResult, ValidEvent } from "./results";
+
+/** Another writer changed what the plan read (a month row appeared, a key was taken): replan. */
+export class StalePlan extends Error {}
+
+type Context = {
+  i: number;
+  tier: TierName;
+  tz: string;
+  month: string;
+  day: string;
+  inWindow: boolean;
+};
+type Used = Record<Feature, number>;
+
+const zero = () => amountsOf({});
+
+/** The first hard-limited feature the event does not fit under, by the one rule, or undefined. */
+const overLimit = (tiers: Tiers, tier: TierName, before: Used, amounts: Used) =>
+  features.find((f) => !fits(before[f], amounts[f], hardLimitOf(tiers[tier], f)));
+
+/**
+ * A batch with enforced events, in the caller's transaction: each event's context (tier, zone,
+ * local month and day, window) and the known keys read at once, the touched month rows locked in
+ * key order, the batch planned here in input order (duplicates, the window, limits against the
+ * usage before each event), and all its rows written by one statement.
+ */
+export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
+  const [contextRows, known] = await Promise.all([
+    queryRows<Context>(
+      db,
+      eventContext(
+        valid.map((v) => ({
+          i: v.i,
+          userId: v.event.userId,
+          at: v.at.toISOString(),
+          now: v.now.toISOString(),
+        })),
+      ),
+    ),
+    KnownKeys.read(db, valid),
+  ]);
+  const context = new Map(contextRows.map((c) => [c.i, c]));
+  const touched = new Map(
+    valid.map((v) => {
+      const month = context.get(v.i)!.month;
+      return [monthKey(v.event.userId, month), { userId: v.event.userId, month }];
+    }),
+  );
+  const locked = await queryRows<Used & { userId: string; month: string }>(
+    db,
+    lockMonths([...touched.values()]),
+  );
+  const used = new Map<string, Used>(locked.map((m) => [monthKey(m.userId, m.month), m]));
+  const existing = new Set(used.keys());
+
+  const results = new Map<number, BatchResult>();
+  const planned: PlannedEvent[] = [];
+  const refusals: Parameters<typeof keepRefusals>[0] = [];
+  const retried: { v: ValidEvent; seen: KnownKey }[] = [];
+  for (const v of valid) {
+    const { i, event, at } = v;
+    const ctx = context.get(i)!;
+    const seen = known.of(v);
+    if (seen) {
+      retried.push({ v, seen });
+      continue;
+    }
+    if (!ctx.inWindow) {
+      results.set(i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
+      continue;
+    }
+    const amounts = amountsOf(event);
+    const mk = monthKey(event.userId, ctx.month);
+    const before = used.get(mk) ?? zero();
+    const over = event.enforceLimits ? overLimit(tiers, ctx.tier, before, amounts) : undefined;
+    if (over) {
+      const limitExceeded = {
+        feature: over,
+        used: before[over],
+        limit: hardLimitOf(tiers[ctx.tier], over)!,
+        requested: amounts[over],
+      };
+      results.set(i, { status: "refused", limitExceeded });
+      refusals.push({
+        userId: event.userId,
+        key: event.idempotencyKey ?? null,
+        at: at.toISOString(),
+        tier: ctx.tier,
+        ...limitExceeded,
+      });
+      continue;
+    }
+    const config = tiers[ctx.tier];
+    const overage = Object.fromEntries(
+      billableFeatures.map((f) => [f, overageOf(softLimitOf(config, f), before[f], amounts[f])]),
+    );
+    used.set(mk, Object.fromEntries(features.map((f) => [f, before[f] + amounts[f]])) as Used);
+    known.remember(v, ctx.month);
+    planned.push({
+      i,
+      userId: event.userId,
+      key: event.idempotencyKey ?? null,
+      at: at.toISOString(),
+      month: ctx.month,
+      day: ctx.day,
+      tier: ctx.tier,
+      tz: ctx.tz,
+      amounts,
+      overage,
+    });
+  }
+
+  const months = new Map<string, MonthlyUsage>();
+  if (planned.length > 0) {
+    const written = await queryRows<
+      MonthlyUsage & { userId: string; monthDate: string; created: boolean; inserted: number }
+    >(db, writeEvents(planned));
+    // A key taken or a month row created by a concurrent single call since the plan read: replan.
+    const appeared = written.some(
+      (m) => !m.created && !existing.has(monthKey(m.userId, m.monthDate)),
+    );
+    if (written[0]!.inserted !== planned.length || appeared) {
+      throw new StalePlan("batch plan is stale");
+    }
+    for (const { userId, monthDate, created: _c, inserted: _n, ...usage } of written) {
+      months.set(monthKey(userId, monthDate), usage);
+    }
+  }
+  if (refusals.length > 0) await db.execute(keepRefusals(refusals));
+  for (const p of planned)
+    results.set(p.i, { status: "recorded", usage: months.get(monthKey(p.userId, p.month))! });
+  for (const [i, r] of await answerKnown(db, retried, months)) results.set(i, r);
+  return results;
+}

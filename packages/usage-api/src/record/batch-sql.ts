@@ -1,0 +1,141 @@
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { billableFeatures, features } from "../limits/tiers";
+import type { BillableFeature, Feature } from "../limits/tiers";
+import { summedRows, userOf } from "./rows-sql";
+import {
+  eachFeature,
+  featureColumns,
+  monthlySelect,
+  ledgerCol,
+  monthlyCol,
+  overageCol,
+} from "../store/columns";
+import { dateText, localDay, localMonth, windowStart } from "../calendar/local-month";
+
+const raw = sql.raw;
+const ledger = ledgerCol;
+const monthly = monthlyCol;
+const json = (rows: unknown[]) => sql`${JSON.stringify(rows)}::jsonb`;
+const tz = sql`coalesce(u.timezone, 'UTC')`;
+
+/** Each event's user (tier, zone), local month and day, and whether it is still in the window. */
+export const eventContext = (
+  events: { i: number; userId: string; at: string; now: string }[],
+) => sql`
+  SELECT e.i AS "i", coalesce(u.tier, 'free') AS "tier", coalesce(u.timezone, 'UTC') AS "tz",
+    ${dateText(localMonth(sql`e.at`, tz))} AS "month", ${dateText(localDay(sql`e.at`, tz))} AS "day",
+    e.at >= ${windowStart(sql`e.now`, tz)} AS "inWindow"
+  FROM jsonb_to_recordset(${json(events)}) AS e(i int, "userId" text, at timestamptz, now timestamptz)
+  LEFT JOIN ${userOf(`e."userId"`)}`;
+
+/** The ledger rows of keys already recorded: their payload and month. */
+export const recordedKeys = (keys: { userId: string; key: string }[]) => sql`
+  SELECT e.user_id AS "userId", e.idempotency_key AS "key", e.occurred_at AS "occurredAt",
+    to_char(e.month, 'YYYY-MM-DD') AS "month",
+    ${eachFeature((f) => sql`e.${ledger(f)}::int AS ${raw(`"${f}"`)}`)}
+  FROM jsonb_to_recordset(${json(keys)}) AS q("userId" text, key text)
+  JOIN usagekit.usage_events e ON e.user_id = q."userId" AND e.idempotency_key = q.key`;
+
+/** Locks the month rows the batch may change (in key order) and reads their counters. */
+export const lockMonths = (months: { userId: string; month: string }[]) => sql`
+  SELECT m.user_id AS "userId", to_char(m.month, 'YYYY-MM-DD') AS "month",
+    ${eachFeature((f) => sql`m.${monthly(f)}::float8 AS ${raw(`"${f}"`)}`)}
+  FROM usagekit.monthly_usage m
+  JOIN jsonb_to_recordset(${json(months)}) AS q("userId" text, month date)
+    ON m.user_id = q."userId" AND m.month = q.month
+  ORDER BY m.user_id, m.month FOR UPDATE OF m`;
+
+/** An event to record, as planned: where it goes and the overage it adds per billable feature. */
+export interface PlannedEvent {
+  i: number;
+  userId: string;
+  key: string | null;
+  at: string;
+  month: string;
+  day: string;
+  tier: string;
+  tz: string;
+  amounts: Record<Feature, number>;
+  overage: Partial<Record<BillableFeature, number>>;
+}
+
+const eventColumns = () =>
+  sql.join(
+    [
+      sql`i int, user_id text, key text, at timestamptz, month date, day date, tier text, tz text`,
+      ...features.map((f) => sql`${ledger(f)} int`),
+      ...billableFeatures.map((f) => sql`${raw(`ov_${featureColumns[f].ledger}`)} int`),
+    ],
+    sql`, `,
+  );
+
+const eventRows = (events: PlannedEvent[]) =>
+  events.map((e) => ({
+    i: e.i,
+    user_id: e.userId,
+    key: e.key,
+    at: e.at,
+    month: e.month,
+    day: e.day,
+    tier: e.tier,
+    tz: e.tz,
+    ...Object.fromEntries(features.map((f) => [featureColumns[f].ledger, e.amounts[f]])),
+    ...Object.fromEntries(
+      billableFeatures.map((f) => [`ov_${featureColumns[f].ledger}`, e.overage[f] ?? 0]),
+    ),
+  }));
+
+/**
+ * Records the planned events in one statement: the ledger rows in input order (their ids keep
+ * it), the users never seen, and per user and month, day and user the summed rows — the same
+ * columns the one-event statement writes. Answers each touched month row as it stands now (and
+ * whether this statement created it), each with how many ledger rows were inserted.
+ */
+export function writeEvents(events: PlannedEvent[]): SQL {
+  return sql`
+  WITH ev AS (
+    SELECT * FROM jsonb_to_recordset(${json(eventRows(events))}) AS ev(${eventColumns()})
+  ), led AS (
+    INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
+      ${eachFeature(ledger)})
+    SELECT user_id, key, at, month, day, tier, ${eachFeature((f) => sql`ev.${ledger(f)}`)}
+    FROM ev ORDER BY i
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    RETURNING 1
+  ), usr AS (
+    INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ev ORDER BY 1
+    ON CONFLICT (id) DO NOTHING
+  ), ${summedRows("ev", {
+    insert: (f) => sql`sum(ev.${raw(`ov_${featureColumns[f].ledger}`)})`,
+    added: (f) => sql`excluded.${overageCol(f)}`,
+  })}
+  SELECT (SELECT count(*) FROM led)::int AS "inserted", mon.* FROM mon`;
+}
+
+/** The refusal log: one row per refused event (per key, once). */
+export const keepRefusals = (
+  rows: {
+    userId: string;
+    key: string | null;
+    at: string;
+    tier: string;
+    feature: string;
+    used: number;
+    limit: number;
+    requested: number;
+  }[],
+) => sql`
+  INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, tier, feature, used, "limit", requested)
+  SELECT "userId", key, at, tier, feature, used, "limit", requested
+  FROM jsonb_to_recordset(${json(rows)}) AS r("userId" text, key text, at timestamptz, tier text,
+    feature text, used bigint, "limit" bigint, requested int)
+  ORDER BY "userId"
+  ON CONFLICT (user_id, idempotency_key) DO NOTHING`;
+
+/** Month rows as the API returns them, for the given (user, month) pairs. */
+export const readMonths = (months: { userId: string; month: string }[]) => sql`
+  SELECT m.user_id AS "userId", to_char(m.month, 'YYYY-MM-DD') AS "monthDate", ${monthlySelect("m")}
+  FROM usagekit.monthly_usage m
+  JOIN jsonb_to_recordset(${json(months)}) AS q("userId" text, month date)
+    ON m.user_id = q."userId" AND m.month = q.month`;

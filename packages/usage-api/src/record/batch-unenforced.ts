@@ -1,0 +1,151 @@
+import { preparedStatement } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { features } from "../limits/tiers";
+import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
+import { summedRows, userOf } from "./rows-sql";
+import { eachFeature, featureColumns, ledgerCol, monthlyCol } from "../store/columns";
+import { overageSql, softLimitSql } from "../limits/tier-sql";
+import { OUT_OF_WINDOW } from "../calendar/window";
+import type { MonthlyUsage } from "../store/columns";
+import { inSavepoint } from "../store/savepoint";
+import { answerKnown, KnownKeys, monthKey } from "./idempotency";
+import type { KnownKey } from "./idempotency";
+import { amountsOf, invalid } from "./results";
+import type { BatchResult, ValidEvent } from "./results";
+import { localDay, localMonth, windowStart } from "../calendar/local-month";
+
+const ledger = ledgerCol;
+
+interface FastEvent {
+  i: number;
+  userId: string;
+  key: string | null;
+  at: string;
+  /** The server's clock for this event (the window is relative to it). */
+  now: string;
+  amounts: Record<Feature, number>;
+}
+
+/**
+ * A batch without enforced events in one statement, like the one-event statement but set-based:
+ * each event's month and day in its user's zone, the window, the ledger rows in input order (the
+ * first of each key; a known key is skipped by the unique index), and the month, day and lifetime
+ * rows summed from the rows actually inserted — overage past a soft limit added per month row
+ * (summed increments at one tier telescope into the overage of the sum). Answers each touched
+ * month row, each with the inserted events as `[i, month]` pairs.
+ */
+const writeUnenforced = preparedStatement((tiers: Tiers) => unenforcedStatement(tiers));
+
+/** The values `writeUnenforced` binds: the events as one JSON array. */
+const unenforcedValues = (events: FastEvent[]) => ({
+  events: JSON.stringify(
+    events.map((e) => ({
+      i: e.i,
+      user_id: e.userId,
+      key: e.key,
+      at: e.at,
+      now: e.now,
+      ...Object.fromEntries(features.map((f) => [featureColumns[f].ledger, e.amounts[f]])),
+    })),
+  ),
+});
+
+function unenforcedStatement(tiers: Tiers): SQL {
+  const tz = sql`coalesce(u.timezone, 'UTC')`;
+  const sum = (f: Feature) => sql`sum(ok.${ledger(f)})`;
+  const soft = (f: BillableFeature, tier: SQL) => softLimitSql(tiers, tier, f);
+  return sql`
+  WITH a AS (
+    SELECT * FROM jsonb_to_recordset(${sql.placeholder("events")}::jsonb) AS a(i int, user_id text,
+      key text, at timestamptz, now timestamptz, ${sql.join(
+        features.map((f) => sql`${ledger(f)} int`),
+        sql`, `,
+      )})
+  ), ev AS (
+    SELECT a.*, coalesce(u.tier, 'free') AS tier, ${tz} AS tz,
+      ${localMonth(sql`a.at`, tz)} AS month, ${localDay(sql`a.at`, tz)} AS day,
+      a.at >= ${windowStart(sql`a.now`, tz)} AS in_window,
+      CASE WHEN a.key IS NULL THEN 1
+        ELSE row_number() OVER (PARTITION BY a.user_id, a.key ORDER BY a.i) END AS rn
+    FROM a LEFT JOIN ${userOf("a.user_id")}
+  ), led AS (
+    INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
+      ${eachFeature(ledger)})
+    SELECT user_id, key, at, month, day, tier, ${eachFeature((f) => sql`ev.${ledger(f)}`)}
+    FROM ev WHERE in_window AND rn = 1 ORDER BY i
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    RETURNING user_id, idempotency_key
+  ), ok AS (
+    SELECT ev.* FROM ev WHERE ev.in_window AND ev.key IS NULL
+    UNION ALL
+    -- IN, not a join: hashed once, where a join of two CTEs is planned as a nested loop.
+    SELECT ev.* FROM ev WHERE ev.rn = 1 AND ev.key IS NOT NULL
+      AND (ev.user_id, ev.key) IN (SELECT user_id, idempotency_key FROM led)
+  ), usr AS (
+    INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ok ORDER BY 1
+    ON CONFLICT (id) DO NOTHING
+  ), ${summedRows("ok", {
+    // Summed increments at one tier telescope: the overage of the sum.
+    insert: (f) => overageSql(soft(f, sql`min(ok.tier)`), sql`0`, sum(f)),
+    added: (f) =>
+      overageSql(
+        soft(f, sql`excluded.tier_when_used`),
+        sql`m.${monthlyCol(f)}`,
+        sql`excluded.${monthlyCol(f)}`,
+      ),
+  })}
+  -- The inserted events once, on the first row (an InitPlan: computed once, sent once).
+  SELECT CASE WHEN row_number() OVER () = 1 THEN
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(i, to_char(month, 'YYYY-MM-DD'))), '[]') FROM ok)
+    END AS "recorded", mon.*
+  FROM mon`;
+}
+
+type Written = MonthlyUsage & { userId: string; monthDate: string; recorded: [number, string][] };
+
+/** A batch without enforced events: one statement, then the answers for what it did not insert. */
+export async function applyUnenforced(
+  db: Db,
+  valid: ValidEvent[],
+  tiers: Tiers,
+  progress: { written: boolean },
+) {
+  const values = unenforcedValues(
+    valid.map((v) => ({
+      i: v.i,
+      userId: v.event.userId,
+      key: v.event.idempotencyKey ?? null,
+      at: v.at.toISOString(),
+      now: v.now.toISOString(),
+      amounts: amountsOf(v.event),
+    })),
+  );
+  const written = await inSavepoint(db, (d) => writeUnenforced<Written>(d, tiers, values));
+  progress.written = true; // what follows only reads
+  const months = new Map<string, MonthlyUsage>();
+  for (const { userId, monthDate, recorded: _r, ...usage } of written) {
+    months.set(monthKey(userId, monthDate), usage);
+  }
+  const results = new Map<number, BatchResult>();
+  const recorded = new Map(written.find((w) => w.recorded)?.recorded ?? []);
+  const byIndex = new Map(valid.map((v) => [v.i, v]));
+  for (const [i, month] of recorded) {
+    results.set(i, {
+      status: "recorded",
+      usage: months.get(monthKey(byIndex.get(i)!.event.userId, month))!,
+    });
+  }
+  // Not inserted: a key recorded before (or earlier in this batch), or outside the window.
+  const rest = valid.filter((v) => !recorded.has(v.i));
+  const known = await KnownKeys.read(db, rest);
+  const retried: { v: ValidEvent; seen: KnownKey }[] = [];
+  for (const v of rest) {
+    const seen = known.of(v);
+    if (seen) retried.push({ v, seen });
+    else results.set(v.i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
+  }
+  for (const [i, r] of await answerKnown(db, retried, months)) results.set(i, r);
+  return results;
+}

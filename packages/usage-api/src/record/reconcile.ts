@@ -1,0 +1,201 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { billableFeatures } from "../limits/tiers";
+import { isRetryableConflict } from "./retry";
+import type { Tiers } from "../limits/tiers";
+import { commaEachBillable, eachFeature, featureColumns, overageColumn } from "../store/columns";
+import { overageSql, softLimitSql } from "../limits/tier-sql";
+import { monthEnd, monthStart } from "../calendar/local-month";
+
+const raw = sql.raw;
+const monthlyCounters = [
+  ...Object.values(featureColumns).map((c) => c.monthly),
+  "completed_session_seconds",
+  "longest_session",
+  ...Object.values(overageColumn),
+];
+const monthlyCompared = [
+  ...monthlyCounters,
+  "tier_when_used",
+  "last_event_at",
+  "last_conversation_at",
+  "last_realtime_at",
+];
+const lifetimeCompared = [
+  ...Object.values(featureColumns).map((c) => c.lifetime),
+  "days_active",
+  "first_active_at",
+  "first_conversation_at",
+  "last_active_at",
+  "total_revenue",
+  "months_subscribed",
+];
+
+/** Every user, or some: the scope of a reconcile statement. */
+const scope = (column: string, userIds?: string[]) =>
+  userIds === undefined
+    ? sql`true`
+    : sql`${raw(column)} IN (${sql.join(
+        userIds.map((id) => sql`${id}::text`),
+        sql`, `,
+      )})`;
+
+/** The monthly rows the ledger implies (overage replayed in ledger order at each event's tier). */
+const expectedMonthly = (tiers: Tiers, userIds?: string[]) => sql`
+  SELECT user_id, month,
+    ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)})::bigint AS ${raw(featureColumns[f].monthly)}`)},
+    sum(CASE WHEN completed_sessions > 0 THEN seconds ELSE 0 END)::bigint AS completed_session_seconds,
+    max(CASE WHEN completed_sessions > 0 THEN round(seconds::numeric / completed_sessions) ELSE 0 END)::bigint
+      AS longest_session,
+    ${sql.join(
+      billableFeatures.map((f) => {
+        const x = raw(featureColumns[f].ledger);
+        return sql`sum(${overageSql(raw(`soft_${featureColumns[f].ledger}`), sql`${raw(`run_${featureColumns[f].ledger}`)} - ${x}`, x)})::bigint AS ${raw(overageColumn[f])},`;
+      }),
+    )}
+    (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier_when_used,
+    max(occurred_at) AS last_event_at,
+    max(occurred_at) FILTER (WHERE conversations > 0) AS last_conversation_at,
+    max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
+  FROM (SELECT e.* ${commaEachBillable((f) => {
+    const x = featureColumns[f].ledger;
+    return sql`${softLimitSql(tiers, sql`e.tier`, f)} AS ${raw(`soft_${x}`)},
+            sum(${raw(x)}) OVER (PARTITION BY user_id, month ORDER BY id) AS ${raw(`run_${x}`)}`;
+  })}
+        FROM usagekit.usage_events e WHERE ${scope("e.user_id", userIds)}) ev
+  GROUP BY user_id, month`;
+
+/** The lifetime rows the ledger, the days and the payments imply. */
+const expectedLifetime = (userIds?: string[]) => sql`
+  SELECT u.id AS user_id,
+    ${eachFeature((f) => sql`coalesce(e.${raw(featureColumns[f].ledger)}, 0)::bigint AS ${raw(featureColumns[f].lifetime)}`)},
+    coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
+    e.last_active_at, coalesce(p.revenue, 0)::numeric(20, 2) AS total_revenue,
+    coalesce(p.months, 0)::int AS months_subscribed
+  FROM usagekit.users u
+  LEFT JOIN (SELECT user_id, ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)}) AS ${raw(featureColumns[f].ledger)}`)},
+      min(occurred_at) AS first_active_at, max(occurred_at) AS last_active_at,
+      min(occurred_at) FILTER (WHERE conversations > 0) AS first_conversation_at
+    FROM usagekit.usage_events WHERE ${scope("user_id", userIds)} GROUP BY user_id) e ON e.user_id = u.id
+  LEFT JOIN (SELECT user_id, count(*) AS days FROM usagekit.daily_activity
+    WHERE ${scope("user_id", userIds)} GROUP BY user_id) d ON d.user_id = u.id
+  LEFT JOIN (SELECT user_id, sum(amount) AS revenue, count(DISTINCT month) AS months
+    FROM usagekit.payments WHERE ${scope("user_id", userIds)} GROUP BY user_id) p ON p.user_id = u.id
+  WHERE ${scope("u.id", userIds)}`;
+
+const expectedDaily = (userIds?: string[]) =>
+  sql`SELECT user_id, day, count(*)::int AS events FROM usagekit.usage_events
+    WHERE ${scope("user_id", userIds)} GROUP BY user_id, day`;
+
+const cols = (names: string[], alias?: string) =>
+  raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
+
+/** Rows of `table` that differ from `expected` (missing, extra or changed), as JSON pairs. */
+const driftQuery = (table: string, keys: string[], compared: string[], expected: SQL) => sql`
+  SELECT ${table} AS "table", to_jsonb(x) AS "expected", to_jsonb(a) AS "actual"
+  FROM (${expected}) x
+  FULL JOIN (SELECT ${cols([...keys, ...compared])} FROM ${raw(`usagekit.${table}`)}) a
+    ON ${raw(keys.map((k) => `a.${k} = x.${k}`).join(" AND "))}
+  WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
+
+export interface Drift {
+  table: "monthly_usage" | "lifetime_stats" | "daily_activity";
+  expected: Record<string, unknown> | null;
+  actual: Record<string, unknown> | null;
+}
+
+/** Every derived row that disagrees with the ledger and payments (the source of truth). */
+export async function findDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+  return queryRows<Drift>(
+    db,
+    sql`${driftQuery("monthly_usage", ["user_id", "month"], monthlyCompared, expectedMonthly(params.tiers))}
+    UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime())}
+    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily())}`,
+  );
+}
+
+/** Writes the expected rows over the drifted ones; `extra` fills columns only a new row needs. */
+const upsert = (
+  table: string,
+  keys: string[],
+  compared: string[],
+  expected: SQL,
+  extra: { columns: string[]; values: SQL } = { columns: [], values: sql`` },
+) => sql`
+  INSERT INTO ${raw(`usagekit.${table}`)} (${cols([...keys, ...compared, ...extra.columns])})
+  SELECT ${cols([...keys, ...compared], "x")}${extra.values} FROM (${expected}) x
+  ON CONFLICT (${cols(keys)}) DO UPDATE SET ${raw(compared.map((c) => `${c} = excluded.${c}`).join(", "))}
+  WHERE (${cols(compared, `${table}`)}) IS DISTINCT FROM (${cols(compared, "excluded")})`;
+
+/** Users repaired per transaction: short transactions, and few of them for a full rebuild. */
+const REPAIR_CHUNK = 500;
+
+/**
+ * Rewrites some users' derived rows from the ledger, safely while writers run: their monthly,
+ * daily and lifetime rows are locked first, in user id order and in the order writers lock them,
+ * so no write is in flight on them; the expected rows are then computed by later statements,
+ * which see every committed event. A writer that was waiting adds its event on top of the
+ * repaired row.
+ */
+async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
+  const ids = scope("user_id", userIds);
+  await db.transaction(async (tx) => {
+    await tx.execute(
+      sql`SELECT 1 FROM usagekit.monthly_usage WHERE ${ids} ORDER BY user_id, month FOR UPDATE`,
+    );
+    await tx.execute(
+      sql`SELECT 1 FROM usagekit.daily_activity WHERE ${ids} ORDER BY user_id, day FOR UPDATE`,
+    );
+    await tx.execute(
+      sql`SELECT 1 FROM usagekit.lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`,
+    );
+    await tx.execute(sql`DELETE FROM usagekit.daily_activity a WHERE ${scope("a.user_id", userIds)} AND NOT EXISTS
+      (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = a.user_id AND e.day = a.day)`);
+    await tx.execute(
+      upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userIds)),
+    );
+    await tx.execute(sql`DELETE FROM usagekit.monthly_usage m WHERE ${scope("m.user_id", userIds)} AND NOT EXISTS
+      (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
+    const zone = sql`(SELECT timezone FROM usagekit.users WHERE id = x.user_id)`;
+    const period = sql`, ${monthStart(sql`x.month`, zone)}, ${monthEnd(sql`x.month`, zone)}`;
+    await tx.execute(
+      upsert(
+        "monthly_usage",
+        ["user_id", "month"],
+        monthlyCompared,
+        expectedMonthly(tiers, userIds),
+        {
+          columns: ["period_start", "period_end"],
+          values: period,
+        },
+      ),
+    );
+    await tx.execute(
+      upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime(userIds)),
+    );
+  });
+}
+
+/**
+ * Rewrites every drifted row from the ledger, in chunks of users (in user id order), each in its
+ * own transaction that is safe while writers run; a deadlock or serialization failure is
+ * retried. Returns the drift it found.
+ */
+export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+  const drift = await findDrift(db, params);
+  const users = [...new Set(drift.map((d) => String((d.expected ?? d.actual)!["user_id"])))].sort();
+  for (let i = 0; i < users.length; i += REPAIR_CHUNK) {
+    const chunk = users.slice(i, i + REPAIR_CHUNK);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await repairUsers(db, params.tiers, chunk);
+        break;
+      } catch (error) {
+        if (!isRetryableConflict(error) || attempt >= 10) throw error;
+      }
+    }
+  }
+  return drift;
+}

@@ -1,0 +1,170 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { Db } from "@usagekit/db";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import { resolveAuth } from "./auth";
+import type { Auth } from "./auth";
+import { describeZodError, IdempotencyConflictError, LimitExceededError } from "../errors";
+import { consoleErrorLogger, InternalError, maskError } from "./masking";
+import type { ErrorLogger } from "./masking";
+import { findUnsafeKey } from "./input-guard";
+import { assertUserId } from "../schemas";
+import { defaultTiers, defineTiers } from "../limits/tiers";
+import type { Tiers } from "../limits/tiers";
+
+export interface CreateContextOptions {
+  db: Db;
+  /**
+   * A service-token attempt (`Bearer <token>`), only when the host passes one; a host whose own
+   * sessions travel as bearer tokens resolves them itself and passes `userId`.
+   */
+  authorization?: string | null;
+  /** The host app's signed-in user, from its own session (validated: 1–128 characters). */
+  userId?: string | null;
+  /** Skip header/session resolution: `{ type: "service" }`, `{ type: "analyst" }`, … */
+  auth?: Auth;
+  /** The catalog's tier table; validated by `defineTiers` wherever it comes from. */
+  tiers?: Tiers;
+  /** The service's clock (tests and seeding may fix it). */
+  now?: () => Date;
+  /** The configured service token (the entry point reads it from its env). */
+  serviceToken?: string;
+  /** Where unexpected errors are logged with their `errorId` (default: a JSON line on stderr). */
+  logError?: ErrorLogger;
+}
+
+export function createTRPCContext(opts: CreateContextOptions) {
+  if (opts.userId !== undefined && opts.userId !== null) assertUserId(opts.userId);
+  if (opts.auth?.type === "user") assertUserId(opts.auth.userId);
+  return {
+    db: opts.db,
+    auth:
+      opts.auth ??
+      resolveAuth({
+        authorization: opts.authorization,
+        userId: opts.userId,
+        serviceToken: opts.serviceToken,
+      }),
+    tiers: opts.tiers ? defineTiers(opts.tiers) : defaultTiers,
+    now: opts.now ?? (() => new Date()),
+    logError: opts.logError ?? consoleErrorLogger,
+  };
+}
+export type Context = ReturnType<typeof createTRPCContext>;
+
+/**
+ * The error data of every usagekit procedure (see the contract's "Errors"): `zodError`,
+ * `limitExceeded`, `idempotencyKey` and, for an internal error, only its `errorId` — never SQL,
+ * parameters or a stack. A host that mounts `usageRouter` in its own router uses this formatter
+ * so that its client keeps these fields.
+ */
+export function usageErrorFormatter<TShape extends { message: string; data: object }>(opts: {
+  shape: TShape;
+  error: TRPCError;
+  ctx?: unknown;
+  path?: string;
+}) {
+  const { shape, error } = opts;
+  const internal = error.code === "INTERNAL_SERVER_ERROR";
+  // Procedures mask their own errors (baseProcedure); one raised outside them (creating the
+  // context, reading the body) is masked and logged here, so it too has an errorId.
+  const logError = (opts.ctx as Partial<Context> | undefined)?.logError ?? consoleErrorLogger;
+  const cause = internal ? maskError(error, logError, opts.path).cause : error.cause;
+  const errorId = cause instanceof InternalError ? cause.errorId : null;
+  const { stack: _stack, ...data } = shape.data as TShape["data"] & { stack?: string };
+  return {
+    ...shape,
+    message: internal
+      ? `internal server error${errorId ? ` (errorId ${errorId})` : ""}`
+      : shape.message,
+    data: {
+      ...data,
+      zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
+      limitExceeded: error.cause instanceof LimitExceededError ? error.cause.limitExceeded : null,
+      idempotencyKey:
+        error.cause instanceof IdempotencyConflictError ? error.cause.idempotencyKey : null,
+      errorId,
+    },
+  };
+}
+
+/**
+ * superjson, with the raw input checked first: superjson drops a `__proto__` key silently (and a
+ * schema never sees it), so it is refused here, before deserializing; a payload superjson cannot
+ * read is a BAD_REQUEST, not a 500. Runs when a procedure reads its input, after authorization.
+ * A host that mounts `usageRouter` uses it too (its clients keep plain `superjson`).
+ */
+export const usageTransformer = {
+  input: {
+    serialize: (value: unknown) => superjson.serialize(value),
+    deserialize: (payload: unknown) => {
+      const unsafe = findUnsafeKey(payload);
+      if (unsafe) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: unsafe.replace(/^json\.?/, "") });
+      }
+      try {
+        return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0]);
+      } catch {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: "input: not a valid superjson payload",
+        });
+      }
+    },
+  },
+  output: superjson,
+};
+
+const t = initTRPC.context<Context>().create({
+  transformer: usageTransformer,
+  // Never a stack in a response, whatever NODE_ENV says; details go to the log.
+  isDev: false,
+  errorFormatter: usageErrorFormatter,
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const mergeRouters = t.mergeRouters;
+
+/**
+ * Every procedure: input errors read "seconds: must be >= 0" on every path, and anything
+ * unexpected becomes a masked INTERNAL_SERVER_ERROR whose details are logged with its errorId.
+ */
+const baseProcedure = t.procedure.use(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  if (result.error.cause instanceof ZodError) {
+    result.error.message = describeZodError(result.error.cause);
+    return result;
+  }
+  const masked = maskError(result.error, ctx.logError, path);
+  return masked === result.error ? result : { ...result, error: masked };
+});
+
+/** Refuses raw input that carries keys a schema cannot see (`__proto__`) or nests too deep. */
+const guardInput = t.middleware(async ({ getRawInput, next }) => {
+  const unsafe = findUnsafeKey(await getRawInput());
+  if (unsafe) throw new TRPCError({ code: "BAD_REQUEST", message: unsafe });
+  return next();
+});
+
+const allow = (...types: Auth["type"][]) =>
+  t.middleware(({ ctx, next }) => {
+    if (ctx.auth.type === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED" });
+    if (!types.includes(ctx.auth.type)) {
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `this procedure is not allowed for ${ctx.auth.type} callers`,
+      });
+    }
+    return next();
+  });
+
+/** Reads of one user: the user itself, an analyst or a service. Authorization before input. */
+export const readProcedure = baseProcedure.use(allow("user", "analyst", "service")).use(guardInput);
+/** Writes an end user may make for itself (always enforced), or a service for anyone. */
+export const writeProcedure = baseProcedure.use(allow("user", "service")).use(guardInput);
+/** Cross-user reports: the app owner's analysts and services. */
+export const analyticsProcedure = baseProcedure.use(allow("analyst", "service")).use(guardInput);
+/** Trusted backends only. */
+export const serviceProcedure = baseProcedure.use(allow("service")).use(guardInput);
