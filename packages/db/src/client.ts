@@ -64,6 +64,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       // backoff grows to 20 s), and a connection attempt gives up after 5 s.
       backoff: (retries: number) => Math.min(0.1 * retries, 0.5),
       connect_timeout: 5,
+      // No catalog query on connect: postgres.js (3.4.9) runs it as the first statement of every
+      // new connection and drops its promise, so a connection killed (57P01, a reset) while it
+      // runs is an unhandled rejection that exits the process (porsager/postgres#1192, #1223).
+      // usagekit binds and reads no PostgreSQL arrays, which is all the fetched types are for.
+      fetch_types: false,
       connection: {
         ...sessionSettings,
         ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),

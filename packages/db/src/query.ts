@@ -4,23 +4,53 @@ import type { Db } from "./client";
 
 /** PostgreSQL's ISO output of a `timestamptz`, e.g. `2026-11-01 00:00:00.5+01`. */
 const TIMESTAMPTZ = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(?::?(\d{2}))?$/;
+/** The type OID of `timestamptz`: the only type revived (as a `Date`) by queryRows. */
+export const TIMESTAMPTZ_OID = 1184;
 
-const reviveTimestamp = (value: unknown): unknown => {
+const toDate = (value: unknown): unknown => {
   if (typeof value !== "string") return value;
   const m = TIMESTAMPTZ.exec(value);
-  return m ? new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? "00"}`) : value;
+  if (!m)
+    throw new Error(
+      `usagekit: a timestamptz arrived as ${JSON.stringify(value)}, not in ISO format`,
+    );
+  return new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? "00"}`);
 };
+
+/**
+ * The names of a result's `timestamptz` columns, from the column types each driver reports
+ * (postgres.js: `columns[].type`; PGlite: `fields[].dataTypeID`) — never guessed from the text.
+ */
+function timestampColumns(result: unknown): string[] {
+  const r = result as {
+    columns?: { name: string; type: number }[];
+    fields?: { name: string; dataTypeID: number }[];
+  };
+  const columns =
+    r.columns?.map((c) => ({ name: c.name, type: c.type })) ??
+    r.fields?.map((f) => ({ name: f.name, type: f.dataTypeID }));
+  if (!columns) throw new Error("usagekit: the driver's result carries no column types");
+  return columns.filter((c) => c.type === TIMESTAMPTZ_OID).map((c) => c.name);
+}
 
 const dialect = new PgDialect({ casing: "snake_case" });
 
 type Row = Record<string, unknown>;
 
+/**
+ * Drizzle's own prepared query of its session (the one private API usagekit uses: it runs raw SQL
+ * as a prepared statement on both drivers and inside transactions). `query.test.ts` fails if
+ * drizzle changes it.
+ */
+export const prepareRaw = (db: Db, query: Query) =>
+  db._.session.prepareQuery(query, undefined, "usagekit", false);
+
 async function run<T>(db: Db, query: Query, values?: Record<string, unknown>): Promise<T[]> {
-  const prepared = db._.session.prepareQuery(query, undefined, "usagekit", false);
-  const result = (await prepared.execute(values)) as Row[] | { rows: Row[] };
+  const result = (await prepareRaw(db, query).execute(values)) as Row[] | { rows: Row[] };
   const rows = Array.isArray(result) ? result : result.rows;
-  for (const row of rows) {
-    for (const key in row) row[key] = reviveTimestamp(row[key]);
+  if (rows.length === 0) return rows as T[];
+  for (const name of timestampColumns(result)) {
+    for (const row of rows) row[name] = toDate(row[name]);
   }
   return rows as T[];
 }
@@ -28,8 +58,9 @@ async function run<T>(db: Db, query: Query, values?: Record<string, unknown>): P
 /**
  * Runs a raw statement as a prepared statement (postgres.js keeps one per connection and query
  * text, so it is parsed and planned once, not on every call) and returns its rows, the same
- * shape on both drivers. Drizzle leaves raw `timestamptz` values as text on both; they come back
- * as `Date`s. Works inside `db.transaction` too.
+ * shape on both drivers. Drizzle leaves raw `timestamptz` values as text on both; columns of that
+ * type (by the type the driver reports, not by the look of the text) come back as `Date`s. Works
+ * inside `db.transaction` too.
  */
 export function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   return run<T>(db, dialect.sqlToQuery(query));

@@ -4,6 +4,8 @@ import { sql } from "drizzle-orm";
 import type { SetUserPlanInput } from "../schemas";
 import { tierNames } from "../limits/tiers";
 import { canonicalTimezone } from "../calendar/timezones";
+import { withRetries } from "../record/retry";
+import { inSavepoint } from "../store/savepoint";
 import type { TierName } from "../limits/tiers";
 import { instant, localMonth, monthEnd, monthStart } from "../calendar/local-month";
 
@@ -37,9 +39,13 @@ export async function setUserPlan(
   params: SetUserPlanInput & { now: Date },
 ): Promise<UserPlan> {
   const timezone = params.timezone ? await canonicalTimezone(db, params.timezone) : null;
-  const [row] = await queryRows<UserPlan>(
-    db,
-    sql`
+  // Its user, month and lifetime rows are locked in another order than an event's statement
+  // locks them: a deadlock with a concurrent event rolls it back, and it runs again.
+  const [row] = await withRetries(() =>
+    inSavepoint(db, (d) =>
+      queryRows<UserPlan>(
+        d,
+        sql`
     WITH u AS (
       INSERT INTO usagekit.users AS u (id, tier, timezone)
       VALUES (${params.userId}::text, ${params.tier}, coalesce(${timezone}::text, 'UTC'))
@@ -51,8 +57,11 @@ export async function setUserPlan(
         period_end = ${monthEnd(sql`m.month`, sql`u.timezone`)}
       FROM u WHERE m.user_id = u.id AND ${timezone}::text IS NOT NULL
         AND m.month >= ${localMonth(instant(params.now), sql`u.timezone`)} - interval '1 month'
+      RETURNING 1
     ), l AS (
-      INSERT INTO usagekit.lifetime_stats AS l (user_id, highest_tier_reached) SELECT id, tier FROM u
+      -- After the month rows (periods first): an event's statement locks month, then lifetime.
+      INSERT INTO usagekit.lifetime_stats AS l (user_id, highest_tier_reached)
+      SELECT id, tier FROM u WHERE (SELECT count(*) FROM periods) >= 0
       ON CONFLICT (user_id) DO UPDATE SET ${raiseHighestTier}
       RETURNING highest_tier_reached
     )
@@ -60,6 +69,8 @@ export async function setUserPlan(
       l.highest_tier_reached AS "highestTierReached", u.created_at AS "createdAt",
       u.updated_at AS "updatedAt"
     FROM u, l`,
+      ),
+    ),
   );
   return row!;
 }

@@ -37,7 +37,7 @@ type DbErrorFields = {
 export function databaseCause(error: unknown) {
   for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
     const f = e as Error & DbErrorFields;
-    if (typeof f.code === "string") {
+    if (typeof f.code === "string" && !(e instanceof TRPCError)) {
       return {
         message: clip(f.message, 1000),
         code: f.code,

@@ -5,6 +5,7 @@ import { z, ZodError } from "zod";
 import { resolveAuth } from "./auth";
 import type { Auth } from "./auth";
 import { describeZodError, IdempotencyConflictError, LimitExceededError } from "../errors";
+import type { LimitExceeded } from "../errors";
 import { consoleErrorLogger, InternalError, maskError } from "./masking";
 import type { ErrorLogger } from "./masking";
 import { findUnsafeKey } from "./input-guard";
@@ -77,13 +78,22 @@ export function usageErrorFormatter<TShape extends { message: string; data: obje
     message: internal
       ? `internal server error${errorId ? ` (errorId ${errorId})` : ""}`
       : shape.message,
+    // Each field only where it applies: a refusal carries `limitExceeded`, nothing else does.
     data: {
       ...data,
-      zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
-      limitExceeded: error.cause instanceof LimitExceededError ? error.cause.limitExceeded : null,
-      idempotencyKey:
-        error.cause instanceof IdempotencyConflictError ? error.cause.idempotencyKey : null,
-      errorId,
+      ...(error.cause instanceof ZodError ? { zodError: z.flattenError(error.cause) } : {}),
+      ...(error.cause instanceof LimitExceededError
+        ? { limitExceeded: error.cause.limitExceeded }
+        : {}),
+      ...(error.cause instanceof IdempotencyConflictError
+        ? { idempotencyKey: error.cause.idempotencyKey }
+        : {}),
+      ...(errorId ? { errorId } : {}),
+    } as typeof data & {
+      zodError?: ReturnType<typeof z.flattenError>;
+      limitExceeded?: LimitExceeded;
+      idempotencyKey?: string;
+      errorId?: string;
     },
   };
 }

@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, queryRows } from "../src";
+import type { DbHandle } from "../src";
+
+const DATABASE_URL = process.env.DATABASE_URL || undefined;
+const kinds = DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
+
+async function open(kind: "pglite" | "postgres"): Promise<DbHandle> {
+  if (kind === "pglite") return createDb({ url: "", dataDir: "memory://" });
+  const name = `usagekit_query_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(DATABASE_URL!);
+  url.pathname = `/${name}`;
+  const handle = await createDb({ url: url.toString() });
+  return {
+    ...handle,
+    async close() {
+      await handle.close();
+      const cleanup = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+describe.each(kinds)("queryRows on %s", (kind) => {
+  let handle: DbHandle;
+  beforeAll(async () => (handle = await open(kind)));
+  afterAll(() => handle.close());
+
+  it("turns timestamptz columns into Dates by their type, and leaves text that looks like one", async () => {
+    const [row] = await queryRows<Record<string, unknown>>(
+      handle.db,
+      sql`SELECT '2026-11-01 00:00:00+01'::text AS "looksLikeOne", '2026-11-01 00:00:00+01'::timestamptz AS "at",
+        NULL::timestamptz AS "none", '2026-11-01'::date::text AS "day"`,
+    );
+    expect(row).toEqual({
+      looksLikeOne: "2026-11-01 00:00:00+01",
+      at: new Date("2026-10-31T23:00:00Z"),
+      none: null,
+      day: "2026-11-01",
+    });
+  });
+
+  it("runs inside a transaction, through drizzle's session API (fails if drizzle changes it)", async () => {
+    expect(typeof handle.db._.session.prepareQuery).toBe("function");
+    const rows = await handle.db.transaction((tx) =>
+      queryRows<{ n: number }>(tx as never, sql`SELECT 41 + 1 AS n`),
+    );
+    expect(rows).toEqual([{ n: 42 }]);
+  });
+});
