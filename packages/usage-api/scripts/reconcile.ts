@@ -5,11 +5,17 @@
 import { createDb } from "@usagekit/db";
 import { defaultTiers } from "../src";
 import { readEnv } from "../src/env";
+import { rootMessage } from "../src/transport/lifecycle";
 import { findDrift, repairDrift } from "../src/record/reconcile";
 
 const fix = process.argv.includes("--fix");
 const env = readEnv();
-const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.USAGE_DATA_DIR });
+const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.USAGE_DATA_DIR }).catch(
+  (error: unknown) => {
+    console.error(`reconcile: cannot open the database: ${rootMessage(error)}`);
+    process.exit(1);
+  },
+);
 try {
   const drift = await (fix ? repairDrift : findDrift)(handle.db, { tiers: defaultTiers });
   for (const d of drift) console.log(JSON.stringify(d));

@@ -1,6 +1,6 @@
 import cluster from "node:cluster";
 import { readEnv } from "./env";
-import { openWhenReady, runWorkers, shutdown } from "./transport/lifecycle";
+import { openWhenReady, rootMessage, runWorkers, shutdown } from "./transport/lifecycle";
 import { createUsageServer } from "./transport/server";
 
 const env = readEnv();
@@ -18,16 +18,25 @@ if (cluster.isPrimary && env.USAGE_WORKERS > 1) {
     console.log(`usagekit API on ${where} (postgres, ${env.USAGE_WORKERS} workers)`),
   );
 } else {
-  const handle = await openWhenReady({
+  // Listening at once: /healthz answers 503 (and every call 503) until the database is open.
+  const opening = openWhenReady({
     url: env.DATABASE_URL,
     dataDir: env.USAGE_DATA_DIR,
     max: env.DATABASE_POOL_MAX,
     statementTimeoutMs: env.USAGE_STATEMENT_TIMEOUT_MS,
   });
-  const server = createUsageServer({ db: handle.db, serviceToken: env.USAGE_SERVICE_TOKEN });
-  server.listen(env.PORT, env.HOST, () => {
-    if (cluster.isPrimary) console.log(`usagekit API on ${where} (${handle.kind})`);
+  const server = createUsageServer({
+    db: opening.then((h) => h.db),
+    serviceToken: env.USAGE_SERVICE_TOKEN,
   });
+  const listening = new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
+  const handle = await opening.catch((error: unknown) => {
+    // A PGlite folder in use, a bad URL, a failed migration: one line, no stack, no SQL.
+    console.error(`usagekit: cannot start: ${rootMessage(error)}`);
+    process.exit(1);
+  });
+  await listening;
+  if (cluster.isPrimary) console.log(`usagekit API on ${where} (${handle.kind})`);
 
   let stopping = false;
   const stop = (signal: string) => {

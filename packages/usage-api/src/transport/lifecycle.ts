@@ -3,6 +3,30 @@ import type { Server } from "node:http";
 import { createDb } from "@usagekit/db";
 import type { CreateDbOptions, DbHandle } from "@usagekit/db";
 
+const WAITABLE =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|EAI_AGAIN|57P03|57P01|08006|08001)$/;
+
+/** The driver's or the database's code of `error` or of any error in its cause chain. */
+const codesOf = (error: unknown): string[] => {
+  const codes: string[] = [];
+  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") codes.push(code);
+  }
+  return codes;
+};
+
+/**
+ * What went wrong, in one line without SQL: the deepest error's message (a migration's query
+ * error wraps the driver's own).
+ */
+export function rootMessage(error: unknown): string {
+  let last = error;
+  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) last = e;
+  const message = last instanceof Error ? last.message : String(last);
+  return message.split("\n")[0]!.slice(0, 300);
+}
+
 /**
  * Opens the database, waiting for a PostgreSQL server that is not up yet (one log line per
  * attempt, every `retryMs`) instead of exiting. Errors that waiting cannot fix — a PGlite folder
@@ -17,12 +41,9 @@ export async function openWhenReady(
     try {
       return await createDb(options);
     } catch (error) {
-      const code = (error as { code?: string }).code ?? "";
-      const waitable =
-        options.url &&
-        /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|CONNECT_TIMEOUT|57P03|EAI_AGAIN)$/.test(code);
-      if (!waitable) throw error;
-      const where = new URL(options.url!);
+      const code = codesOf(error).find((c) => WAITABLE.test(c));
+      if (!options.url || !code) throw error;
+      const where = new URL(options.url);
       log(
         `usagekit: waiting for the database at ${where.hostname}:${where.port || 5432} (${code}, attempt ${attempt})`,
       );

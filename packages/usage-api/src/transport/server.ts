@@ -12,7 +12,8 @@ import type { Tiers } from "../limits/tiers";
 export { MAX_BATCH_CALLS, MAX_BODY_BYTES };
 
 export interface ServerOptions {
-  db: Db;
+  /** The database, or the promise of it while it opens (meanwhile every request answers 503). */
+  db: Db | Promise<Db>;
   tiers?: Tiers;
   serviceToken?: string;
   logError?: ErrorLogger;
@@ -50,6 +51,11 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse) {
   req.on("error", () => res.destroy());
 }
 
+/** The answer to a call while the database is still being opened. */
+const UNAVAILABLE = {
+  error: { code: "SERVICE_UNAVAILABLE", message: "the database is not open yet; retry shortly" },
+};
+
 /** 200 when the database answers within `timeoutMs`, 503 when it does not. */
 async function health(db: Db, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -67,8 +73,15 @@ async function health(db: Db, timeoutMs: number): Promise<boolean> {
  * The app router at `/api/trpc` for backends that are not Next.js: service-token auth only,
  * bodies over 1 MB refused with 413 before they are parsed, batches capped at 50 calls, slow or
  * idle sockets closed by timeouts, and `GET /healthz` (200 when the database answers, else 503).
+ * Given the promise of a database, it answers 503 to everything until the database is open.
  */
 export function createUsageServer(options: ServerOptions): Server {
+  let db: Db | null = options.db instanceof Promise ? null : options.db;
+  if (options.db instanceof Promise)
+    options.db.then(
+      (d) => (db = d),
+      () => {},
+    );
   const handler = createHTTPHandler({
     basePath: "/api/trpc/",
     router: appRouter,
@@ -76,7 +89,7 @@ export function createUsageServer(options: ServerOptions): Server {
     maxBatchSize: MAX_BATCH_CALLS,
     createContext: ({ req }) =>
       createTRPCContext({
-        db: options.db,
+        db: db!,
         tiers: options.tiers,
         serviceToken: options.serviceToken,
         logError: options.logError,
@@ -93,8 +106,14 @@ export function createUsageServer(options: ServerOptions): Server {
     connectionsCheckingInterval: 250,
   };
   return createServer(timeouts, (req, res) => {
+    if (!db) {
+      const healthz = req.url === "/healthz";
+      json(res, 503, healthz ? { status: "database unavailable" } : UNAVAILABLE);
+      req.resume();
+      return;
+    }
     if (req.url === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-      void health(options.db, options.healthTimeoutMs ?? 1000).then((ok) =>
+      void health(db, options.healthTimeoutMs ?? 1000).then((ok) =>
         json(res, ok ? 200 : 503, { status: ok ? "ok" : "database unavailable" }),
       );
       return;
