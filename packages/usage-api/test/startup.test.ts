@@ -81,7 +81,7 @@ describe("the standalone server's start", () => {
           expect(line).toMatch(
             /^usagekit: waiting for the database at 127\.0\.0\.1:\d+ \(ECONNREFUSED, attempt \d+\)$/,
           );
-        expect(server.output()).not.toMatch(/DrizzleQueryError|Failed query|    at /);
+        expect(server.output()).not.toMatch(/DrizzleQueryError|Failed query| {4}at /);
         expect(server.child.exitCode).toBeNull();
       } finally {
         server.stop();
