@@ -96,7 +96,15 @@ out.current = { aiTranslations: current.aiTranslations, overage: current.overage
 out.lifetime = (await api.usage.getLifetimeStats({ userId: "team_1" })).totalAiTranslations;
 out.history = (await api.usage.getUsageHistory({ userId: "team_1" }))[0]?.aiTranslations;
 const adoption = await api.analytics.featureAdoption({ month: "2026-11" });
-out.adoption = JSON.stringify(adoption).includes("aiTranslations");
+out.adoption = Object.fromEntries(adoption.tiers.map((t) => [t.tier, t.features.aiTranslations?.users]));
+const value = await api.analytics.featureValue({ month: "2026-11" });
+out.value = Object.fromEntries(value.tiers.map((t) => [t.tier, t.features.aiTranslations?.perUser]));
+const [bill] = await api.usage.getBillingHistory({ userId: "team_1", months: 1 });
+out.bill = { overage: bill?.overage, units: bill?.overageUnits };
+// The demo's meters: one per catalog feature, labelled from the catalog (@usagekit/react).
+const { features } = await import("./src/limits/tiers");
+const { featureLabel } = await import("../react/src/format");
+out.meters = features.map((f) => featureLabel(f)).filter((l) => l === "AI translations");
 const overage = await api.analytics.overage({ month: "2026-11" });
 out.overage = { total: overage.total, users: overage.users };
 out.drift = (await import("./src/record/reconcile")).findDrift;
@@ -112,6 +120,7 @@ describe("the catalog", () => {
   it("takes a new feature and tier from one file and a generated migration", async () => {
     const db = copyPackage("db", scratch);
     const api = copyPackage("usage-api", scratch, { "@usagekit/db": db });
+    copyPackage("react", scratch, { "@usagekit/db": db, "@usagekit/usage-api": api });
     editCatalog(join(db, "src", "catalog.ts"));
     // `pnpm db:generate`: drizzle-kit writes the migration for the new columns and tier.
     const generated = await run(
@@ -148,7 +157,10 @@ describe("the catalog", () => {
     });
     expect(result.lifetime).toBe(1020);
     expect(result.history).toBe(1020);
-    expect(result.adoption).toBe(true);
+    expect(result.adoption).toEqual({ free: 1, plus: 0, pro: 0, team: 1 });
+    expect(result.value).toEqual({ free: 4, plus: 0, pro: 0, team: 1020 });
+    expect(result.bill).toEqual({ overage: "0.10", units: { aiTranslations: 20 } });
+    expect(result.meters).toEqual(["AI translations"]);
     // 20 translations past the soft limit at $0.05 per 10: $0.10.
     expect(result.overage).toEqual({
       total: "0.10",
