@@ -10,6 +10,20 @@ import { rowCounts, trpcError } from "./helpers";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
 const statuses = (r: { results: BatchResult[] }) => r.results.map((x) => x.status);
+/** Zones far from UTC, a quarter-hour one, and two whose clocks change in the window. */
+const ZONES = ["Asia/Kathmandu", "America/New_York", "Europe/Berlin", "Pacific/Kiritimati"];
+/** Instants near a local midnight or month start in those zones, DST changes and plain days. */
+const ANCHORS = [
+  "2026-10-31T18:15:00Z", // 1 Nov 00:00 in Kathmandu (+5:45)
+  "2026-11-01T04:00:00Z", // 1 Nov 00:00 in New York (EDT)
+  "2026-11-01T06:00:00Z", // New York falls back to EST
+  "2026-10-31T23:00:00Z", // 1 Nov 00:00 in Berlin (CET)
+  "2026-10-25T01:00:00Z", // Berlin falls back to CET
+  "2026-10-31T10:00:00Z", // 1 Nov 00:00 in Kiritimati (+14)
+  "2026-10-01T04:00:00Z", // 1 Oct 00:00 in New York: the window's first instant there
+  "2026-11-10T12:00:00Z",
+  "2026-11-15T11:00:00Z",
+];
 
 describe.each(dbKinds)("recordUsageBatch on %s", (kind) => {
   const suite = useTestDb(kind, { now: NOW, max: 12 });
@@ -83,81 +97,108 @@ describe.each(dbKinds)("recordUsageBatch on %s", (kind) => {
   });
 
   it("writes exactly what the same events one by one write (a property)", async () => {
-    // Events for two twin users: one recorded call by call, one in batches. Their rows must match.
+    // Twin users: one gets the events call by call, the other in batches. Everything they leave
+    // behind must match: answers, ledger rows, days, refusals, months and lifetime.
     const event = fc.record({
       conversations: fc.integer({ min: 0, max: 3 }),
       seconds: fc.integer({ min: 0, max: 2400 }),
       ankiExports: fc.integer({ min: 0, max: 2 }),
       completedSessions: fc.integer({ min: 0, max: 1 }),
       enforceLimits: fc.boolean(),
-      daysAgo: fc.integer({ min: 0, max: 40 }),
+      // Near a local midnight, a month's start or a DST change in one of the zones, or any day.
+      anchor: fc.constantFrom(...ANCHORS),
+      minutes: fc.integer({ min: -150, max: 150 }),
+      // Send an earlier event again (a duplicate), or its key with another payload (a conflict).
+      again: fc.constantFrom("no", "no", "no", "same", "other"),
+      back: fc.nat(),
     });
+    const seen: string[] = [];
     await fc.assert(
       fc.asyncProperty(
         fc.array(event, { minLength: 1, maxLength: 25 }),
         fc.constantFrom("free", "plus", "pro"),
+        fc.constantFrom(...ZONES),
         // Unenforced batches take the one-statement path; any enforced event, the planned one.
         fc.boolean(),
-        async (events, tier, unenforced) => {
+        fc.integer({ min: 1, max: 3 }),
+        async (events, tier, timezone, unenforced, parts) => {
           const [single, batched] = [newUserId(), newUserId()];
-          for (const userId of [single, batched]) {
-            await api().setUserPlan({ userId, tier, timezone: "America/New_York" });
-          }
-          const inputs = events
+          for (const userId of [single, batched])
+            await api().setUserPlan({ userId, tier, timezone });
+          const fresh = events
             .filter((e) => e.conversations + e.seconds + e.ankiExports + e.completedSessions > 0)
-            .map(({ daysAgo, ...e }, n) => ({
-              ...e,
-              enforceLimits: unenforced ? false : e.enforceLimits,
-              occurredAt: new Date(NOW.getTime() - daysAgo * 86_400_000 - n * 1000),
-              idempotencyKey: `e${n}`,
+            .map(({ anchor, minutes, again, back, ...e }, n) => ({
+              input: {
+                ...e,
+                enforceLimits: unenforced ? false : e.enforceLimits,
+                occurredAt: new Date(Date.parse(anchor) + minutes * 60_000 + n * 1000),
+                idempotencyKey: `e${n}`,
+              },
+              again,
+              back,
             }));
+          const inputs = fresh.map(({ input, again, back }, n) => {
+            if (n === 0 || again === "no") return input;
+            const earlier = fresh[back % n]!.input;
+            return again === "same"
+              ? earlier
+              : { ...input, idempotencyKey: earlier.idempotencyKey };
+          });
           const expected: string[] = [];
           for (const input of inputs) {
             expected.push(
               await api()
                 .recordUsage({ userId: single, ...input })
                 .then(
-                  () => "recorded",
-                  () => "refused",
+                  (r) => (r.duplicate ? "duplicate" : "recorded"),
+                  (e: { code?: string }) => (e.code === "FORBIDDEN" ? "refused" : "invalid"),
                 ),
             );
           }
-          const half = Math.ceil(inputs.length / 2);
+          const size = Math.ceil(inputs.length / parts);
           const got: string[] = [];
-          for (const part of [inputs.slice(0, half), inputs.slice(half)].filter((p) => p.length)) {
+          for (let i = 0; i < inputs.length; i += size) {
             const answer = await api().recordUsageBatch({
-              events: part.map((input) => ({ userId: batched, ...input })),
+              events: inputs.slice(i, i + size).map((input) => ({ userId: batched, ...input })),
             });
             got.push(...statuses(answer));
           }
+          seen.push(...got);
           expect(got).toEqual(expected);
-          const history = async (userId: string) =>
-            (await api().getUsageHistory({ userId })).map(({ periodStart, periodEnd, ...m }) => ({
-              ...m,
-              bounds: [periodStart.getTime(), periodEnd.getTime()],
-            }));
-          expect(await history(batched)).toEqual(await history(single));
-          const {
-            updatedAt: _u1,
-            createdAt: _c1,
-            ...lifeBatched
-          } = await api().getLifetimeStats({
-            userId: batched,
-          });
-          const {
-            updatedAt: _u2,
-            createdAt: _c2,
-            ...lifeSingle
-          } = await api().getLifetimeStats({
-            userId: single,
-          });
-          expect(lifeBatched).toEqual(lifeSingle);
+          expect(await leftBehind(batched)).toEqual(await leftBehind(single));
         },
       ),
       { numRuns: kind === "postgres" ? 40 : 16, seed: 20261128 },
     );
+    // Every kind of answer came up.
+    for (const status of ["recorded", "duplicate", "refused", "invalid"])
+      expect([status, seen.filter((s) => s === status).length > 3]).toEqual([status, true]);
     expect(await findDrift(suite.handle.db, { tiers: defaultTiers })).toEqual([]);
   });
+
+  /** Every row a user's events left, the user id left out: ledger, days, refusals, months, lifetime. */
+  async function leftBehind(userId: string) {
+    const rows = (query: ReturnType<typeof sql>) => queryRows(suite.handle.db, query);
+    const history = (await api().getUsageHistory({ userId })).map(
+      ({ periodStart, periodEnd, ...m }) => ({
+        ...m,
+        bounds: [periodStart.getTime(), periodEnd.getTime()],
+      }),
+    );
+    const { updatedAt: _u, createdAt: _c, ...lifetime } = await api().getLifetimeStats({ userId });
+    return {
+      ledger: await rows(sql`SELECT idempotency_key, occurred_at, month::text, day::text, tier,
+          conversations, seconds, anki_exports, completed_sessions
+        FROM usagekit.usage_events WHERE user_id = ${userId} ORDER BY id`),
+      days: await rows(sql`SELECT day::text, events FROM usagekit.daily_activity
+        WHERE user_id = ${userId} ORDER BY day`),
+      refusals:
+        await rows(sql`SELECT idempotency_key, occurred_at, tier, feature, used, "limit", requested
+        FROM usagekit.limit_refusals WHERE user_id = ${userId} ORDER BY idempotency_key`),
+      history,
+      lifetime,
+    };
+  }
 
   it("keeps every key once and never overspends across concurrent overlapping batches", async () => {
     const users = Array.from({ length: 12 }, newUserId);
