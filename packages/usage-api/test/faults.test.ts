@@ -22,12 +22,28 @@ interface Load {
   refused: Set<string>;
   /** Failed attempts (5xx, dropped connections), each retried with the same key. */
   failures: number;
-  /** Bodies of 5xx answers, to check they leak nothing. */
+  /** Bodies of failed answers, to check they leak nothing. */
   errorBodies: string[];
+  /** Answers other than 200, a refusal or a 5xx. */
+  unexpected: string[];
   /** When each acknowledgement arrived. */
   ackTimes: number[];
   stop(): Promise<void>;
 }
+
+/** The refusal a 403 body carries (`data.limitExceeded`, non-null, with its four fields), or null. */
+function refusalOf(text: string) {
+  const data = (JSON.parse(text) as { error?: { json?: { data?: { limitExceeded?: unknown } } } })
+    .error?.json?.data;
+  const refusal = data?.limitExceeded as Record<string, unknown> | null | undefined;
+  return refusal && ["feature", "used", "limit", "requested"].every((k) => k in refusal)
+    ? refusal
+    : null;
+}
+
+/** What no answer may carry: SQL, parameters, a stack, a driver's message, table or column names. */
+const LEAKS =
+  /select|insert|failed query|params|stack|\.ts:|ECONN|terminating connection|CONNECTION_|57P0|usagekit\.|usage_events|monthly_usage|lifetime_stats|daily_activity|user_id|idempotency_key|postgres/i;
 
 /**
  * Writers with unique keys, each retrying a failed call with the same key until it gets an answer
@@ -43,6 +59,7 @@ function startLoad(
     refused: new Set(),
     failures: 0,
     errorBodies: [],
+    unexpected: [],
     ackTimes: [],
     stop: async () => {
       running = false;
@@ -69,11 +86,14 @@ function startLoad(
             load.ackTimes.push(Date.now());
             break;
           }
-          if (response.status === 403 && text.includes("limitExceeded")) {
+          if (response.status === 403 && refusalOf(text)) {
             load.refused.add(idempotencyKey);
             break;
           }
+          // Anything else is a failure to retry; a 4xx here (a FORBIDDEN that is no refusal) is
+          // an answer the server must never give these valid calls.
           load.failures++;
+          if (response.status < 500) load.unexpected.push(`${response.status} ${text}`);
           if (load.errorBodies.length < 50) load.errorBodies.push(text);
         } catch {
           load.failures++;
@@ -268,9 +288,16 @@ describe.runIf(runFaults)("fault injection: PostgreSQL crashed and restarted mid
         const first = result.monthly.find((m) => m.userId === capped[0])!.seconds;
         expect(first).toBeGreaterThan(FREE_SECONDS - 3); // it did reach its limit
         expect(load.refused.size).toBeGreaterThan(0);
-        // No failed answer leaked SQL or a stack.
+        // Every failed answer was a masked 500 that leaked nothing; no other answer came.
+        expect(load.unexpected).toEqual([]);
+        expect(load.errorBodies.length).toBeGreaterThan(0);
         for (const text of load.errorBodies) {
-          expect(text).not.toMatch(/select|insert|failed query|params|stack|\.ts:/i);
+          expect(text).not.toMatch(LEAKS);
+          const error = (JSON.parse(text) as { error: { json: { message: string; data: object } } })
+            .error.json;
+          expect(error.message).toMatch(/^internal server error \(errorId [0-9a-f-]{36}\)$/);
+          expect(error.data).toMatchObject({ code: "INTERNAL_SERVER_ERROR", httpStatus: 500 });
+          expect(error.data).not.toHaveProperty("limitExceeded");
         }
         // /healthz said 503 while the database was down and 200 otherwise; it always answered.
         expect(healthSeen).toEqual(
