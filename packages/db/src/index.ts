@@ -3,5 +3,11 @@ export { createDb, sessionSettings } from "./client";
 export { preparedStatement, queryRows } from "./query";
 export type { CreateDbOptions, Db, DbHandle, Schema } from "./client";
 export { DataFolderInUseError } from "./data-lock";
-export { defaultMigrationsFolder, migrate, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE } from "./migrate";
+export {
+  defaultMigrationsFolder,
+  migrate,
+  MIGRATIONS_SCHEMA,
+  MIGRATIONS_TABLE,
+  USAGEKIT_TABLES,
+} from "./migrate";
 export type { MigrateOptions } from "./migrate";

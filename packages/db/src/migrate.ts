@@ -23,7 +23,8 @@ export const defaultMigrationsFolder = () => join(packageFolder, "drizzle");
 const legacyMigrationsFolder = (migrationsFolder: string) =>
   join(migrationsFolder, "..", "drizzle-legacy");
 
-const LEGACY_TABLES = [
+/** usagekit's own tables (every one user-keyed), in the order the first migration made them. */
+export const USAGEKIT_TABLES = [
   "users",
   "monthly_usage",
   "lifetime_stats",
@@ -68,7 +69,7 @@ async function upgradeLegacyInstallation(db: Db, migrationsFolder: string) {
   if (!baseline) throw new Error(`no migrations in ${migrationsFolder}`);
   await db.transaction(async (tx) => {
     await tx.execute(sql`CREATE SCHEMA IF NOT EXISTS usagekit`);
-    for (const table of LEGACY_TABLES) {
+    for (const table of USAGEKIT_TABLES) {
       await tx.execute(sql.raw(`ALTER TABLE public.${table} SET SCHEMA usagekit`));
     }
     await tx.execute(sql`DROP FUNCTION IF EXISTS public.usagekit_limit_exceeded(jsonb)`);

@@ -64,6 +64,13 @@ const lifetimeTotals = () =>
     counter,
   );
 const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
+/** The columns that name an event of a user: the ledger's and the refusal log's first four. */
+const eventKey = () => ({
+  userId: text().notNull(),
+  id: bigserial({ mode: "number" }).notNull(),
+  idempotencyKey: text(),
+  occurredAt: timestamp({ withTimezone: true }).notNull(),
+});
 
 export const users = usagekit.table(
   "users",
@@ -119,10 +126,7 @@ export const lifetimeStats = usagekit.table("lifetime_stats", {
 export const usageEvents = usagekit.table(
   "usage_events",
   {
-    userId: text().notNull(),
-    id: bigserial({ mode: "number" }).notNull(),
-    idempotencyKey: text(),
-    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    ...eventKey(),
     recordedAt: createdAt(),
     month: date().notNull(),
     day: date().notNull(),
@@ -173,10 +177,7 @@ export const payments = usagekit.table(
 export const limitRefusals = usagekit.table(
   "limit_refusals",
   {
-    userId: text().notNull(),
-    id: bigserial({ mode: "number" }).notNull(),
-    idempotencyKey: text(),
-    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    ...eventKey(),
     tier: text().$type<TierName>().notNull(),
     feature: text().notNull(),
     used: bigint({ mode: "number" }).notNull(),

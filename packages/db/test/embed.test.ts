@@ -10,7 +10,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrate, queryRows, usageEvents, users as usagekitUsers } from "../src";
+import { migrate, queryRows, USAGEKIT_TABLES, usageEvents, users as usagekitUsers } from "../src";
 import type { Db } from "../src";
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
@@ -89,20 +89,11 @@ const structure = async (db: Db) =>
         ORDER BY 1, 2`,
   );
 
-const LEDGER_TABLES = [
-  "users",
-  "monthly_usage",
-  "lifetime_stats",
-  "usage_events",
-  "daily_activity",
-  "payments",
-  "limit_refusals",
-];
 /** Every row of every usagekit table, in a stable order (as text). */
 const contents = async (db: Db, schema: string): Promise<Record<string, string[]>> =>
   Object.fromEntries(
     await Promise.all(
-      LEDGER_TABLES.map(async (t) => [
+      USAGEKIT_TABLES.map(async (t) => [
         t,
         (
           await rows<{ r: string }>(
@@ -204,7 +195,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
 
     expect(await contents(db, "usagekit")).toEqual(before);
     expect(Object.values(before).every((r) => r.length > 0)).toBe(true);
-    for (const t of LEDGER_TABLES) expect(await tablesIn(db, "public")).not.toContain(t);
+    for (const t of USAGEKIT_TABLES) expect(await tablesIn(db, "public")).not.toContain(t);
     // The same structure as a fresh installation, and the ledger's id sequence goes on.
     const fresh = await open();
     await migrate(fresh);

@@ -1,43 +1,38 @@
-import { monthInput, monthListInput, retentionInput, userSegmentsInput } from "../schemas";
+import type { z } from "zod";
 import { dropOff, featureAdoption, retention, userSegments } from "../analytics/activity";
 import { overageReport, upgradeCandidates } from "../analytics/billing";
 import { featureValue } from "../analytics/value";
 import { assertNotFutureMonth } from "../calendar/window";
+import { monthInput, monthListInput, retentionInput, userSegmentsInput } from "../schemas";
 import { analyticsProcedure, createTRPCRouter } from "../transport/trpc";
 import type { Context } from "../transport/trpc";
 
-/** The input with its month(s) checked against the clock: a future month is BAD_REQUEST. */
-const notFuture = <T extends { month?: string; fromMonth?: string }>(ctx: Context, input: T): T => {
-  if (input.month) assertNotFutureMonth("month", input.month, ctx.now());
-  if (input.fromMonth) assertNotFutureMonth("fromMonth", input.fromMonth, ctx.now());
-  return input;
-};
+type MonthsIn = { month?: string; fromMonth?: string };
+
+/**
+ * A report: its input with the month(s) checked against the clock first (a future month is
+ * BAD_REQUEST), then `run`.
+ */
+const report = <S extends z.ZodType<MonthsIn>, R>(
+  input: S,
+  run: (ctx: Context, input: z.output<S>) => Promise<R>,
+) =>
+  analyticsProcedure.input(input).query(({ ctx, input }) => {
+    const { month, fromMonth } = input as MonthsIn;
+    if (month) assertNotFutureMonth("month", month, ctx.now());
+    if (fromMonth) assertNotFutureMonth("fromMonth", fromMonth, ctx.now());
+    return run(ctx, input as z.output<S>);
+  });
 
 /** Cross-user reports for the app owner (analyst or service). */
 export const analyticsRouter = createTRPCRouter({
-  featureAdoption: analyticsProcedure
-    .input(monthInput)
-    .query(({ ctx, input }) => featureAdoption(ctx.db, notFuture(ctx, input))),
-  featureValue: analyticsProcedure
-    .input(monthInput)
-    .query(({ ctx, input }) => featureValue(ctx.db, notFuture(ctx, input))),
-  userSegments: analyticsProcedure
-    .input(userSegmentsInput)
-    .query(({ ctx, input }) => userSegments(ctx.db, notFuture(ctx, input))),
-  retention: analyticsProcedure
-    .input(retentionInput)
-    .query(({ ctx, input }) => retention(ctx.db, notFuture(ctx, input))),
-  dropOff: analyticsProcedure
-    .input(monthInput)
-    .query(({ ctx, input }) => dropOff(ctx.db, { ...notFuture(ctx, input), now: ctx.now() })),
-  upgradeCandidates: analyticsProcedure
-    .input(monthListInput)
-    .query(({ ctx, input }) =>
-      upgradeCandidates(ctx.db, { ...notFuture(ctx, input), tiers: ctx.tiers }),
-    ),
-  overage: analyticsProcedure
-    .input(monthListInput)
-    .query(({ ctx, input }) =>
-      overageReport(ctx.db, { ...notFuture(ctx, input), tiers: ctx.tiers }),
-    ),
+  featureAdoption: report(monthInput, (ctx, i) => featureAdoption(ctx.db, i)),
+  featureValue: report(monthInput, (ctx, i) => featureValue(ctx.db, i)),
+  userSegments: report(userSegmentsInput, (ctx, i) => userSegments(ctx.db, i)),
+  retention: report(retentionInput, (ctx, i) => retention(ctx.db, i)),
+  dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() })),
+  upgradeCandidates: report(monthListInput, (ctx, i) =>
+    upgradeCandidates(ctx.db, { ...i, tiers: ctx.tiers }),
+  ),
+  overage: report(monthListInput, (ctx, i) => overageReport(ctx.db, { ...i, tiers: ctx.tiers })),
 });

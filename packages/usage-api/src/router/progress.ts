@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { getUsageHistory } from "../progress/history";
 import { getLifetimeStats } from "../progress/lifetime";
 import { getMilestones } from "../progress/milestones";
@@ -7,28 +8,26 @@ import { actingUser } from "../transport/auth";
 import { createTRPCRouter, readProcedure } from "../transport/trpc";
 import type { Context } from "../transport/trpc";
 
-/** The reads of one user's progress take the same clock and user. */
-const reader = (ctx: Context, input: { userId?: string }) => ({
-  userId: actingUser(ctx.auth, input.userId),
-  now: ctx.now(),
-});
+type Reader = { userId: string; now: Date };
+
+/** A read of one user's progress: the acting user and the clock, then `run`. */
+const read = <S extends z.ZodType<{ userId?: string }>, R>(
+  input: S,
+  run: (ctx: Context, reader: Reader, input: z.output<S>) => Promise<R>,
+) =>
+  readProcedure.input(input).query(({ ctx, input }) => {
+    const userId = actingUser(ctx.auth, (input as { userId?: string }).userId);
+    return run(ctx, { userId, now: ctx.now() }, input as z.output<S>);
+  });
 
 /** A learner's own progress: lifetime, months, milestones, what to do next. */
 export const progressRouter = createTRPCRouter({
-  getLifetimeStats: readProcedure
-    .input(userInput)
-    .query(({ ctx, input }) => getLifetimeStats(ctx.db, reader(ctx, input))),
-  getUsageHistory: readProcedure
-    .input(usageHistoryInput)
-    .query(({ ctx, input }) =>
-      getUsageHistory(ctx.db, { ...reader(ctx, input), months: input.months }),
-    ),
-  getRecommendations: readProcedure
-    .input(userInput)
-    .query(({ ctx, input }) =>
-      getRecommendations(ctx.db, { ...reader(ctx, input), tiers: ctx.tiers }),
-    ),
-  getMilestones: readProcedure
-    .input(userInput)
-    .query(({ ctx, input }) => getMilestones(ctx.db, reader(ctx, input))),
+  getLifetimeStats: read(userInput, (ctx, r) => getLifetimeStats(ctx.db, r)),
+  getUsageHistory: read(usageHistoryInput, (ctx, r, i) =>
+    getUsageHistory(ctx.db, { ...r, months: i.months }),
+  ),
+  getRecommendations: read(userInput, (ctx, r) =>
+    getRecommendations(ctx.db, { ...r, tiers: ctx.tiers }),
+  ),
+  getMilestones: read(userInput, (ctx, r) => getMilestones(ctx.db, r)),
 });
