@@ -76,6 +76,20 @@ export const catalog = {
       },
     },
   },
+  /**
+   * Which feature plays each part the contract's derived fields and progress are about: the
+   * conversation (`lastConversationAt`, `firstConversationAt`, sessions per month, drop-off), the
+   * practice time (session lengths, segments, hours milestones, `overageSeconds`), the completed
+   * session, the realtime session (`lastRealtimeAt`), the export and the phrase (milestones).
+   */
+  roles: {
+    conversation: "conversations",
+    practiceTime: "seconds",
+    completedSession: "completedSessions",
+    realtimeSession: "realtimeSessions",
+    export: "ankiExports",
+    phrase: "customPhrases",
+  },
 } as const satisfies CatalogShape;
 
 // ---- What a catalog may say, and the names derived from it ----
@@ -105,9 +119,12 @@ export interface TierSpec<F extends string> {
   readonly price: string;
   readonly limits: { readonly [K in F]: LimitSpec };
 }
+export type Role =
+  "conversation" | "practiceTime" | "completedSession" | "realtimeSession" | "export" | "phrase";
 export interface CatalogShape {
   readonly features: Readonly<Record<string, FeatureSpec>>;
   readonly tiers: Readonly<Record<string, TierSpec<string>>>;
+  readonly roles: Readonly<Record<Role, string>>;
 }
 
 type Catalog = typeof catalog;
@@ -116,6 +133,8 @@ export type TierName = keyof Catalog["tiers"] & string;
 
 /** The metered quantities, in catalog order. */
 export const features = Object.keys(catalog.features) as Feature[];
+/** The feature that plays each role (`catalog.roles`). */
+export const role: { readonly [R in Role]: Feature } = catalog.roles;
 /** The plans, lowest first. */
 export const tierNames = Object.keys(catalog.tiers) as [TierName, ...TierName[]];
 

@@ -57,7 +57,7 @@ function editCatalog(file: string) {
     (m) => `${m} aiTranslations: ${limits[tier++]},`,
   );
   text = text.replace(
-    /\n {2}},\n} as const satisfies CatalogShape;/,
+    /\n {2}},\n {2}\/\*\*\n {3}\* Which feature/,
     `
     team: {
       label: "Team",
@@ -70,7 +70,8 @@ function editCatalog(file: string) {
       },
     },
   },
-} as const satisfies CatalogShape;`,
+  /**
+   * Which feature`,
   );
   if (tier !== 3 || !text.includes("team:")) throw new Error("the catalog edit did not apply");
   writeFileSync(file, text);

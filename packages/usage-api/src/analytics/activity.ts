@@ -5,6 +5,7 @@ import { features, tierNames } from "../limits/tiers";
 import { inHostTransaction, inSavepoint } from "../store/savepoint";
 import type { Feature, TierName } from "../limits/tiers";
 import { eachFeature, featureColumns, ledgerCol } from "../store/columns";
+import { roleCol } from "../store/columns";
 
 /** The first instant of `YYYY-MM` plus `offset` months, in UTC (no zone rules involved). */
 export const utcMonthStart = (month: string, offset = 0) => {
@@ -105,7 +106,7 @@ export async function userSegments(
   params: { month: string; powerSeconds: number; regularSeconds: number },
 ): Promise<UserSegments> {
   const { month, powerSeconds, regularSeconds } = params;
-  const perUser = sql`SELECT user_id, sum(seconds) AS seconds FROM usagekit.usage_events
+  const perUser = sql`SELECT user_id, sum(${roleCol("practiceTime")}) AS seconds FROM usagekit.usage_events
     WHERE ${inMonth("occurred_at", month)} GROUP BY user_id`;
   const [segments, topUsers] = await Promise.all([
     queryRows<{
@@ -245,7 +246,8 @@ export async function dropOff(db: Db, params: { month: string; now: Date }): Pro
       sql`
     WITH p AS (SELECT least(${utcMonth(params.month, 1)}, ${params.now.toISOString()}::timestamptz) AS as_of),
     m AS (
-      SELECT coalesce(sum(conversations), 0)::float8 AS started, coalesce(sum(completed_sessions), 0)::float8 AS completed,
+      SELECT coalesce(sum(${roleCol("conversation")}), 0)::float8 AS started,
+        coalesce(sum(${roleCol("completedSession")}), 0)::float8 AS completed,
         count(DISTINCT user_id)::int AS active
       FROM usagekit.usage_events WHERE ${inMonth("occurred_at", params.month)}
     ), last AS (

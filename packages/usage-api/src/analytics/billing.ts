@@ -5,6 +5,7 @@ import { tierNames } from "../limits/tiers";
 import type { BillableFeature, TierName, Tiers } from "../limits/tiers";
 import { inMonth, inReport, orderedNames } from "./activity";
 import { overageLines, sumMoney } from "../billing/money";
+import { role } from "@usagekit/db/catalog";
 
 /** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
 const billingMonth = (month: string) => {
@@ -15,12 +16,12 @@ const billingMonth = (month: string) => {
 /** The monthly rows (`m`) of the billing month `month`: each user's own local month. */
 const ofBillingMonth = (month: string) => sql`m.month = ${billingMonth(month)}`;
 
-/** The seconds' price of each tier (for the report's per-tier columns). */
+/** The practice time's overage price of each tier (the report's per-tier columns). */
 const secondsPrice = (tiers: Tiers, tier: TierName) => {
-  const o = (tiers[tier] as Record<string, { overage?: { price: string; perUnits: number } }>)
-    .seconds?.overage;
+  const o = tiers[tier][role.practiceTime].overage;
   return { price: o?.price ?? "0", perUnits: o?.perUnits ?? 1 };
 };
+const practiceTime = sql`${role.practiceTime}::text`;
 
 export interface Overage {
   month: string;
@@ -53,7 +54,7 @@ export async function overageReport(
 ): Promise<Overage> {
   const perFeature = overageLines(ofBillingMonth(params.month), params.tiers);
   const perUser = sql`
-    SELECT user_id, tier, coalesce(sum(units) FILTER (WHERE feature = 'seconds'), 0) AS seconds,
+    SELECT user_id, tier, coalesce(sum(units) FILTER (WHERE feature = ${practiceTime}), 0) AS seconds,
       sum(amount) AS amount, jsonb_object_agg(feature, units::float8) AS units
     FROM (${perFeature}) f GROUP BY user_id, tier`;
   const [tierRows, users] = await inReport(db, (tx) =>
@@ -107,7 +108,7 @@ export async function upgradeCandidates(
       GROUP BY user_id, feature
     ), over AS (
       SELECT user_id, sum(units) AS seconds FROM (${overageLines(ofBillingMonth(params.month), params.tiers)}) o
-      WHERE feature = 'seconds' GROUP BY user_id
+      WHERE feature = ${practiceTime} GROUP BY user_id
     ), per_user AS (
       SELECT user_id, sum(count) AS total,
         jsonb_agg(jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")

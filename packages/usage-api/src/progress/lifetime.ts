@@ -5,6 +5,7 @@ import { lifetimeField } from "@usagekit/db/catalog";
 import type { LifetimeField, TierName } from "@usagekit/db/catalog";
 import { eachFeature, featureColumns } from "../store/columns";
 import { dayRuns, instant, localDay } from "../calendar/local-month";
+import { role } from "@usagekit/db/catalog";
 
 /** A lifetime row as the API returns it: a total per catalog feature, and the rest. */
 export type LifetimeStats = Record<LifetimeField, number> & {
@@ -49,7 +50,7 @@ export async function getLifetimeStats(
       s.current AS "currentStreak",
       s.longest AS "longestStreak",
       -- At least one month: an event up to 5 minutes ahead may already be in next month.
-      CASE WHEN l.first_active_at IS NULL THEN 0 ELSE round(l.total_conversations::numeric / greatest(1,
+      CASE WHEN l.first_active_at IS NULL THEN 0 ELSE round(${sql.raw(`l.${featureColumns[role.conversation].lifetime}`)}::numeric / greatest(1,
         (extract(year FROM t.today) * 12 + extract(month FROM t.today))
         - (extract(year FROM ${localDay(sql`l.first_active_at`, sql`t.tz`)}) * 12
            + extract(month FROM ${localDay(sql`l.first_active_at`, sql`t.tz`)})) + 1))::float8

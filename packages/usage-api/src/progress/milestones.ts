@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { getLifetimeStats } from "./lifetime";
 import type { LifetimeStats } from "./lifetime";
 import { dayRuns } from "../calendar/local-month";
+import { roleCol } from "../store/columns";
 
 type Kind = "first" | "streak" | "hours" | "exports" | "phrases";
 
@@ -73,9 +74,10 @@ async function earnedDates(db: Db, userId: string): Promise<Record<string, Date 
     db,
     sql`
     WITH e AS (
-      SELECT occurred_at, conversations,
-        sum(seconds) OVER w AS run_seconds, sum(anki_exports) OVER w AS run_exports,
-        sum(custom_phrases) OVER w AS run_phrases
+      SELECT occurred_at, ${roleCol("conversation")} AS conversations,
+        sum(${roleCol("practiceTime")}) OVER w AS run_seconds,
+        sum(${roleCol("export")}) OVER w AS run_exports,
+        sum(${roleCol("phrase")}) OVER w AS run_phrases
       FROM usagekit.usage_events WHERE user_id = ${id}
       WINDOW w AS (ORDER BY occurred_at, id)
     ), runs AS (${dayRuns(id)})

@@ -8,6 +8,7 @@ import type { Tiers } from "../limits/tiers";
 import { commaEachBillable, eachFeature, featureColumns, overageColumn } from "../store/columns";
 import { overageSql, softLimitSql } from "../limits/tier-sql";
 import { monthEnd, monthStart } from "../calendar/local-month";
+import { roleCol, sessionLengthSql, sessionSecondsSql } from "../store/columns";
 
 const raw = sql.raw;
 const monthlyCounters = [
@@ -46,9 +47,8 @@ const scope = (column: string, userIds?: string[]) =>
 const expectedMonthly = (tiers: Tiers, userIds?: string[]) => sql`
   SELECT user_id, month,
     ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)})::bigint AS ${raw(featureColumns[f].monthly)}`)},
-    sum(CASE WHEN completed_sessions > 0 THEN seconds ELSE 0 END)::bigint AS completed_session_seconds,
-    max(CASE WHEN completed_sessions > 0 THEN round(seconds::numeric / completed_sessions) ELSE 0 END)::bigint
-      AS longest_session,
+    sum(${sessionSecondsSql()})::bigint AS completed_session_seconds,
+    max(${sessionLengthSql()})::bigint AS longest_session,
     ${sql.join(
       billableFeatures.map((f) => {
         const x = raw(featureColumns[f].ledger);
@@ -57,8 +57,8 @@ const expectedMonthly = (tiers: Tiers, userIds?: string[]) => sql`
     )}
     (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier_when_used,
     max(occurred_at) AS last_event_at,
-    max(occurred_at) FILTER (WHERE conversations > 0) AS last_conversation_at,
-    max(occurred_at) FILTER (WHERE realtime_sessions > 0) AS last_realtime_at
+    max(occurred_at) FILTER (WHERE ${roleCol("conversation")} > 0) AS last_conversation_at,
+    max(occurred_at) FILTER (WHERE ${roleCol("realtimeSession")} > 0) AS last_realtime_at
   FROM (SELECT e.* ${commaEachBillable((f) => {
     const x = featureColumns[f].ledger;
     return sql`${softLimitSql(tiers, sql`e.tier`, f)} AS ${raw(`soft_${x}`)},
@@ -77,7 +77,7 @@ const expectedLifetime = (userIds?: string[]) => sql`
   FROM usagekit.users u
   LEFT JOIN (SELECT user_id, ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)}) AS ${raw(featureColumns[f].ledger)}`)},
       min(occurred_at) AS first_active_at, max(occurred_at) AS last_active_at,
-      min(occurred_at) FILTER (WHERE conversations > 0) AS first_conversation_at
+      min(occurred_at) FILTER (WHERE ${roleCol("conversation")} > 0) AS first_conversation_at
     FROM usagekit.usage_events WHERE ${scope("user_id", userIds)} GROUP BY user_id) e ON e.user_id = u.id
   LEFT JOIN (SELECT user_id, count(*) AS days FROM usagekit.daily_activity
     WHERE ${scope("user_id", userIds)} GROUP BY user_id) d ON d.user_id = u.id

@@ -12,6 +12,7 @@ import {
   overageCol,
 } from "../store/columns";
 import { monthEnd, monthStart } from "../calendar/local-month";
+import { roleCol, sessionLengthSql, sessionSecondsSql } from "../store/columns";
 
 const raw = sql.raw;
 
@@ -63,13 +64,11 @@ export function summedRows(
       last_realtime_at)
     SELECT ${s}.user_id, ${s}.month, ${monthStart(sql`${s}.month`, sql`min(${s}.tz)`)},
       ${monthEnd(sql`${s}.month`, sql`min(${s}.tz)`)}, ${eachFeature(sum)},
-      sum(CASE WHEN ${s}.completed_sessions > 0 THEN ${s}.seconds ELSE 0 END),
-      max(CASE WHEN ${s}.completed_sessions > 0
-        THEN round(${s}.seconds::numeric / ${s}.completed_sessions) ELSE 0 END)
+      sum(${sessionSecondsSql(source)}), max(${sessionLengthSql(source)})
       ${commaEachBillable(overage.insert)},
       (array_agg(${s}.tier ORDER BY ${s}.at DESC, ${s}.i DESC))[1], max(${s}.at),
-      max(${s}.at) FILTER (WHERE ${s}.conversations > 0),
-      max(${s}.at) FILTER (WHERE ${s}.realtime_sessions > 0)
+      max(${s}.at) FILTER (WHERE ${roleCol("conversation", source)} > 0),
+      max(${s}.at) FILTER (WHERE ${roleCol("realtimeSession", source)} > 0)
     FROM ${s} GROUP BY ${s}.user_id, ${s}.month ORDER BY ${s}.user_id, ${s}.month
     ON CONFLICT (user_id, month) DO UPDATE SET
       ${addToMonth((f) => overage.added(f))}
@@ -84,7 +83,7 @@ export function summedRows(
     INSERT INTO usagekit.lifetime_stats AS l (user_id, ${eachFeature(lifetimeCol)}, days_active,
       first_active_at, first_conversation_at, last_active_at)
     SELECT ${s}.user_id, ${eachFeature(sum)}, coalesce((nd.days ->> ${s}.user_id)::int, 0),
-      min(${s}.at), min(${s}.at) FILTER (WHERE ${s}.conversations > 0), max(${s}.at)
+      min(${s}.at), min(${s}.at) FILTER (WHERE ${roleCol("conversation", source)} > 0), max(${s}.at)
     -- New days per user, looked up in one map (a correlated count would scan the days per user).
     FROM ${s} CROSS JOIN (SELECT jsonb_object_agg(user_id, n) AS days
       FROM (SELECT user_id, count(*) AS n FROM daily WHERE new_day GROUP BY user_id) x) nd

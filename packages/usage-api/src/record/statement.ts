@@ -16,6 +16,7 @@ import { addToLifetime, addToMonth } from "./rows-sql";
 import { fitsSql } from "../limits/fits-sql";
 import { hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { localDay, localMonth, monthEnd, monthStart, windowStart } from "../calendar/local-month";
+import { roleCol, sessionLengthSql, sessionSecondsSql } from "../store/columns";
 
 const raw = sql.raw;
 
@@ -110,12 +111,11 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       last_conversation_at, last_realtime_at)
     SELECT ok.user_id, ok.local_month, ${monthStart(sql`ok.local_month`, sql`ok.tz`)},
       ${monthEnd(sql`ok.local_month`, sql`ok.tz`)}, ${okCols},
-      CASE WHEN ok.completed_sessions > 0 THEN ok.seconds ELSE 0 END,
-      CASE WHEN ok.completed_sessions > 0 THEN round(ok.seconds::numeric / ok.completed_sessions) ELSE 0 END
+      ${sessionSecondsSql("ok")}, ${sessionLengthSql("ok")}
       ${commaEachBillable((f) => overageSql(sql`ok.${softCol(f)}`, sql`0`, sql`ok.${ledgerCol(f)}`))},
       ok.tier, ok.occurred_at,
-      CASE WHEN ok.conversations > 0 THEN ok.occurred_at END,
-      CASE WHEN ok.realtime_sessions > 0 THEN ok.occurred_at END
+      CASE WHEN ${roleCol("conversation", "ok")} > 0 THEN ok.occurred_at END,
+      CASE WHEN ${roleCol("realtimeSession", "ok")} > 0 THEN ok.occurred_at END
     FROM ok JOIN led USING (user_id)
     ON CONFLICT (user_id, month) DO UPDATE SET
       ${addToMonth((f) => sql`(SELECT ${overageSql(sql`ok.${softCol(f)}`, sql`m.${monthlyCol(f)}`, sql`excluded.${monthlyCol(f)}`)} FROM ok)`)}
@@ -130,7 +130,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
     INSERT INTO usagekit.lifetime_stats AS l (user_id, ${eachFeature(lifetimeCol)}, days_active,
       first_active_at, first_conversation_at, last_active_at)
     SELECT ok.user_id, ${okCols}, (SELECT count(*) FROM daily WHERE new_day)::int,
-      ok.occurred_at, CASE WHEN ok.conversations > 0 THEN ok.occurred_at END, ok.occurred_at
+      ok.occurred_at, CASE WHEN ${roleCol("conversation", "ok")} > 0 THEN ok.occurred_at END, ok.occurred_at
     FROM ok JOIN led USING (user_id)
     ON CONFLICT (user_id) DO UPDATE SET
       ${addToLifetime}

@@ -6,12 +6,14 @@ import {
   lifetimeField,
   monthlyField,
   overageField,
+  role,
 } from "@usagekit/db/catalog";
 import type {
   BillableFeature,
   Feature,
   MonthlyField,
   OverageField,
+  Role,
   TierName,
 } from "@usagekit/db/catalog";
 
@@ -35,6 +37,24 @@ export const ledgerCol = (f: Feature) => sql.raw(featureColumns[f].ledger);
 export const monthlyCol = (f: Feature) => sql.raw(featureColumns[f].monthly);
 export const lifetimeCol = (f: Feature) => sql.raw(featureColumns[f].lifetime);
 export const overageCol = (f: BillableFeature) => sql.raw(overageColumn[f]);
+
+/**
+ * The ledger column of the feature that plays `r` (`catalog.roles`), of the row aliased `alias`
+ * (none: the bare column). The derived fields name roles, never features.
+ */
+export const roleCol = (r: Role, alias = "") =>
+  sql.raw(`${alias ? `${alias}.` : ""}${featureColumns[role[r]].ledger}`);
+/** The monthly row's column of the feature that plays `r`. */
+export const roleMonthly = (r: Role, alias = "") =>
+  sql.raw(`${alias ? `${alias}.` : ""}${featureColumns[role[r]].monthly}`);
+
+/** The completed-session seconds of event row `alias`: its practice time when it completes any. */
+export const sessionSecondsSql = (alias = "") =>
+  sql`CASE WHEN ${roleCol("completedSession", alias)} > 0 THEN ${roleCol("practiceTime", alias)} ELSE 0 END`;
+/** The length of each completed session of event row `alias`, rounded (0 when it completes none). */
+export const sessionLengthSql = (alias = "") =>
+  sql`CASE WHEN ${roleCol("completedSession", alias)} > 0
+    THEN round(${roleCol("practiceTime", alias)}::numeric / ${roleCol("completedSession", alias)}) ELSE 0 END`;
 
 /** `f(feature)` for every feature, joined by `separator`. */
 export const eachFeature = (f: (feature: Feature) => SQL, separator = ", ") =>
@@ -70,8 +90,8 @@ export const monthlySelect = (alias: string) => {
     [
       sql`to_char(${a}.month, 'YYYY-MM') AS "month", ${a}.period_start AS "periodStart", ${a}.period_end AS "periodEnd"`,
       ...counters.map((c) => sql.raw(`${alias}.${c}::float8 AS "${camel(c)}"`)),
-      sql`CASE WHEN ${a}.completed_sessions > 0
-        THEN round(${a}.completed_session_seconds::numeric / ${a}.completed_sessions)::float8
+      sql`CASE WHEN ${roleMonthly("completedSession", alias)} > 0
+        THEN round(${a}.completed_session_seconds::numeric / ${roleMonthly("completedSession", alias)})::float8
         ELSE 0 END AS "averageSessionLength"`,
       sql`${a}.tier_when_used AS "tierWhenUsed", ${a}.last_conversation_at AS "lastConversationAt",
         ${a}.last_realtime_at AS "lastRealtimeAt"`,
