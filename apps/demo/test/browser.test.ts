@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium } from "./chromium";
-import type { Browser, Page } from "playwright-core";
+import { catalog } from "@usagekit/db/catalog";
+import type { TierName } from "@usagekit/db/catalog";
+import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
 import { serviceQuery } from "./demo-server";
@@ -9,6 +11,20 @@ import { serviceQuery } from "./demo-server";
 const baseUrl = inject("baseUrl");
 /** Screenshots land here; CI keeps the folder as artifacts. */
 const shots = join(import.meta.dirname, "..", "..", "..", "artifacts", "screenshots");
+
+/**
+ * What `seconds` of overage cost on `tier`, worked out here from the catalog's tier table in
+ * integer cents (rounded half up to the cent, as a bill rounds): "0.90" for 30 min on plus.
+ */
+function overageMoney(tier: TierName, seconds: number): string {
+  const spec = catalog.tiers[tier].limits.seconds;
+  if (spec === null || typeof spec !== "object") return "0.00";
+  const [whole, part = ""] = spec.overage.price.split(".");
+  const centsPerBlock = Number(whole) * 100 + Number((part + "00").slice(0, 2));
+  const per = spec.overage.perUnits;
+  const cents = Math.floor((2 * seconds * centsPerBlock + per) / (2 * per));
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+}
 
 describe("the demo in a real browser", () => {
   let browser: Browser;
@@ -163,6 +179,38 @@ describe("the demo in a real browser", () => {
     );
     expect(await lifetime("highest-tier")).toBe("plus");
     await shot("05-upgraded");
+
+    // A double-click (two clicks ~150 ms apart) is one export, whether or not the first click
+    // had been answered when the second came: the API counts it once.
+    const exportsRecorded = async () =>
+      (
+        await serviceQuery<{ ankiExportsUsed: number }>(baseUrl, "usage.getCurrentUsage", {
+          userId: demoUsers[0]!.id,
+        })
+      ).ankiExportsUsed;
+    const before = await exportsRecorded();
+    const answers: Promise<unknown>[] = [];
+    const keys: string[] = [];
+    const onRequest = (request: Request) => {
+      if (!request.url().includes("usage.recordUsage")) return;
+      answers.push(request.response());
+      keys.push(/"idempotencyKey":"([^"]+)"/.exec(request.postData() ?? "")?.[1] ?? "none");
+    };
+    page.on("request", onRequest);
+    await exportButton.dblclick({ delay: 75 });
+    await expect.poll(() => used("ankiExports")).toBe(before + 1);
+    await page.waitForTimeout(500); // a second request, if one was sent, is on its way by now
+    await Promise.all(answers);
+    page.off("request", onRequest);
+    expect(await exportsRecorded(), `${answers.length} recordUsage request(s) sent`).toBe(
+      before + 1,
+    );
+    await expect.poll(() => used("ankiExports")).toBe(before + 1);
+    // Each request the double-click sent (one, or two when the first was answered in time)
+    // carried the one key of that click.
+    expect(keys.length).toBeGreaterThan(0);
+    expect(new Set(keys).size, keys.join(", ")).toBe(1);
+    expect(keys[0]).toMatch(/^ankiExports-[0-9a-f-]{36}$/);
   });
 
   it("shows the monthly history", async () => {
@@ -315,6 +363,51 @@ describe("the demo in a real browser", () => {
     const shown = other.getByTestId("overage-so-far");
     expect(await shown.getAttribute("data-value")).toBe(bill!.overage);
     expect(await shown.textContent()).toContain(`$${bill!.overage} overage so far`);
+    // The money is this month's overage seconds at the plus rate, worked out here from the
+    // catalog, and those seconds are what the meter shows past the hours included.
+    const month = await serviceQuery<{ tier: TierName; overageSeconds: number }>(
+      baseUrl,
+      "usage.getCurrentUsage",
+      { userId: ben.id },
+    );
+    expect(month.tier).toBe("plus");
+    expect(month.overageSeconds).toBeGreaterThan(0);
+    const expected = overageMoney("plus", month.overageSeconds);
+    expect(await shown.getAttribute("data-value")).toBe(expected);
+    expect(await shown.textContent()).toContain(`$${expected} overage so far`);
+    const meter = other.getByTestId("usage-seconds");
+    expect(await meter.getAttribute("data-state")).toBe("overage");
+    const included = catalog.tiers.plus.limits.seconds.limit;
+    expect(Number(await meter.getAttribute("data-used")) - included).toBe(month.overageSeconds);
+
+    // History: each bill's overage is its month's overage seconds at its plan's rate.
+    await other.getByRole("link", { name: "History" }).click();
+    await other.waitForURL(/\/history$/);
+    const rows = await serviceQuery<
+      { month: string; tierWhenUsed: TierName; overageSeconds: number }[]
+    >(baseUrl, "usage.getUsageHistory", { userId: ben.id, months: 12 });
+    const bills = await other
+      .getByTestId("billing")
+      .locator("tbody tr")
+      .evaluateAll((trs) =>
+        trs.map((tr) => ({
+          month: tr.getAttribute("data-month"),
+          overage: tr.getAttribute("data-overage"),
+        })),
+      );
+    expect(bills.length).toBeGreaterThan(0);
+    for (const row of rows.filter((r) => r.overageSeconds > 0))
+      expect(bills.map((b) => b.month)).toContain(row.month);
+    expect(rows.filter((r) => r.overageSeconds > 0).length).toBeGreaterThan(0);
+    expect(bills).toEqual(
+      bills.map(({ month }) => {
+        const row = rows.find((r) => r.month === month);
+        return {
+          month,
+          overage: row ? overageMoney(row.tierWhenUsed, row.overageSeconds) : "0.00",
+        };
+      }),
+    );
     await context.close();
   });
 

@@ -1,5 +1,6 @@
 import { catalog, tierNames } from "@usagekit/db/catalog";
 import type { Feature, LimitSpec, TierName } from "@usagekit/db/catalog";
+import { fits, remainingOf } from "@usagekit/usage-api/limits";
 
 const DAY = 86_400_000;
 const limitSpec = (tier: TierName, feature: Feature): LimitSpec =>
@@ -42,8 +43,9 @@ export interface Gate {
 
 /**
  * What `amounts` need of this month's allowance: one gate per feature asked for, and the first
- * hard limit that would refuse it. It only says what the buttons should show — the server
- * enforces the limit whatever the page thinks.
+ * hard limit that would refuse it, by the server's own limit rule (`fits`, a soft limit being no
+ * hard limit). It only says what the buttons should show — the server enforces the limit
+ * whatever the page thinks.
  */
 export function allowance(
   usage: { tier: TierName; features: Record<Feature, { used: number; limit: number | null }> },
@@ -58,9 +60,9 @@ export function allowance(
         feature,
         used,
         limit,
-        left: limit === null ? null : Math.max(0, limit - used),
+        left: remainingOf(limit, used),
         soft,
-        fits: limit === null || soft || used + amount <= limit,
+        fits: fits(used, amount, soft ? null : limit),
       };
     });
   return { gates, blockedBy: gates.find((g) => !g.fits) ?? null };

@@ -8,6 +8,7 @@ import { practiseConversation } from "~/app/dashboard/actions";
 import { useTRPC } from "~/trpc/react";
 import { allowance, useRefreshUsage, useUsage } from "@usagekit/react";
 import { ActionGate } from "./action-gate";
+import { useClickKey } from "./use-click-key";
 import { toActionResult } from "./use-usage";
 
 const quickActions: { label: string; feature: Feature; amount: number; done: string }[] = [
@@ -37,7 +38,10 @@ const quickActions: { label: string; feature: Feature; amount: number; done: str
   },
 ];
 
-/** What a learner does; every action is recorded (and refused at a hard limit) by the server. */
+/**
+ * What a learner does; every action is recorded (and refused at a hard limit) by the server,
+ * under the idempotency key of the click that asked for it (a double-click records once).
+ */
 export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) => void }) {
   const trpc = useTRPC();
   const refresh = useRefreshUsage();
@@ -51,9 +55,15 @@ export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) =>
     seconds: minutes * 60,
   });
 
-  const run = (action: (typeof quickActions)[number]) =>
+  const clickKey = useClickKey();
+
+  const run = (action: (typeof quickActions)[number], click: React.MouseEvent) =>
     record.mutate(
-      { [action.feature]: action.amount, enforceLimits: true, idempotencyKey: crypto.randomUUID() },
+      {
+        [action.feature]: action.amount,
+        enforceLimits: true,
+        idempotencyKey: `${action.feature}-${clickKey(action.feature, click)}`,
+      },
       {
         onSuccess: () => onResult({ ok: true, message: action.done }),
         onError: (error) => onResult(toActionResult(error)),
@@ -61,11 +71,13 @@ export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) =>
       },
     );
 
-  const practise = () =>
+  const practise = (click: React.MouseEvent) => {
+    const requestId = clickKey("practice", click);
     startPractice(async () => {
-      onResult(await practiseConversation({ minutes, requestId: crypto.randomUUID() }));
+      onResult(await practiseConversation({ minutes, requestId }));
       await refresh();
     });
+  };
 
   return (
     <section className="card">
@@ -97,7 +109,7 @@ export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) =>
         return (
           <div className="action" key={action.feature}>
             <button
-              onClick={() => run(action)}
+              onClick={(click) => run(action, click)}
               disabled={record.isPending || gate.blockedBy !== null}
             >
               {action.label}

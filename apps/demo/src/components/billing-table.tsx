@@ -19,7 +19,7 @@ export function BillingTable() {
       head={["Month", "Plan", "Paid", "Overage", "Total"]}
     >
       {bills.map((b) => (
-        <tr key={b.month} data-month={b.month} data-total={b.total}>
+        <tr key={b.month} data-month={b.month} data-overage={b.overage} data-total={b.total}>
           <td>{monthLabel(b.month)}</td>
           <td>{tierLabel(b.tier)}</td>
           <td>${b.paid}</td>
