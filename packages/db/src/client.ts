@@ -75,7 +75,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       },
     });
     const db = drizzlePostgres({ client, schema, casing: "snake_case", logger: options.logger });
-    return migrated({ db, kind: "postgres", close: () => client.end() }, migrationsFolder);
+    // In-flight queries get 5 s to finish; a connection that lost its server is not waited for.
+    return migrated(
+      { db, kind: "postgres", close: () => client.end({ timeout: 5 }) },
+      migrationsFolder,
+    );
   }
   const dataDir = options.dataDir ?? "./.data/pglite";
   const inMemory = dataDir.includes("://");
