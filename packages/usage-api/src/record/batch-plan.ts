@@ -19,6 +19,7 @@ type Context = {
   i: number;
   tier: TierName;
   tz: string;
+  newUser: boolean;
   month: string;
   day: string;
   inWindow: boolean;
@@ -118,6 +119,7 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
       day: ctx.day,
       tier: ctx.tier,
       tz: ctx.tz,
+      newUser: ctx.newUser,
       amounts,
       overage,
     });

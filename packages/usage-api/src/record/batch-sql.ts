@@ -24,6 +24,7 @@ export const eventContext = (
   events: { i: number; userId: string; at: string; now: string }[],
 ) => sql`
   SELECT e.i AS "i", coalesce(u.tier, 'free') AS "tier", coalesce(u.timezone, 'UTC') AS "tz",
+    u.tier IS NULL AS "newUser",
     ${dateText(localMonth(sql`e.at`, tz))} AS "month", ${dateText(localDay(sql`e.at`, tz))} AS "day",
     e.at >= ${windowStart(sql`e.now`, tz)} AS "inWindow"
   FROM jsonb_to_recordset(${json(events)}) AS e(i int, "userId" text, at timestamptz, now timestamptz)
@@ -56,6 +57,8 @@ export interface PlannedEvent {
   day: string;
   tier: string;
   tz: string;
+  /** No user row existed when the batch was planned. */
+  newUser: boolean;
   amounts: Record<Feature, number>;
   overage: Partial<Record<BillableFeature, number>>;
 }
@@ -63,7 +66,7 @@ export interface PlannedEvent {
 const eventColumns = () =>
   sql.join(
     [
-      sql`i int, user_id text, key text, at timestamptz, month date, day date, tier text, tz text`,
+      sql`i int, user_id text, key text, at timestamptz, month date, day date, tier text, tz text, new_user boolean`,
       ...features.map((f) => sql`${ledger(f)} int`),
       ...billableFeatures.map((f) => sql`${raw(`ov_${featureColumns[f].ledger}`)} int`),
     ],
@@ -80,6 +83,7 @@ const eventRows = (events: PlannedEvent[]) =>
     day: e.day,
     tier: e.tier,
     tz: e.tz,
+    new_user: e.newUser,
     ...Object.fromEntries(features.map((f) => [featureColumns[f].ledger, e.amounts[f]])),
     ...Object.fromEntries(
       billableFeatures.map((f) => [`ov_${featureColumns[f].ledger}`, e.overage[f] ?? 0]),
@@ -104,7 +108,9 @@ export function writeEvents(events: PlannedEvent[]): SQL {
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
     RETURNING 1
   ), usr AS (
-    INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ev ORDER BY 1
+    -- Only users that had no row: inserting an existing user's id would wait for a plan change
+    -- holding that row while this statement holds month rows the plan change wants (deadlock).
+    INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ev WHERE new_user ORDER BY 1
     ON CONFLICT (id) DO NOTHING
   ), ${summedRows("ev", {
     insert: (f) => sql`sum(ev.${raw(`ov_${featureColumns[f].ledger}`)})`,

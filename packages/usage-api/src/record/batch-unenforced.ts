@@ -64,7 +64,7 @@ function unenforcedStatement(tiers: Tiers): SQL {
         sql`, `,
       )})
   ), ev AS (
-    SELECT a.*, coalesce(u.tier, 'free') AS tier, ${tz} AS tz,
+    SELECT a.*, coalesce(u.tier, 'free') AS tier, ${tz} AS tz, u.tier IS NULL AS new_user,
       ${localMonth(sql`a.at`, tz)} AS month, ${localDay(sql`a.at`, tz)} AS day,
       a.at >= ${windowStart(sql`a.now`, tz)} AS in_window,
       CASE WHEN a.key IS NULL THEN 1
@@ -84,7 +84,9 @@ function unenforcedStatement(tiers: Tiers): SQL {
     SELECT ev.* FROM ev WHERE ev.rn = 1 AND ev.key IS NOT NULL
       AND (ev.user_id, ev.key) IN (SELECT user_id, idempotency_key FROM led)
   ), usr AS (
-    INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ok ORDER BY 1
+    -- Only users that had no row (see batch-sql.ts: an existing user's id would wait for a plan
+    -- change holding that row while this statement holds month rows it wants).
+    INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ok WHERE new_user ORDER BY 1
     ON CONFLICT (id) DO NOTHING
   ), ${summedRows("ok", {
     // Summed increments at one tier telescope: the overage of the sum.

@@ -30,7 +30,9 @@ export function statementFailedCleanly(error: unknown): boolean {
 
 /**
  * Runs the statement, again after a deadlock or serialization failure (it wrote nothing then):
- * a batch writing the same new user's rows in another order may deadlock with it.
+ * writers that lock the same users' rows in another order may deadlock with it (a batch writing
+ * a new user's rows, a plan change). Up to 8 attempts, after a short random pause that grows, so
+ * that the two sides of a deadlock do not meet again at once.
  */
 export async function withRetries<T>(
   statement: () => Promise<T>,
@@ -40,7 +42,8 @@ export async function withRetries<T>(
     try {
       return await statement();
     } catch (error) {
-      if (attempt >= 5 || !isRetryable(error)) throw error;
+      if (attempt >= 8 || !isRetryable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
 }
