@@ -2,9 +2,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import type { MigrationConfig } from "drizzle-orm/migrator";
-import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
+import { runMigrations } from "./drizzle-internals";
 import { queryRows } from "./query";
 
 /** usagekit's own migrations table, in its own schema: a host's drizzle migrations never mix in. */
@@ -40,14 +39,6 @@ export interface MigrateOptions {
    * that moves this file must pass it: `node_modules/@usagekit/db/drizzle`).
    */
   migrationsFolder?: string;
-}
-
-type Internals = { dialect: PgDialect; session: PgSession };
-
-/** Drizzle's own migrator, on whichever driver `db` runs (the host's Drizzle instance too). */
-async function runMigrations(db: Db, config: MigrationConfig) {
-  const { dialect, session } = db as unknown as Internals;
-  await dialect.migrate(readMigrationFiles(config), session, config);
 }
 
 /**

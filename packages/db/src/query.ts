@@ -1,6 +1,7 @@
 import type { Query, SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
+import { prepareRaw } from "./drizzle-internals";
 
 /** PostgreSQL's ISO output of a `timestamptz`, e.g. `2026-11-01 00:00:00.5+01`. */
 const TIMESTAMPTZ = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(?::?(\d{2}))?$/;
@@ -36,14 +37,6 @@ function timestampColumns(result: unknown): string[] {
 const dialect = new PgDialect({ casing: "snake_case" });
 
 type Row = Record<string, unknown>;
-
-/**
- * Drizzle's own prepared query of its session (the one private API usagekit uses: it runs raw SQL
- * as a prepared statement on both drivers and inside transactions). `query.test.ts` fails if
- * drizzle changes it.
- */
-export const prepareRaw = (db: Db, query: Query) =>
-  db._.session.prepareQuery(query, undefined, "usagekit", false);
 
 async function run<T>(db: Db, query: Query, values?: Record<string, unknown>): Promise<T[]> {
   const result = (await prepareRaw(db, query).execute(values)) as Row[] | { rows: Row[] };

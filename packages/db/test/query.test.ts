@@ -48,7 +48,11 @@ describe.each(kinds)("queryRows on %s", (kind) => {
   });
 
   it("runs inside a transaction, through drizzle's session API (fails if drizzle changes it)", async () => {
+    // The two private parts of Drizzle that src/drizzle-internals.ts uses.
     expect(typeof handle.db._.session.prepareQuery).toBe("function");
+    const internals = handle.db as unknown as { dialect?: { migrate?: unknown }; session?: object };
+    expect(typeof internals.dialect?.migrate).toBe("function");
+    expect(internals.session).toBeDefined();
     const rows = await handle.db.transaction((tx) =>
       queryRows<{ n: number }>(tx as never, sql`SELECT 41 + 1 AS n`),
     );
