@@ -25,7 +25,9 @@ for (const root of ["packages", "apps"]) {
           else if (t.status === "failed") failed++;
           else {
             skipped++;
-            skippedNames.push(`${file}: ${[...t.ancestorTitles, t.title].join(" > ")} (${t.status})`);
+            skippedNames.push(
+              `${file}: ${[...t.ancestorTitles, t.title].join(" > ")} (${t.status})`,
+            );
           }
           const db = t.ancestorTitles.join(" ").match(/ on (pglite|postgres)\b/)?.[1];
           if (db && t.status === "passed") perDb[db]++;

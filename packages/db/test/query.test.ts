@@ -1,31 +1,17 @@
-import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, queryRows } from "../src";
 import type { DbHandle } from "../src";
+import { freshDatabase } from "./fresh-database";
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const kinds = DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
 
 async function open(kind: "pglite" | "postgres"): Promise<DbHandle> {
   if (kind === "pglite") return createDb({ url: "", dataDir: "memory://" });
-  const name = `usagekit_query_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(DATABASE_URL!);
-  url.pathname = `/${name}`;
-  const handle = await createDb({ url: url.toString() });
-  return {
-    ...handle,
-    async close() {
-      await handle.close();
-      const cleanup = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
-      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
+  const database = await freshDatabase(DATABASE_URL!, "usagekit_query");
+  const handle = await createDb({ url: database.url });
+  return { ...handle, close: () => handle.close().then(database.drop) };
 }
 
 describe.each(kinds)("queryRows on %s", (kind) => {

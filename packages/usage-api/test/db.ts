@@ -3,8 +3,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
-import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
+import { freshDatabase } from "../../db/test/fresh-database";
 import { createCaller, createTRPCContext } from "../src";
 import { createUsageServer } from "../src/transport/server";
 import type { ServerOptions } from "../src/transport/server";
@@ -26,23 +26,9 @@ export async function openTestDb(
   options: { max?: number } = {},
 ): Promise<DbHandle & { url?: string }> {
   if (kind === "pglite") return createDb({ url: "", dataDir: "memory://" });
-  const name = `usagekit_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(DATABASE_URL!);
-  url.pathname = `/${name}`;
-  const handle = await createDb({ url: url.toString(), max: options.max });
-  return {
-    ...handle,
-    url: url.toString(),
-    async close() {
-      await handle.close();
-      const cleanup = postgres(DATABASE_URL!, { max: 1, onnotice: () => {} });
-      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
+  const database = await freshDatabase(DATABASE_URL!, "usagekit_test");
+  const handle = await createDb({ url: database.url, max: options.max });
+  return { ...handle, url: database.url, close: () => handle.close().then(database.drop) };
 }
 
 type CallerOptions = Omit<CreateContextOptions, "db">;

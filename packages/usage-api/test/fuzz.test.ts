@@ -18,9 +18,7 @@ import { describe, expect, it } from "vitest";
 import { dbKinds, useServer } from "./db";
 import { OMIT, specs } from "./fuzz-fields";
 import type { Case, Spec } from "./fuzz-fields";
-import { queryRows } from "@usagekit/db";
-import type { Db } from "@usagekit/db";
-import { sql } from "drizzle-orm";
+import { rowCounts } from "./helpers";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);
@@ -29,30 +27,6 @@ const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application
 
 type Input = Record<string, unknown>;
 
-/**
- * How many rows every table holds, and what the month rows sum to (as text: the boundary cases
- * record 2^31 - 1 at a time, past helpers.rowCounts' int sums).
- */
-async function rowCounts(db: Db): Promise<Record<string, string>> {
-  const [row] = await queryRows<Record<string, string>>(
-    db,
-    sql`SELECT
-      (SELECT count(*) FROM usagekit.users)::text AS users,
-      (SELECT count(*) FROM usagekit.usage_events)::text AS usage_events,
-      (SELECT count(*) FROM usagekit.monthly_usage)::text AS monthly_usage,
-      (SELECT count(*) FROM usagekit.daily_activity)::text AS daily_activity,
-      (SELECT count(*) FROM usagekit.lifetime_stats)::text AS lifetime_stats,
-      (SELECT count(*) FROM usagekit.payments)::text AS payments,
-      (SELECT count(*) FROM usagekit.limit_refusals)::text AS limit_refusals,
-      (SELECT coalesce(sum(seconds + conversations), 0)::text FROM usagekit.monthly_usage)
-        AS monthly_sums,
-      (SELECT max(updated_at)::text FROM usagekit.lifetime_stats) AS lifetime_updated,
-      (SELECT max(updated_at)::text FROM usagekit.users) AS users_updated,
-      (SELECT md5(coalesce(string_agg(id || ':' || tier || ':' || timezone, ',' ORDER BY id), ''))
-        FROM usagekit.users) AS plans`,
-  );
-  return row!;
-}
 interface Answer {
   status: number;
   data?: unknown;

@@ -16,9 +16,25 @@ export async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
   return error as TRPCError;
 }
 
-/** How many rows every table holds: compared before and after a call that must write nothing. */
-export async function rowCounts(db: Db): Promise<Record<string, number>> {
-  const [row] = await queryRows<Record<string, number>>(
+/**
+ * How many rows every table holds, what the month rows sum to (as text: fuzzing records 2^31 - 1
+ * at a time), the users' plans and when user and lifetime rows last changed: compared before and
+ * after a call that must write nothing.
+ */
+export async function rowCounts(db: Db) {
+  const [row] = await queryRows<{
+    users: number;
+    usage_events: number;
+    monthly_usage: number;
+    daily_activity: number;
+    lifetime_stats: number;
+    payments: number;
+    limit_refusals: number;
+    monthly_sums: string;
+    lifetime_updated: string | null;
+    users_updated: string | null;
+    plans: string;
+  }>(
     db,
     sql`SELECT
       (SELECT count(*) FROM usagekit.users)::int AS users,
@@ -28,7 +44,12 @@ export async function rowCounts(db: Db): Promise<Record<string, number>> {
       (SELECT count(*) FROM usagekit.lifetime_stats)::int AS lifetime_stats,
       (SELECT count(*) FROM usagekit.payments)::int AS payments,
       (SELECT count(*) FROM usagekit.limit_refusals)::int AS limit_refusals,
-      (SELECT coalesce(sum(seconds), 0)::int FROM usagekit.monthly_usage) AS monthly_seconds`,
+      (SELECT coalesce(sum(seconds + conversations), 0)::text FROM usagekit.monthly_usage)
+        AS monthly_sums,
+      (SELECT max(updated_at)::text FROM usagekit.lifetime_stats) AS lifetime_updated,
+      (SELECT max(updated_at)::text FROM usagekit.users) AS users_updated,
+      (SELECT md5(coalesce(string_agg(id || ':' || tier || ':' || timezone, ',' ORDER BY id), ''))
+        FROM usagekit.users) AS plans`,
   );
   return row!;
 }

@@ -26,12 +26,13 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** `pnpm start` (tsx src/main.ts) in its own process group, ready when it says so. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  // Node itself (not a pnpm wrapper), so that a signal reaches the server and its exit is its own.
+/**
+ * `src/main.ts` (what `pnpm start` runs) in its own process group — Node itself, not a pnpm
+ * wrapper, so that a signal reaches the server and its exit is its own — with what it prints.
+ */
+export function spawnServer(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, PORT: String(port), ...env },
+    env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });
@@ -39,24 +40,28 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   child.stdout.on("data", (c: Buffer) => (log += c.toString()));
   child.stderr.on("data", (c: Buffer) => (log += c.toString()));
   const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready:\n${log}`)), 60_000);
-    const check = () => {
-      if (log.includes("usagekit API on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on("data", check);
-    void exit.then((code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
   return {
     child,
-    port,
-    url: `http://127.0.0.1:${port}/api/trpc`,
+    /** Everything it printed so far. */
     output: () => log,
+    /** Resolves with the exit code. */
     exited: () => exit,
-    kill: (signal = "SIGKILL") => {
+    /** Resolves once it printed `text`; rejects after `ms` or when it exits first. */
+    printed: (text: string, ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${text}" in:\n${log}`)), ms);
+        const check = () => {
+          if (!log.includes(text)) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        check();
+        child.stdout.on("data", check);
+        child.stderr.on("data", check);
+        void exit.then((code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+      }),
+    /** A signal (default SIGKILL) to the whole process group. */
+    kill: (signal: NodeJS.Signals = "SIGKILL") => {
       try {
         process.kill(-child.pid!, signal);
       } catch {
@@ -64,6 +69,14 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       }
     },
   };
+}
+
+/** `pnpm start` on a free port, ready when it says so. */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const server = spawnServer({ PORT: String(port), ...env });
+  await server.printed("usagekit API on", 60_000);
+  return { ...server, port, url: `http://127.0.0.1:${port}/api/trpc` };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import type { Server } from "node:net";
@@ -6,37 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openTestDb } from "./db";
-import { freePort, startPgliteServer } from "./process";
+import { freePort, spawnServer, startPgliteServer } from "./process";
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const TOKEN = "startup-test-service-token-0123456789";
 
-/** `src/main.ts` in its own process group; its output and exit as they come. */
-function spawnServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, USAGE_SERVICE_TOKEN: TOKEN, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let out = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const until = async (text: string, ms: number) => {
-    for (const end = Date.now() + ms; !out.includes(text);) {
-      if (Date.now() > end) throw new Error(`no "${text}" in:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const stop = () => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  };
-  return { child, output: () => out, exited, until, stop };
-}
+/** The server with the suite's token, not waited for. */
+const spawnWithToken = (env: Record<string, string>) =>
+  spawnServer({ USAGE_SERVICE_TOKEN: TOKEN, ...env });
 
 /** A TCP forwarder to PostgreSQL on `port`, opened only when called: the database "comes up". */
 function forwardTo(port: number, target: URL): Promise<Server> {
@@ -59,17 +35,17 @@ describe("the standalone server's start", () => {
       const late = new URL(db.url!);
       late.port = String(dbPort);
       const port = await freePort();
-      const server = spawnServer({ DATABASE_URL: late.toString(), PORT: String(port) });
+      const server = spawnWithToken({ DATABASE_URL: late.toString(), PORT: String(port) });
       let proxy: Server | undefined;
       try {
-        await server.until("waiting for the database", 20_000);
-        await server.until("attempt 2", 20_000);
+        await server.printed("waiting for the database", 20_000);
+        await server.printed("attempt 2", 20_000);
         const early = await fetch(`http://127.0.0.1:${port}/healthz`);
         expect(early.status).toBe(503);
         const call = await fetch(`http://127.0.0.1:${port}/api/trpc/usage.getLifetimeStats`);
         expect(call.status).toBe(503);
         proxy = await forwardTo(dbPort, url);
-        await server.until("usagekit API on", 30_000);
+        await server.printed("usagekit API on", 30_000);
         expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
         const lines = server
           .output()
@@ -84,7 +60,7 @@ describe("the standalone server's start", () => {
         expect(server.output()).not.toMatch(/DrizzleQueryError|Failed query| {4}at /);
         expect(server.child.exitCode).toBeNull();
       } finally {
-        server.stop();
+        server.kill();
         proxy?.close();
         await db.close();
       }
@@ -95,12 +71,12 @@ describe("the standalone server's start", () => {
   it("refuses a second process on a live PGlite folder with one clear line and exit 1", async () => {
     const first = await startPgliteServer(TOKEN);
     try {
-      const second = spawnServer({
+      const second = spawnWithToken({
         DATABASE_URL: "",
         USAGE_DATA_DIR: first.dataDir,
         PORT: String(await freePort()),
       });
-      const code = await second.exited;
+      const code = await second.exited();
       expect(code).toBe(1);
       const lines = second.output().trim().split("\n");
       expect(lines).toEqual([
@@ -116,8 +92,11 @@ describe("the standalone server's start", () => {
     try {
       // A file where the data folder should be.
       writeFileSync(join(dir, "file"), "");
-      const server = spawnServer({ DATABASE_URL: "", USAGE_DATA_DIR: join(dir, "file", "pglite") });
-      expect(await server.exited).toBe(1);
+      const server = spawnWithToken({
+        DATABASE_URL: "",
+        USAGE_DATA_DIR: join(dir, "file", "pglite"),
+      });
+      expect(await server.exited()).toBe(1);
       expect(server.output().trim().split("\n")).toHaveLength(1);
       expect(server.output()).toMatch(/^usagekit: cannot start: /);
     } finally {
