@@ -19,6 +19,14 @@ export class LimitExceededError extends Error {
   }
 }
 
+/** Whether `error` is a refusal at a hard limit (`FORBIDDEN` with `limitExceeded`), server side. */
+export const isRefusal = (error: unknown): error is TRPCError & { cause: LimitExceededError } =>
+  error instanceof TRPCError && error.cause instanceof LimitExceededError;
+
+/** The refusal an error carries (`{ feature, used, limit, requested }`), or null for any other. */
+export const limitExceededOf = (error: unknown): LimitExceeded | null =>
+  isRefusal(error) ? error.cause.limitExceeded : null;
+
 export const limitExceededError = (detail: LimitExceeded) => {
   const cause = new LimitExceededError(detail);
   return new TRPCError({ code: "FORBIDDEN", message: cause.message, cause });

@@ -22,7 +22,7 @@ export type {
   Tiers,
 } from "./limits/tiers";
 export * from "./schemas";
-export { IdempotencyConflictError, LimitExceededError } from "./errors";
+export { IdempotencyConflictError, isRefusal, LimitExceededError, limitExceededOf } from "./errors";
 export { InternalError } from "./transport/masking";
 export type { ErrorLogger } from "./transport/masking";
 export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_DRAIN_BYTES } from "./transport/http-limits";

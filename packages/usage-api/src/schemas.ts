@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { features, tierNames } from "./limits/tiers";
 
@@ -28,7 +29,11 @@ export const userIdSchema = plainString("userId", 1, 128);
 export function assertUserId(userId: unknown): asserts userId is string {
   const result = userIdSchema.safeParse(userId);
   if (!result.success) {
-    throw new Error(`invalid userId ${JSON.stringify(userId)}: ${result.error.issues[0]!.message}`);
+    // BAD_REQUEST: thrown while a host builds its context, it answers 400 naming the id.
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `userId: invalid user id ${JSON.stringify(userId)}: ${result.error.issues[0]!.message}`,
+    });
   }
 }
 

@@ -235,6 +235,14 @@ describe.each(dbKinds)("usagekit embedded in a host app on %s", (kind) => {
       });
       expect(await lessonCount(db, "user_2host")).toBe(20);
       expect((await client.usage.getCurrentUsage.query({})).conversations).toBe(20);
+      // An invalid id from the host's session is a 400 naming it, not a masked 500.
+      const invalid = await fetch(`${origin}/trpc/usage.getCurrentUsage`, {
+        headers: { "x-host-user": "x".repeat(129) },
+      });
+      expect(invalid.status).toBe(400);
+      const body = JSON.stringify(await invalid.json());
+      expect(body).toContain("userId: invalid user id");
+      expect(body).not.toContain("errorId");
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

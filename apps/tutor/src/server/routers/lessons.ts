@@ -1,13 +1,9 @@
 import "server-only";
-import { TRPCError } from "@trpc/server";
-import { createCaller, LimitExceededError } from "@usagekit/usage-api";
+import { createCaller, isRefusal } from "@usagekit/usage-api";
 import { desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { lessons } from "../schema";
 import { router, signedInProcedure } from "../trpc";
-
-const isRefusal = (error: unknown): error is TRPCError =>
-  error instanceof TRPCError && error.cause instanceof LimitExceededError;
 
 export const lessonsRouter = router({
   list: signedInProcedure.query(({ ctx }) =>
