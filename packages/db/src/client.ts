@@ -40,16 +40,6 @@ export interface CreateDbOptions {
   logger?: Logger;
 }
 
-/**
- * Session settings every connection gets: timestamps are read back in ISO format whatever the
- * server's or database's DateStyle, and in UTC.
- */
-export const sessionSettings = {
-  DateStyle: "ISO, MDY",
-  TimeZone: "UTC",
-  IntervalStyle: "postgres",
-};
-
 /** Opens the database (postgres.js when a URL is given, PGlite otherwise) and applies pending migrations. */
 export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
   const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
@@ -69,10 +59,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       // runs is an unhandled rejection that exits the process (porsager/postgres#1192, #1223).
       // usagekit binds and reads no PostgreSQL arrays, which is all the fetched types are for.
       fetch_types: false,
-      connection: {
-        ...sessionSettings,
-        ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-      },
+      // No session settings of usagekit's own: its answers do not depend on DateStyle, TimeZone,
+      // IntervalStyle or search_path (instants are answered as to_jsonb, tables are qualified).
+      ...(options.statementTimeoutMs
+        ? { connection: { statement_timeout: options.statementTimeoutMs } }
+        : {}),
     });
     const db = drizzlePostgres({ client, schema, casing: "snake_case", logger: options.logger });
     // In-flight queries get 5 s to finish; a connection that lost its server is not waited for.
@@ -93,9 +84,6 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   ]);
   try {
     client = await PGlite.create(dataDir);
-    for (const [name, value] of Object.entries(sessionSettings)) {
-      await client.query(`SELECT set_config($1, $2, false)`, [name, value]);
-    }
   } catch (error) {
     unlock();
     throw error;

@@ -1,5 +1,5 @@
 export * from "./schema";
-export { createDb, sessionSettings } from "./client";
+export { createDb } from "./client";
 export { preparedStatement, queryRows } from "./query";
 export type { CreateDbOptions, Db, DbHandle, Schema } from "./client";
 export { DataFolderInUseError } from "./data-lock";

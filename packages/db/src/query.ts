@@ -5,10 +5,14 @@ import { prepareRaw } from "./drizzle-internals";
 
 /** PostgreSQL's ISO output of a `timestamptz`, e.g. `2026-11-01 00:00:00.5+01`. */
 const TIMESTAMPTZ = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(?::?(\d{2}))?$/;
-/** The type OID of `timestamptz`: the only type revived (as a `Date`) by queryRows. */
-export const TIMESTAMPTZ_OID = 1184;
+/** An instant as `to_jsonb` writes it: ISO 8601 with its offset, whatever the session's settings. */
+const JSON_INSTANT =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}(?::\d{2})?|Z)$/;
+const TIMESTAMPTZ_OID = 1184;
+const JSONB_OID = 3802;
 
-const toDate = (value: unknown): unknown => {
+/** A `timestamptz` column's text (ISO DateStyle only: usagekit answers instants as `to_jsonb`). */
+const fromTimestamptz = (value: unknown): unknown => {
   if (typeof value !== "string") return value;
   const m = TIMESTAMPTZ.exec(value);
   if (!m)
@@ -17,12 +21,15 @@ const toDate = (value: unknown): unknown => {
     );
   return new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? "00"}`);
 };
+/** A `jsonb` column holding a JSON string that is an instant (`to_jsonb` of a timestamptz). */
+const fromJsonInstant = (value: unknown): unknown =>
+  typeof value === "string" && JSON_INSTANT.test(value) ? new Date(value) : value;
 
 /**
- * The names of a result's `timestamptz` columns, from the column types each driver reports
- * (postgres.js: `columns[].type`; PGlite: `fields[].dataTypeID`) — never guessed from the text.
+ * How each column of a result is revived, by the column type each driver reports (postgres.js:
+ * `columns[].type`; PGlite: `fields[].dataTypeID`) — never guessed from the text of a value.
  */
-function timestampColumns(result: unknown): string[] {
+function revivers(result: unknown): [string, (value: unknown) => unknown][] {
   const r = result as {
     columns?: { name: string; type: number }[];
     fields?: { name: string; dataTypeID: number }[];
@@ -31,7 +38,13 @@ function timestampColumns(result: unknown): string[] {
     r.columns?.map((c) => ({ name: c.name, type: c.type })) ??
     r.fields?.map((f) => ({ name: f.name, type: f.dataTypeID }));
   if (!columns) throw new Error("usagekit: the driver's result carries no column types");
-  return columns.filter((c) => c.type === TIMESTAMPTZ_OID).map((c) => c.name);
+  return columns.flatMap((c): [string, (value: unknown) => unknown][] =>
+    c.type === TIMESTAMPTZ_OID
+      ? [[c.name, fromTimestamptz]]
+      : c.type === JSONB_OID
+        ? [[c.name, fromJsonInstant]]
+        : [],
+  );
 }
 
 const dialect = new PgDialect({ casing: "snake_case" });
@@ -42,8 +55,8 @@ async function run<T>(db: Db, query: Query, values?: Record<string, unknown>): P
   const result = (await prepareRaw(db, query).execute(values)) as Row[] | { rows: Row[] };
   const rows = Array.isArray(result) ? result : result.rows;
   if (rows.length === 0) return rows as T[];
-  for (const name of timestampColumns(result)) {
-    for (const row of rows) row[name] = toDate(row[name]);
+  for (const [name, revive] of revivers(result)) {
+    for (const row of rows) row[name] = revive(row[name]);
   }
   return rows as T[];
 }
@@ -51,8 +64,9 @@ async function run<T>(db: Db, query: Query, values?: Record<string, unknown>): P
 /**
  * Runs a raw statement as a prepared statement (postgres.js keeps one per connection and query
  * text, so it is parsed and planned once, not on every call) and returns its rows, the same
- * shape on both drivers. Drizzle leaves raw `timestamptz` values as text on both; columns of that
- * type (by the type the driver reports, not by the look of the text) come back as `Date`s. Works
+ * shape on both drivers. Instants come back as `Date`s: `to_jsonb` ones (what usagekit's SQL
+ * answers, whatever the connection's DateStyle and TimeZone) and raw `timestamptz` columns in ISO
+ * DateStyle — chosen by the column type the driver reports, not by the look of the text. Works
  * inside `db.transaction` too.
  */
 export function queryRows<T>(db: Db, query: SQL): Promise<T[]> {

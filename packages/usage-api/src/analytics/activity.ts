@@ -6,6 +6,7 @@ import { inHostTransaction, inSavepoint } from "../store/savepoint";
 import type { Feature, TierName } from "../limits/tiers";
 import { eachFeature, featureColumns, ledgerCol } from "../store/columns";
 import { roleCol } from "../store/columns";
+import { instantOut } from "../calendar/local-month";
 
 /** The first instant of `YYYY-MM` plus `offset` months, in UTC (no zone rules involved). */
 export const utcMonthStart = (month: string, offset = 0) => {
@@ -253,11 +254,11 @@ export async function dropOff(db: Db, params: { month: string; now: Date }): Pro
     ), last AS (
       SELECT max(occurred_at) AS last_at FROM usagekit.usage_events, p WHERE occurred_at <= p.as_of GROUP BY user_id
     )
-    SELECT p.as_of AS "asOf", m.started AS "conversationsStarted", m.completed AS "sessionsCompleted",
+    SELECT ${instantOut(sql`p.as_of`)} AS "asOf", m.started AS "conversationsStarted", m.completed AS "sessionsCompleted",
       m.active AS "activeUsers",
-      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '7 days')::int AS "days7",
-      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '14 days')::int AS "days14",
-      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '30 days')::int AS "days30",
+      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '168 hours')::int AS "days7",
+      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '336 hours')::int AS "days14",
+      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '720 hours')::int AS "days30",
       (SELECT count(*) FROM last)::int AS "knownUsers"
     FROM p, m`,
     ),

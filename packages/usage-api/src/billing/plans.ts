@@ -7,7 +7,7 @@ import { canonicalTimezone } from "../calendar/timezones";
 import { withRetries } from "../record/retry";
 import { inSavepoint } from "../store/savepoint";
 import type { TierName } from "../limits/tiers";
-import { instant, localMonth, monthEnd, monthStart } from "../calendar/local-month";
+import { instant, instantOut, localMonth, monthEnd, monthStart } from "../calendar/local-month";
 
 export interface UserPlan {
   id: string;
@@ -66,8 +66,8 @@ export async function setUserPlan(
       RETURNING highest_tier_reached
     )
     SELECT u.id AS "id", u.tier AS "tier", u.timezone AS "timezone",
-      l.highest_tier_reached AS "highestTierReached", u.created_at AS "createdAt",
-      u.updated_at AS "updatedAt"
+      l.highest_tier_reached AS "highestTierReached", ${instantOut(sql`u.created_at`)} AS "createdAt",
+      ${instantOut(sql`u.updated_at`)} AS "updatedAt"
     FROM u, l`,
       ),
     ),

@@ -6,6 +6,13 @@ import type { SQL } from "drizzle-orm";
  * comes from here. Zones are PostgreSQL's own zone data (`AT TIME ZONE`), never offset math.
  */
 
+/**
+ * An instant as an answer carries it: `to_jsonb`, ISO 8601 with its offset, a format no session
+ * setting changes (a `timestamptz` column's text follows the connection's DateStyle, which is the
+ * host's). `queryRows` turns it into a `Date`.
+ */
+export const instantOut = (expr: SQL) => sql`to_jsonb(${expr})`;
+
 /** An instant as a statement parameter. */
 export const instant = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 

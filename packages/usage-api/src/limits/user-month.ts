@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { monthlySelect } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import type { TierName } from "./tiers";
-import { instant, localMonth, monthEnd, monthStart } from "../calendar/local-month";
+import { instant, instantOut, localMonth, monthEnd, monthStart } from "../calendar/local-month";
 
 export interface UserMonth {
   tier: TierName;
@@ -33,8 +33,8 @@ export async function readUserMonth(db: Db, userId: string, now: Date): Promise<
       SELECT tier, tz, ${localMonth(instant(now), sql`tz`)} AS local_month FROM u
     )
     SELECT p.tier AS "tier", p.tz AS "timezone", to_char(p.local_month, 'YYYY-MM') AS "curMonth",
-      ${monthStart(sql`p.local_month`, sql`p.tz`)} AS "curStart",
-      ${monthEnd(sql`p.local_month`, sql`p.tz`)} AS "curEnd",
+      ${instantOut(monthStart(sql`p.local_month`, sql`p.tz`))} AS "curStart",
+      ${instantOut(monthEnd(sql`p.local_month`, sql`p.tz`))} AS "curEnd",
       m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}
     FROM p LEFT JOIN usagekit.monthly_usage m ON m.user_id = ${userId}::text AND m.month = p.local_month`,
   );

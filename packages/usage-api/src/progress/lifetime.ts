@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { lifetimeField } from "@usagekit/db/catalog";
 import type { LifetimeField, TierName } from "@usagekit/db/catalog";
 import { eachFeature, featureColumns } from "../store/columns";
-import { dayRuns, instant, localDay } from "../calendar/local-month";
+import { dayRuns, instant, instantOut, localDay } from "../calendar/local-month";
 import { role } from "@usagekit/db/catalog";
 
 /** A lifetime row as the API returns it: a total per catalog feature, and the rest. */
@@ -55,13 +55,13 @@ export async function getLifetimeStats(
         - (extract(year FROM ${localDay(sql`l.first_active_at`, sql`t.tz`)}) * 12
            + extract(month FROM ${localDay(sql`l.first_active_at`, sql`t.tz`)})) + 1))::float8
       END AS "averageSessionsPerMonth",
-      l.first_conversation_at AS "firstConversationAt",
-      l.last_active_at AS "lastActiveAt",
+      ${instantOut(sql`l.first_conversation_at`)} AS "firstConversationAt",
+      ${instantOut(sql`l.last_active_at`)} AS "lastActiveAt",
       coalesce(l.months_subscribed, 0) AS "monthsSubscribed",
       coalesce(l.total_revenue, 0.00)::numeric(20, 2)::text AS "totalRevenue",
       coalesce(l.highest_tier_reached, 'free') AS "highestTierReached",
-      l.created_at AS "createdAt",
-      l.updated_at AS "updatedAt"
+      ${instantOut(sql`l.created_at`)} AS "createdAt",
+      ${instantOut(sql`l.updated_at`)} AS "updatedAt"
     FROM t CROSS JOIN s LEFT JOIN usagekit.lifetime_stats l ON l.user_id = ${id}`,
   );
   return row!;

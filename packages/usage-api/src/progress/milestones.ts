@@ -3,7 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { getLifetimeStats } from "./lifetime";
 import type { LifetimeStats } from "./lifetime";
-import { dayRuns } from "../calendar/local-month";
+import { dayRuns, instantOut } from "../calendar/local-month";
 import { roleCol } from "../store/columns";
 
 type Kind = "first" | "streak" | "hours" | "exports" | "phrases";
@@ -65,7 +65,7 @@ export interface Milestones {
 async function earnedDates(db: Db, userId: string): Promise<Record<string, Date | null>> {
   const id = sql`${userId}::text`;
   const crossing = (column: string, id: string, target: number) =>
-    sql.raw(`min(occurred_at) FILTER (WHERE ${column} >= ${target}) AS "${id}"`);
+    sql`${instantOut(sql.raw(`min(occurred_at) FILTER (WHERE ${column} >= ${target})`))} AS ${sql.raw(`"${id}"`)}`;
   const runs = milestones.filter((m) => m.kind !== "first" && m.kind !== "streak");
   const column = { hours: "run_seconds", exports: "run_exports", phrases: "run_phrases" } as const;
   const target = (m: Milestone) => (m.kind === "hours" ? m.target * 3600 : m.target);
@@ -81,17 +81,16 @@ async function earnedDates(db: Db, userId: string): Promise<Record<string, Date 
       FROM usagekit.usage_events WHERE user_id = ${id}
       WINDOW w AS (ORDER BY occurred_at, id)
     ), runs AS (${dayRuns(id)})
-    SELECT min(occurred_at) FILTER (WHERE conversations > 0) AS "first-conversation",
+    SELECT ${instantOut(sql`min(occurred_at) FILTER (WHERE conversations > 0)`)} AS "first-conversation",
       ${sql.join(
         runs.map((m) => crossing(column[m.kind as keyof typeof column], m.id, target(m))),
         sql`, `,
       )},
       ${sql.join(
         streaks.map(
-          (
-            m,
-          ) => sql`(SELECT min(occurred_at) FROM usagekit.usage_events WHERE user_id = ${id} AND day =
-            (SELECT min(first_day + ${m.target - 1}::int) FROM runs WHERE len >= ${m.target}::int)) AS ${sql.raw(`"${m.id}"`)}`,
+          (m) =>
+            sql`${instantOut(sql`(SELECT min(occurred_at) FROM usagekit.usage_events WHERE user_id = ${id} AND day =
+            (SELECT min(first_day + ${m.target - 1}::int) FROM runs WHERE len >= ${m.target}::int))`)} AS ${sql.raw(`"${m.id}"`)}`,
         ),
         sql`, `,
       )}

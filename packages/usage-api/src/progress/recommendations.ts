@@ -5,7 +5,14 @@ import { catalog, features, hardLimitOf, tierNames } from "../limits/tiers";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { overageLines } from "../billing/money";
 import { featureColumns } from "../store/columns";
-import { dayRuns, instant, localDay, localMonth, monthEnd } from "../calendar/local-month";
+import {
+  dayRuns,
+  instant,
+  instantOut,
+  localDay,
+  localMonth,
+  monthEnd,
+} from "../calendar/local-month";
 
 export type Recommendation =
   | { kind: "nearLimit"; feature: Feature; used: number; limit: number; resetsAt: Date }
@@ -84,7 +91,7 @@ export async function getRecommendations(
         params.tiers,
       )}) l), 0) AS overage, p.price, p.rank FROM t, ${prices} WHERE p.tier = t.tier
     )
-    SELECT 'nearLimit' AS kind, feature, used, hard_limit AS "limit", (SELECT resets_at FROM t) AS "resetsAt",
+    SELECT 'nearLimit' AS kind, feature, used, hard_limit AS "limit", ${instantOut(sql`(SELECT resets_at FROM t)`)} AS "resetsAt",
       NULL::int AS streak, NULL AS tier, NULL AS overage, NULL AS saves, 1 AS k, ord
     FROM mine WHERE hard_limit > 0 AND used < hard_limit AND used >= ${NEAR} * hard_limit
     UNION ALL

@@ -11,7 +11,7 @@ import {
   monthlyCol,
   overageCol,
 } from "../store/columns";
-import { dateText, localDay, localMonth, windowStart } from "../calendar/local-month";
+import { dateText, instantOut, localDay, localMonth, windowStart } from "../calendar/local-month";
 
 const raw = sql.raw;
 const ledger = ledgerCol;
@@ -32,7 +32,7 @@ export const eventContext = (
 
 /** The ledger rows of keys already recorded: their payload and month. */
 export const recordedKeys = (keys: { userId: string; key: string }[]) => sql`
-  SELECT e.user_id AS "userId", e.idempotency_key AS "key", e.occurred_at AS "occurredAt",
+  SELECT e.user_id AS "userId", e.idempotency_key AS "key", ${instantOut(sql`e.occurred_at`)} AS "occurredAt",
     to_char(e.month, 'YYYY-MM-DD') AS "month",
     ${eachFeature((f) => sql`e.${ledger(f)}::int AS ${raw(`"${f}"`)}`)}
   FROM jsonb_to_recordset(${json(keys)}) AS q("userId" text, key text)

@@ -16,6 +16,7 @@ import type {
   Role,
   TierName,
 } from "@usagekit/db/catalog";
+import { instantOut } from "../calendar/local-month";
 
 const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -88,13 +89,15 @@ export const monthlySelect = (alias: string) => {
   ];
   return sql.join(
     [
-      sql`to_char(${a}.month, 'YYYY-MM') AS "month", ${a}.period_start AS "periodStart", ${a}.period_end AS "periodEnd"`,
+      sql`to_char(${a}.month, 'YYYY-MM') AS "month", ${instantOut(sql`${a}.period_start`)} AS "periodStart",
+        ${instantOut(sql`${a}.period_end`)} AS "periodEnd"`,
       ...counters.map((c) => sql.raw(`${alias}.${c}::float8 AS "${camel(c)}"`)),
       sql`CASE WHEN ${roleMonthly("completedSession", alias)} > 0
         THEN round(${a}.completed_session_seconds::numeric / ${roleMonthly("completedSession", alias)})::float8
         ELSE 0 END AS "averageSessionLength"`,
-      sql`${a}.tier_when_used AS "tierWhenUsed", ${a}.last_conversation_at AS "lastConversationAt",
-        ${a}.last_realtime_at AS "lastRealtimeAt"`,
+      sql`${a}.tier_when_used AS "tierWhenUsed",
+        ${instantOut(sql`${a}.last_conversation_at`)} AS "lastConversationAt",
+        ${instantOut(sql`${a}.last_realtime_at`)} AS "lastRealtimeAt"`,
     ],
     sql`, `,
   );
