@@ -34,8 +34,17 @@ export interface CreateDbOptions {
   migrationsFolder?: string;
   /** postgres.js pool size (default 10). */
   max?: number;
-  /** PostgreSQL `statement_timeout` for every statement, in ms (default: none). */
+  /**
+   * PostgreSQL `statement_timeout` for every statement, in ms (default: none). A startup
+   * parameter: not with `pooler` (set it on the database or role there).
+   */
   statementTimeoutMs?: number;
+  /**
+   * `"transaction"`: PostgreSQL is reached through a transaction-pooling pooler (PgBouncer in
+   * transaction mode, Supabase's and Neon's poolers). Then nothing outlives one transaction on a
+   * connection: no named prepared statements and no startup parameters.
+   */
+  pooler?: "transaction";
   /** Drizzle's query logger (e.g. to see or explain the SQL a service runs). */
   logger?: Logger;
 }
@@ -47,8 +56,13 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (url) {
     if (!/^postgres(ql)?:\/\//.test(url))
       throw new Error("the database URL must be a postgres:// URL");
+    if (options.pooler && options.statementTimeoutMs)
+      throw new Error(
+        "statementTimeoutMs is a startup parameter, which a transaction pooler refuses: set statement_timeout on the database or role",
+      );
     const client = postgres(url, {
       max: options.max ?? 10,
+      ...(options.pooler === "transaction" ? { prepare: false } : {}),
       onnotice: () => {},
       // A server that went away is retried at once and then every half second (the default
       // backoff grows to 20 s), and a connection attempt gives up after 5 s.

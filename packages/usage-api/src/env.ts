@@ -8,6 +8,12 @@ const schema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+  /**
+   * `transaction`: DATABASE_URL is a transaction-pooling pooler (PgBouncer in transaction mode,
+   * Supabase's or Neon's): no named prepared statements and no startup parameters (so no
+   * USAGE_STATEMENT_TIMEOUT_MS: set statement_timeout on the database or role).
+   */
+  DATABASE_POOLER: z.enum(["transaction"]).optional(),
   /** Bearer token of trusted backends. Missing or shorter than 16 characters: service access is off. */
   USAGE_SERVICE_TOKEN: z.string().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3001),

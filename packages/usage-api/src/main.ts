@@ -23,7 +23,10 @@ if (cluster.isPrimary && env.USAGE_WORKERS > 1) {
     url: env.DATABASE_URL,
     dataDir: env.USAGE_DATA_DIR,
     max: env.DATABASE_POOL_MAX,
-    statementTimeoutMs: env.USAGE_STATEMENT_TIMEOUT_MS,
+    // Behind a transaction pooler the timeout would be a startup parameter, which it refuses.
+    ...(env.DATABASE_POOLER
+      ? { pooler: env.DATABASE_POOLER }
+      : { statementTimeoutMs: env.USAGE_STATEMENT_TIMEOUT_MS }),
   });
   const server = createUsageServer({
     db: opening.then((h) => h.db),
