@@ -5,10 +5,17 @@ import type { SQL } from "drizzle-orm";
 import { billableFeatures } from "../limits/tiers";
 import { isRetryableConflict } from "./retry";
 import type { Tiers } from "../limits/tiers";
-import { commaEachBillable, eachFeature, featureColumns, overageColumn } from "../store/columns";
+import {
+  commaEachBillable,
+  eachFeature,
+  featureColumns,
+  overageColumn,
+  roleCol,
+  sessionLengthSql,
+  sessionSecondsSql,
+} from "../store/columns";
 import { overageSql, softLimitSql } from "../limits/tier-sql";
 import { monthEnd, monthStart } from "../calendar/local-month";
-import { roleCol, sessionLengthSql, sessionSecondsSql } from "../store/columns";
 
 const raw = sql.raw;
 const monthlyCounters = [

@@ -10,9 +10,11 @@ import {
   monthlyCol,
   monthlySelect,
   overageCol,
+  roleCol,
+  sessionLengthSql,
+  sessionSecondsSql,
 } from "../store/columns";
 import { monthEnd, monthStart } from "../calendar/local-month";
-import { roleCol, sessionLengthSql, sessionSecondsSql } from "../store/columns";
 
 const raw = sql.raw;
 

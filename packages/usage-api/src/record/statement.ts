@@ -6,17 +6,19 @@ import {
   commaEachBillable,
   eachFeature,
   featureColumns,
-  monthlySelect,
   ledgerCol,
   lifetimeCol,
   monthlyCol,
+  monthlySelect,
   overageCol,
+  roleCol,
+  sessionLengthSql,
+  sessionSecondsSql,
 } from "../store/columns";
 import { addToLifetime, addToMonth } from "./rows-sql";
 import { fitsSql } from "../limits/fits-sql";
 import { hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { localDay, localMonth, monthEnd, monthStart, windowStart } from "../calendar/local-month";
-import { roleCol, sessionLengthSql, sessionSecondsSql } from "../store/columns";
 
 const raw = sql.raw;
 
