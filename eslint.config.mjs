@@ -6,6 +6,7 @@ export default tseslint.config(
     ignores: [
       "**/node_modules/**",
       "**/.next/**",
+      "**/dist/**",
       "**/.data/**",
       "**/drizzle/**",
       "**/next-env.d.ts",

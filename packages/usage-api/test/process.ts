@@ -29,9 +29,14 @@ export interface ServerProcess {
 /**
  * `src/main.ts` (what `pnpm start` runs) in its own process group — Node itself, not a pnpm
  * wrapper, so that a signal reaches the server and its exit is its own — with what it prints.
+ * `node` names another script for Node (and `cwd` where it runs).
  */
-export function spawnServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+export function spawnServer(
+  env: Record<string, string | undefined>,
+  node = { args: ["--import", "tsx", "src/main.ts"], cwd: process.cwd() },
+) {
+  const child = spawn(process.execPath, node.args, {
+    cwd: node.cwd,
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,

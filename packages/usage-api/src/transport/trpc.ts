@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Db } from "@usagekit/db";
 import superjson from "superjson";
+import type { SuperJSONResult } from "superjson";
 import { z, ZodError } from "zod";
 import { resolveAuth } from "./auth";
 import type { Auth } from "./auth";
@@ -113,7 +114,7 @@ export const usageTransformer = {
         throw new TRPCError({ code: "BAD_REQUEST", message: unsafe.replace(/^json\.?/, "") });
       }
       try {
-        return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0]);
+        return superjson.deserialize(payload as SuperJSONResult);
       } catch {
         throw new TRPCError({
           code: "BAD_REQUEST",
@@ -122,7 +123,10 @@ export const usageTransformer = {
       }
     },
   },
-  output: superjson,
+  output: {
+    serialize: (value: unknown) => superjson.serialize(value),
+    deserialize: (payload: unknown) => superjson.deserialize(payload as SuperJSONResult),
+  },
 };
 
 const t = initTRPC.context<Context>().create({

@@ -1,0 +1,37 @@
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { createDb } from "@usagekit/db";
+import { env } from "./env.js";
+import { appRouter, createContext } from "./router.js";
+import { readSession, signIn } from "./session.js";
+
+// Opens PostgreSQL (or PGlite) and applies usagekit's pending migrations.
+const { db } = await createDb({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
+
+const trpc = createHTTPHandler({
+  router: appRouter,
+  basePath: "/api/trpc/",
+  createContext: ({ req }) => createContext({ db, userId: readSession(req.headers.cookie) }),
+});
+
+/** The built client (`vite build`): its assets, and index.html for every other path. */
+async function serveClient(path: string) {
+  const asset = /^\/assets\/[\w.-]+$/.test(path) ? path : "/index.html";
+  const type = asset.endsWith(".js")
+    ? "text/javascript"
+    : asset.endsWith(".css")
+      ? "text/css"
+      : "text/html";
+  return { body: await readFile(new URL(`../client${asset}`, import.meta.url)), type };
+}
+
+createServer((req, res) => {
+  const { pathname } = new URL(req.url ?? "/", "http://host");
+  if (pathname.startsWith("/api/trpc/")) return void trpc(req, res);
+  if (req.method === "POST" && pathname === "/sign-in") return void signIn(req, res);
+  serveClient(pathname).then(
+    ({ body, type }) => res.writeHead(200, { "content-type": type }).end(body),
+    () => res.writeHead(404).end(),
+  );
+}).listen(env.PORT, () => console.log(`flashcards: http://127.0.0.1:${env.PORT}`));

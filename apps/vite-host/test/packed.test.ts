@@ -1,0 +1,147 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { Browser } from "playwright-core";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../demo/test/chromium";
+import { freshDatabase } from "../../../packages/db/test/fresh-database";
+import { freePort, spawnServer } from "../../../packages/usage-api/test/process";
+import { installPackedApp, PACKAGES, plainEnv } from "./packed-app";
+
+// A host outside this workspace: the packages packed, installed by plain npm into a new folder
+// with this example app, typechecked, built, run by plain Node, and used in Chromium.
+const repo = join(import.meta.dirname, "..", "..", "..");
+const migrations = readdirSync(join(repo, "packages/db/drizzle")).filter((f) => f.endsWith(".sql"));
+let host: ReturnType<typeof installPackedApp>;
+let browser: Browser;
+
+beforeAll(async () => {
+  host = installPackedApp();
+  browser = await launchChromium();
+}, 300_000);
+afterAll(async () => {
+  await browser?.close();
+  if (host) rmSync(host.root, { recursive: true, force: true });
+});
+
+describe("the packages as a host installs them", () => {
+  it("are JavaScript with type declarations, clean for publint and arethetypeswrong", () => {
+    for (const dir of PACKAGES) {
+      const cwd = join(repo, dir);
+      const bin = (name: string) => join(cwd, "node_modules", ".bin", name);
+      const tarball = host.packages.find((p) => p.dir === dir)!.tarball;
+      const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" });
+      expect(files, dir).toMatch(/package\/dist\/index\.js\n/);
+      expect(files, dir).toMatch(/package\/dist\/index\.d\.ts\n/);
+      expect(files, dir).not.toMatch(/package\/src\//);
+      // Each exits non-zero on any problem (publint --strict: on warnings too).
+      execFileSync(bin("publint"), ["--strict", "--pack", "pnpm"], { cwd, env: plainEnv() });
+      execFileSync(bin("attw"), [tarball, "--profile", "esm-only"], { cwd, env: plainEnv() });
+    }
+  });
+
+  it("typecheck and build in the host app with plain npm and tsc", () => {
+    expect(() => host.npm("run", "typecheck")).not.toThrow();
+    host.npm("run", "build");
+    expect(existsSync(join(host.app, "dist/server/main.js"))).toBe(true);
+    expect(existsSync(join(host.app, "dist/client/index.html"))).toBe(true);
+  });
+});
+
+const databases = ["pglite", ...(process.env.DATABASE_URL ? ["postgres"] : [])];
+
+describe.each(databases)("the host app, installed from the tarballs, on %s", (kind) => {
+  let server: ReturnType<typeof spawnServer>;
+  let url: string;
+  let drop = async () => {};
+  let dbEnv: Record<string, string>;
+  /** What the database itself holds, read after the server has stopped. */
+  let query: (text: string) => Promise<Record<string, unknown>[]>;
+
+  beforeAll(async () => {
+    if (kind === "postgres") {
+      const fresh = await freshDatabase(process.env.DATABASE_URL!, "vite_host");
+      drop = fresh.drop;
+      dbEnv = { DATABASE_URL: fresh.url };
+      query = async (text) => {
+        const sql = postgres(fresh.url, { max: 1 });
+        const rows = await sql.unsafe(text);
+        await sql.end();
+        return rows;
+      };
+    } else {
+      const dataDir = join(host.root, `pglite-${Date.now()}`);
+      dbEnv = { DATABASE_URL: "", DATA_DIR: dataDir };
+      query = async (text) => {
+        const pg = await PGlite.create(dataDir);
+        const { rows } = await pg.query<Record<string, unknown>>(text);
+        await pg.close();
+        return rows;
+      };
+    }
+    const port = await freePort();
+    server = spawnServer(
+      { ...plainEnv(), ...dbEnv, PORT: String(port), SESSION_SECRET: "s".repeat(40) },
+      { args: ["dist/server/main.js"], cwd: host.app },
+    );
+    await server.printed("flashcards: http", 90_000);
+    url = `http://127.0.0.1:${port}`;
+  }, 120_000);
+  afterAll(async () => {
+    server?.kill();
+    await drop();
+  });
+
+  it("migrates, records, and is refused at the plan's limit, in Chromium", async () => {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.fill("#name", "ana");
+    await page.click("button:text('Sign in')");
+    await page.getByRole("heading", { name: "Flashcards for ana" }).waitFor();
+    const meter = page.getByTestId("usage-ankiExports");
+    await expect(meter.textContent()).resolves.toContain("Flashcard exports");
+    await expect(meter.getAttribute("data-used")).resolves.toBe("0");
+    for (const used of [1, 2, 3]) {
+      await page.click("button:text('Export flashcards')");
+      await page.waitForSelector(`[data-testid=usage-ankiExports][data-used="${used}"]`);
+    }
+    await expect(
+      page.getByRole("meter", { name: "Flashcard exports" }).getAttribute("aria-valuenow"),
+    ).resolves.toBe("3");
+    await page.click("button:text('Export flashcards')");
+    const refusal = page.getByTestId("limit-exceeded");
+    await refusal.waitFor();
+    await expect(refusal.textContent()).resolves.toMatch(/Limit reached\..*includes 3 .*used 3/);
+    await expect(meter.getAttribute("data-used")).resolves.toBe("3");
+    await page.close();
+  });
+
+  it("answers an invalid user id from the host's session with a 400 that names it", async () => {
+    const signIn = await fetch(`${url}/sign-in`, {
+      method: "POST",
+      body: new URLSearchParams({ name: "x".repeat(129) }),
+      redirect: "manual",
+    });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+    const me = await fetch(`${url}/api/trpc/me`, { headers: { cookie } });
+    expect(me.status).toBe(400);
+    expect(JSON.stringify(await me.json())).toContain("userId");
+  });
+
+  it("left in the database what happened: 3 exports, 1 refusal, every migration once", async () => {
+    server.kill("SIGTERM");
+    await server.exited();
+    const [month] = await query(
+      "SELECT anki_exports_used::int AS used FROM usagekit.monthly_usage WHERE user_id = 'ana'",
+    );
+    expect(month).toEqual({ used: 3 });
+    const [refusals] = await query(
+      "SELECT count(*)::int AS n FROM usagekit.limit_refusals WHERE user_id = 'ana'",
+    );
+    expect(refusals).toEqual({ n: 1 });
+    const [applied] = await query("SELECT count(*)::int AS n FROM usagekit.__migrations");
+    expect(applied).toEqual({ n: migrations.length });
+  });
+});
