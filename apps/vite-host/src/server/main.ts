@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import { extname } from "node:path";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { createDb } from "@usagekit/db";
 import { env } from "./env.js";
@@ -15,15 +16,13 @@ const trpc = createHTTPHandler({
   createContext: ({ req }) => createContext({ db, userId: readSession(req.headers.cookie) }),
 });
 
+const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css" };
+
 /** The built client (`vite build`): its assets, and index.html for every other path. */
 async function serveClient(path: string) {
-  const asset = /^\/assets\/[\w.-]+$/.test(path) ? path : "/index.html";
-  const type = asset.endsWith(".js")
-    ? "text/javascript"
-    : asset.endsWith(".css")
-      ? "text/css"
-      : "text/html";
-  return { body: await readFile(new URL(`../client${asset}`, import.meta.url)), type };
+  const file = /^\/assets\/[\w.-]+$/.test(path) ? path : "/index.html";
+  const body = await readFile(new URL(`../client${file}`, import.meta.url));
+  return { body, type: TYPES[extname(file)] ?? "text/html" };
 }
 
 createServer((req, res) => {
