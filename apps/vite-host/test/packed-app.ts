@@ -48,5 +48,11 @@ export function installPackedApp() {
   manifest.scripts.typecheck = "tsc -p tsconfig.json"; // the workspace also checks test/
   writeFileSync(join(app, "package.json"), JSON.stringify(manifest, null, 2));
   run(app, "npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"]);
-  return { root, app, packages, npm: (...args: string[]) => run(app, "npm", args) };
+  return {
+    root,
+    app,
+    packages,
+    npm: (...args: string[]) => run(app, "npm", args),
+    npx: (...args: string[]) => run(app, "npx", ["--no-install", ...args]),
+  };
 }

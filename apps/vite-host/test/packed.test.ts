@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Browser } from "playwright-core";
@@ -47,6 +47,38 @@ describe("the packages as a host installs them", () => {
     host.npm("run", "build");
     expect(existsSync(join(host.app, "dist/server/main.js"))).toBe(true);
     expect(existsSync(join(host.app, "dist/client/index.html"))).toBe(true);
+  });
+
+  it("write a host catalog's migrations with the package's usagekit command", async () => {
+    writeFileSync(
+      join(host.app, "catalog.ts"),
+      `import { catalog as base, defineCatalog } from "@usagekit/db/catalog";
+const tiers = Object.entries(base.tiers).map(([name, t]) => [name, { ...t, limits: { ...t.limits, quizzes: 5 } }]);
+export const catalog = defineCatalog({
+  ...base,
+  features: { ...base.features, quizzes: { label: "Quizzes", unit: "count" } },
+  tiers: Object.fromEntries(tiers),
+});\n`,
+    );
+    const run = () => host.npx("usagekit", "generate", "--catalog", "catalog.ts");
+    expect(run()).toMatch(/wrote .*drizzle-usagekit\/0002_catalog\.sql \(3 statements\)/);
+    expect(run()).toContain("is up to date with the catalog");
+    const migration = readFileSync(join(host.app, "drizzle-usagekit/0002_catalog.sql"), "utf8");
+    expect(migration).toContain(`ALTER TABLE "usagekit"."usage_events" ADD COLUMN "quizzes"`);
+    // Applied by the package's migrate, from the host's folder.
+    writeFileSync(
+      join(host.app, "check-migrations.mjs"),
+      `import { createDb } from "@usagekit/db";
+const { db, close } = await createDb({ dataDir: "memory://", migrationsFolder: "drizzle-usagekit" });
+const rows = await db.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'usagekit' AND column_name LIKE '%quizzes'");
+console.log(JSON.stringify((rows.rows ?? rows).map((r) => r.column_name).sort()));
+await close();\n`,
+    );
+    const columns = execFileSync(process.execPath, ["check-migrations.mjs"], {
+      cwd: host.app,
+      encoding: "utf8",
+    });
+    expect(JSON.parse(columns)).toEqual(["quizzes", "quizzes", "total_quizzes"]);
   });
 });
 

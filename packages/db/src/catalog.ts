@@ -1,10 +1,17 @@
+import { catalogNames, defineCatalog } from "./define-catalog";
+import type { CatalogTypes } from "./define-catalog";
+
+export { catalogNames, defineCatalog, ROLES } from "./define-catalog";
+export type * from "./define-catalog";
+
 /**
  * The catalog: what usagekit meters (features) and what it sells (tiers, in order). It is the one
  * source of both — the schema's per-feature columns, the zod inputs, the SQL, the TypeScript types,
  * the default tier table and the demo's labels all derive from it. To add a feature or a tier,
- * edit this file and run `pnpm db:generate` for its migration; no other code changes.
+ * edit this file and run `pnpm db:generate` for its migration; no other code changes. A host
+ * declares its own with `defineCatalog` and writes its migrations with `usagekit generate`.
  *
- * Kept free of imports, so browser code can use it.
+ * Kept free of runtime dependencies, so browser code can use it.
  *
  * A feature is counted in the ledger as `<key>`, in the monthly row as `monthlyField` (default
  * `<key>`), in the lifetime row as `total<Key>`. A `billable` feature also gets an
@@ -12,7 +19,7 @@
  * and billed at a price per block of units); a tier's limit is `null` (unlimited), `0` (not in
  * this tier), a number (hard) or `{ limit, overage: { price, perUnits } }` (soft).
  */
-export const catalog = {
+export const catalog = defineCatalog({
   features: {
     conversations: { label: "Conversations", unit: "count" },
     seconds: { label: "Practice time", unit: "seconds", billable: true },
@@ -90,80 +97,26 @@ export const catalog = {
     export: "ankiExports",
     phrase: "customPhrases",
   },
-} as const satisfies CatalogShape;
+});
 
-// ---- What a catalog may say, and the names derived from it ----
+type Types = CatalogTypes<typeof catalog>;
+export type Feature = Types["Feature"];
+export type TierName = Types["TierName"];
+export type MonthlyField = Types["MonthlyField"];
+export type LifetimeField = Types["LifetimeField"];
+export type BillableFeature = Types["BillableFeature"];
+export type OverageField = Types["OverageField"];
 
-export interface FeatureSpec {
-  /** How people call it ("Practice time"). */
-  readonly label: string;
-  /** In a sentence ("3 Anki exports a month"); default: the label in lower case. */
-  readonly noun?: string;
-  /** `seconds` are shown as minutes and hours; `count` as a number. */
-  readonly unit: "count" | "seconds";
-  /** The monthly row's field, when it is not the feature's key (kept for existing names). */
-  readonly monthlyField?: string;
-  /** May have a soft limit (billable overage): gets an `overage<Key>` monthly column. */
-  readonly billable?: boolean;
-}
-export type LimitSpec =
-  | number
-  | null
-  | {
-      readonly limit: number;
-      readonly overage: { readonly price: string; readonly perUnits: number };
-    };
-export interface TierSpec<F extends string> {
-  readonly label: string;
-  /** The monthly price, a decimal string. */
-  readonly price: string;
-  readonly limits: { readonly [K in F]: LimitSpec };
-}
-export type Role =
-  "conversation" | "practiceTime" | "completedSession" | "realtimeSession" | "export" | "phrase";
-export interface CatalogShape {
-  readonly features: Readonly<Record<string, FeatureSpec>>;
-  readonly tiers: Readonly<Record<string, TierSpec<string>>>;
-  readonly roles: Readonly<Record<Role, string>>;
-}
-
-type Catalog = typeof catalog;
-export type Feature = keyof Catalog["features"] & string;
-export type TierName = keyof Catalog["tiers"] & string;
-
-/** The metered quantities, in catalog order. */
-export const features = Object.keys(catalog.features) as Feature[];
-/** The feature that plays each role (`catalog.roles`). */
-export const role: { readonly [R in Role]: Feature } = catalog.roles;
-/** The plans, lowest first. */
-export const tierNames = Object.keys(catalog.tiers) as [TierName, ...TierName[]];
-
-type MonthlyFieldOf<K extends Feature> = Catalog["features"][K] extends {
-  monthlyField: infer M extends string;
-}
-  ? M
-  : K;
-export type MonthlyField = { [K in Feature]: MonthlyFieldOf<K> }[Feature];
-export type LifetimeField = `total${Capitalize<Feature>}`;
-export type BillableFeature = {
-  [K in Feature]: Catalog["features"][K] extends { billable: true } ? K : never;
-}[Feature];
-export type OverageField = `overage${Capitalize<BillableFeature>}`;
-
-const capitalize = <S extends string>(s: S) => (s[0]!.toUpperCase() + s.slice(1)) as Capitalize<S>;
-const spec = (f: Feature): FeatureSpec => catalog.features[f];
-
-/** The monthly row's field of each feature. */
-export const monthlyField = Object.fromEntries(
-  features.map((f) => [f, spec(f).monthlyField ?? f]),
-) as { [K in Feature]: MonthlyFieldOf<K> };
-/** The lifetime row's field of each feature. */
-export const lifetimeField = Object.fromEntries(
-  features.map((f) => [f, `total${capitalize(f)}`]),
-) as { [K in Feature]: `total${Capitalize<K>}` };
-/** The features that may have a soft limit. */
-export const billableFeatures = features.filter((f) => spec(f).billable) as BillableFeature[];
-/** The monthly overage field of each billable feature. */
-export const overageField = Object.fromEntries(
-  billableFeatures.map((f) => [f, `overage${capitalize(f)}`]),
-) as { [K in BillableFeature]: `overage${Capitalize<K>}` };
+/**
+ * The default catalog's names: its features in order, the plans lowest first, the feature of each
+ * role, and where each feature is counted (monthly, lifetime and overage fields).
+ */
+export const {
+  features,
+  tierNames,
+  role,
+  billableFeatures,
+  monthlyField,
+  lifetimeField,
+  overageField,
+} = catalogNames(catalog);

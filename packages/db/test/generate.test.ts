@@ -1,0 +1,164 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { createDb, queryRows } from "../src";
+import { sql } from "drizzle-orm";
+import { freshDatabase } from "./fresh-database";
+
+const DATABASE_URL = process.env.DATABASE_URL || undefined;
+const kinds = DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
+const packageDir = join(import.meta.dirname, "..");
+const work = mkdtempSync(join(tmpdir(), "usagekit-generate-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** `usagekit generate` as a host runs it (here from source), with what it printed. */
+function usagekit(...args: string[]) {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+    cwd: packageDir,
+    encoding: "utf8",
+  });
+  return { code: run.status, output: run.stdout + run.stderr };
+}
+
+/** A host's catalog module: the default one, with `extra` spread into it. */
+function catalogFile(name: string, extra: string) {
+  const file = join(work, `${name}.ts`);
+  writeFileSync(
+    file,
+    `import { catalog as base, defineCatalog } from "${join(packageDir, "src/catalog")}";
+export const catalog = defineCatalog({ ...base, ${extra} });\n`,
+  );
+  return file;
+}
+const limits = (tier: string, quizzes: string) =>
+  `${tier}: { ...base.tiers.${tier}, limits: { ...base.tiers.${tier}.limits, quizzes: ${quizzes} } }`;
+const withQuizzes = catalogFile(
+  "with-quizzes",
+  `features: { ...base.features, quizzes: { label: "Quizzes", unit: "count", billable: true } },
+   tiers: { ${limits("free", "5")}, ${limits("plus", "100")}, ${limits("pro", "null")},
+     team: { label: "Team", price: "49.00", limits: { ...base.tiers.pro.limits, quizzes: null } } }`,
+);
+const sqlFiles = (folder: string) =>
+  readdirSync(folder)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
+
+describe("the usagekit command", () => {
+  it("writes usagekit's own migrations, unchanged, for the default catalog", () => {
+    const out = join(work, "default");
+    const run = usagekit("generate", "--catalog", catalogFile("default", ""), "--out", out);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("is up to date with the catalog");
+    const own = join(packageDir, "drizzle");
+    expect(sqlFiles(out)).toEqual(sqlFiles(own));
+    for (const f of sqlFiles(own))
+      expect(readFileSync(join(out, f), "utf8")).toBe(readFileSync(join(own, f), "utf8"));
+  });
+
+  it("refuses a catalog it cannot make tables of, naming the field, and writes nothing", () => {
+    const out = join(work, "refused");
+    const bad = catalogFile(
+      "bad",
+      `features: { ...base.features, month: { label: "M", unit: "count" } }`,
+    );
+    const run = usagekit("generate", "--catalog", bad, "--out", out);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("tiers.free.limits.month is missing");
+    expect(() => readdirSync(out)).toThrow();
+    const run2 = usagekit("generate", "--out", out);
+    expect(run2.code).toBe(1);
+    expect(run2.output).toContain("usage: usagekit generate --catalog <file>");
+  });
+});
+
+describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
+  const out = join(work, `host-${kind}`);
+  let handle: Awaited<ReturnType<typeof createDb>> | undefined;
+  let drop = async () => {};
+  afterAll(async () => {
+    await handle?.close();
+    await drop();
+  });
+  let url = "";
+  const open = async () => {
+    await handle?.close();
+    handle = undefined;
+    if (kind === "postgres" && !url) {
+      const fresh = await freshDatabase(DATABASE_URL!, "usagekit_generate");
+      ({ url, drop } = fresh);
+    }
+    handle = await createDb(
+      kind === "pglite"
+        ? { dataDir: join(work, "pglite"), migrationsFolder: out }
+        : { url, migrationsFolder: out },
+    );
+    return handle.db;
+  };
+  /** A statement on the database outside usagekit (no migrations run). */
+  const raw = async (text: string) => {
+    if (kind === "pglite") {
+      const pg = await PGlite.create(join(work, "pglite"));
+      await pg.exec(text);
+      await pg.close();
+    } else {
+      const client = postgres(url, { max: 1, onnotice: () => {} });
+      await client.unsafe(text);
+      await client.end();
+    }
+  };
+  const columns = async (table: string) =>
+    (
+      await queryRows<{ c: string }>(
+        handle!.db,
+        sql`SELECT column_name AS c FROM information_schema.columns
+            WHERE table_schema = 'usagekit' AND table_name = ${table} ORDER BY column_name`,
+      )
+    ).map((r) => r.c);
+
+  it("adds a feature's columns and a tier, applied by migrate; a second run writes nothing", async () => {
+    const first = usagekit("generate", "--catalog", withQuizzes, "--out", out);
+    expect(first.code, first.output).toBe(0);
+    expect(sqlFiles(out)).toEqual([
+      "0000_usagekit.sql",
+      "0001_limit_exceeded.sql",
+      "0002_catalog.sql",
+    ]);
+    const again = usagekit("generate", "--catalog", withQuizzes, "--out", out);
+    expect(again.output).toContain("is up to date");
+    expect(sqlFiles(out)).toHaveLength(3);
+
+    const db = await open();
+    expect(await columns("usage_events")).toContain("quizzes");
+    expect(await columns("monthly_usage")).toEqual(
+      expect.arrayContaining(["quizzes", "overage_quizzes"]),
+    );
+    expect(await columns("lifetime_stats")).toContain("total_quizzes");
+    await db.execute(sql`INSERT INTO usagekit.users (id, tier) VALUES ('ana', 'team')`);
+    await expect(
+      db.execute(sql`INSERT INTO usagekit.users (id, tier) VALUES ('ben', 'gold')`),
+    ).rejects.toThrow();
+    const [applied] = await queryRows<{ n: number }>(
+      db,
+      sql`SELECT count(*)::int AS n FROM usagekit.__migrations`,
+    );
+    expect(applied).toEqual({ n: 3 });
+  });
+
+  it("drops what the catalog no longer has, in a new migration on the same database", async () => {
+    const before = await columns("monthly_usage");
+    const run = usagekit("generate", "--catalog", catalogFile("default-again", ""), "--out", out);
+    expect(run.code, run.output).toBe(0);
+    expect(sqlFiles(out).at(-1)).toBe("0003_catalog.sql");
+    // Ana is on the team tier, which the catalog no longer has: the migration is refused, whole.
+    await expect(open()).rejects.toThrow();
+    await raw("UPDATE usagekit.users SET tier = 'pro' WHERE id = 'ana'");
+    await open();
+    const after = await columns("monthly_usage");
+    expect(before.filter((c) => !after.includes(c))).toEqual(["overage_quizzes", "quizzes"]);
+    expect(await columns("usage_events")).not.toContain("quizzes");
+  });
+});
