@@ -1,7 +1,6 @@
 export * from "./schema";
 export { createDb } from "./client";
 export { catalogNames, defineCatalog } from "./define-catalog";
-export { generateMigrations } from "./generate";
 export { preparedStatement, queryRows } from "./query";
 export type { CreateDbOptions, Db, DbHandle, Schema } from "./client";
 export { DataFolderInUseError } from "./data-lock";
