@@ -1,5 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Browser } from "playwright-core";
@@ -19,6 +26,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   host = installPackedApp();
+  const example = join(repo, "packages/db/test/fixtures/host-catalog.ts");
+  copyFileSync(example, join(host.app, "src/catalog.ts"));
   browser = await launchChromium();
 }, 300_000);
 afterAll(async () => {
@@ -50,18 +59,9 @@ describe("the packages as a host installs them", () => {
   });
 
   it("write a host catalog's migrations with the package's usagekit command", async () => {
-    writeFileSync(
-      join(host.app, "catalog.ts"),
-      `import { catalog as base, defineCatalog } from "@usagekit/db/catalog";
-const tiers = Object.entries(base.tiers).map(([name, t]) => [name, { ...t, limits: { ...t.limits, quizzes: 5 } }]);
-export const catalog = defineCatalog({
-  ...base,
-  features: { ...base.features, quizzes: { label: "Quizzes", unit: "count" } },
-  tiers: Object.fromEntries(tiers),
-});\n`,
-    );
-    const run = () => host.npx("usagekit", "generate", "--catalog", "catalog.ts");
-    expect(run()).toMatch(/wrote .*drizzle-usagekit\/0002_catalog\.sql \(3 statements\)/);
+    // The README's example catalog, typechecked above as part of the app (src/catalog.ts).
+    const run = () => host.npx("usagekit", "generate", "--catalog", "src/catalog.ts");
+    expect(run()).toMatch(/wrote .*drizzle-usagekit\/0002_catalog\.sql \(8 statements\)/);
     expect(run()).toContain("is up to date with the catalog");
     const migration = readFileSync(join(host.app, "drizzle-usagekit/0002_catalog.sql"), "utf8");
     expect(migration).toContain(`ALTER TABLE "usagekit"."usage_events" ADD COLUMN "quizzes"`);
@@ -78,7 +78,7 @@ await close();\n`,
       cwd: host.app,
       encoding: "utf8",
     });
-    expect(JSON.parse(columns)).toEqual(["quizzes", "quizzes", "total_quizzes"]);
+    expect(JSON.parse(columns)).toEqual(["overage_quizzes", "quizzes", "quizzes", "total_quizzes"]);
   });
 });
 
@@ -138,6 +138,9 @@ describe.each(databases)("the host app, installed from the tarballs, on %s", (ki
     for (const used of [1, 2, 3]) {
       await page.click("button:text('Export flashcards')");
       await page.waitForSelector(`[data-testid=usage-ankiExports][data-used="${used}"]`);
+      await expect(meter.textContent()).resolves.toContain(
+        used < 3 ? `${3 - used} of 3 Anki exports left` : "Limit reached: all 3 Anki exports used",
+      );
     }
     await expect(
       page.getByRole("meter", { name: "Flashcard exports" }).getAttribute("aria-valuenow"),

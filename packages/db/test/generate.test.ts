@@ -34,14 +34,8 @@ export const catalog = defineCatalog({ ...base, ${extra} });\n`,
   );
   return file;
 }
-const limits = (tier: string, quizzes: string) =>
-  `${tier}: { ...base.tiers.${tier}, limits: { ...base.tiers.${tier}.limits, quizzes: ${quizzes} } }`;
-const withQuizzes = catalogFile(
-  "with-quizzes",
-  `features: { ...base.features, quizzes: { label: "Quizzes", unit: "count", billable: true } },
-   tiers: { ${limits("free", "5")}, ${limits("plus", "100")}, ${limits("pro", "null")},
-     team: { label: "Team", price: "49.00", limits: { ...base.tiers.pro.limits, quizzes: null } } }`,
-);
+/** The README's example of a host catalog: the default one, a billable `quizzes`, a `team` tier. */
+const withQuizzes = join(import.meta.dirname, "fixtures", "host-catalog.ts");
 const sqlFiles = (folder: string) =>
   readdirSync(folder)
     .filter((f) => f.endsWith(".sql"))
