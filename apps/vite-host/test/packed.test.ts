@@ -44,7 +44,28 @@ describe("the packages as a host installs them", () => {
       const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" });
       expect(files, dir).toMatch(/package\/dist\/index\.js\n/);
       expect(files, dir).toMatch(/package\/dist\/index\.d\.ts\n/);
+      if (dir === "packages/db") {
+        // The migrations, and the old ones that upgrade an installation from before the schema.
+        expect(files).toContain("package/drizzle/0000_usagekit.sql\n");
+        expect(files).toContain("package/drizzle-legacy/0000_init.sql\n");
+      }
       expect(files, dir).not.toMatch(/package\/src\//);
+      // Every export's declarations beside its JavaScript, both in the tarball.
+      const read = (...paths: string[]) =>
+        execFileSync("tar", ["-xzOf", tarball, "--wildcards", ...paths], { encoding: "utf8" });
+      const manifest = JSON.parse(read("package/package.json"));
+      for (const [path, target] of Object.entries<{ types: string; import: string }>(
+        manifest.exports,
+      )) {
+        expect(target.types, `${dir} ${path}`).toBe(target.import.replace(/\.js$/, ".d.ts"));
+        expect(files).toContain(`package/${target.import.slice(2)}\n`);
+        expect(files).toContain(`package/${target.types.slice(2)}\n`);
+      }
+      // Each package imports the others, never bundles them.
+      const js = read("package/dist/*.js");
+      if (dir !== "packages/db") expect(js).not.toContain('pgSchema("usagekit")');
+      if (dir === "packages/usage-api") expect(js).toContain('from "@usagekit/db"');
+      if (dir === "packages/react") expect(js).toContain('from "@usagekit/usage-api/limits"');
       // Each exits non-zero on any problem (publint --strict: on warnings too).
       execFileSync(bin("publint"), ["--strict", "--pack", "pnpm"], { cwd, env: plainEnv() });
       execFileSync(bin("attw"), [tarball, "--profile", "esm-only"], { cwd, env: plainEnv() });
@@ -163,6 +184,24 @@ describe.each(databases)("the host app, installed from the tarballs, on %s", (ki
     const me = await fetch(`${url}/api/trpc/me`, { headers: { cookie } });
     expect(me.status).toBe(400);
     expect(JSON.stringify(await me.json())).toContain("userId");
+  });
+
+  it("keeps the host's own session: HttpOnly, a forged cookie is nobody, deep links get the app", async () => {
+    const signIn = await fetch(`${url}/sign-in`, {
+      method: "POST",
+      body: new URLSearchParams({ name: "eve" }),
+      redirect: "manual",
+    });
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get("set-cookie")).toMatch(/; HttpOnly;/);
+    const me = async (cookie: string) =>
+      (await (await fetch(`${url}/api/trpc/me`, { headers: { cookie } })).json()).result.data.json;
+    expect(await me(signIn.headers.get("set-cookie")!.split(";")[0]!)).toBe("eve");
+    expect(await me(`flashcards_user=${encodeURIComponent(`eve|${"0".repeat(64)}`)}`)).toBe(null);
+    const deep = await fetch(`${url}/some/deep/link`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toContain('<div id="root"></div>');
+    expect((await fetch(`${url}/assets/nothing-here.js`)).status).toBe(404);
   });
 
   it("left in the database what happened: 3 exports, 1 refusal, every migration once", async () => {

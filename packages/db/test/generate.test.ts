@@ -69,6 +69,34 @@ describe("the usagekit command", () => {
   });
 });
 
+describe("the usagekit command's catalog module", () => {
+  it("is checked even when not made with defineCatalog, and --export picks the export", () => {
+    const plain = join(work, "plain.ts");
+    writeFileSync(
+      plain,
+      `import { catalog as base } from "@usagekit/db/catalog";
+export const catalog = { ...base, tiers: { ...base.tiers, pro: { ...base.tiers.pro, limits: {} } } };
+export { catalog as hostCatalog } from "${withQuizzes}";\n`,
+    );
+    const refused = usagekit("generate", "--catalog", plain, "--out", join(work, "plain"));
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain("tiers.pro.limits.conversations is missing");
+    expect(() => readdirSync(join(work, "plain"))).toThrow();
+    const picked = join(work, "picked");
+    const run = usagekit(
+      "generate",
+      "--catalog",
+      plain,
+      "--export",
+      "hostCatalog",
+      "--out",
+      picked,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(readFileSync(join(picked, "0002_catalog.sql"), "utf8")).toContain('"quizzes"');
+  });
+});
+
 describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
   const out = join(work, `host-${kind}`);
   let handle: Awaited<ReturnType<typeof createDb>> | undefined;
@@ -114,6 +142,13 @@ describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
     ).map((r) => r.c);
 
   it("adds a feature's columns and a tier, applied by migrate; a second run writes nothing", async () => {
+    // usagekit's own migrations first; dated after this machine's clock (a package built on a
+    // machine whose clock is ahead): the host's migration must still come after them.
+    expect(usagekit("generate", "--catalog", catalogFile("start", ""), "--out", out).code).toBe(0);
+    const journalFile = join(out, "meta", "_journal.json");
+    const journal = JSON.parse(readFileSync(journalFile, "utf8"));
+    journal.entries.at(-1).when = Date.now() + 1e9;
+    writeFileSync(journalFile, JSON.stringify(journal));
     const first = usagekit("generate", "--catalog", withQuizzes, "--out", out);
     expect(first.code, first.output).toBe(0);
     expect(sqlFiles(out)).toEqual([
@@ -132,6 +167,8 @@ describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
     );
     expect(await columns("lifetime_stats")).toContain("total_quizzes");
     await db.execute(sql`INSERT INTO usagekit.users (id, tier) VALUES ('ana', 'team')`);
+    await db.execute(sql`INSERT INTO usagekit.payments (user_id, idempotency_key, tier, amount,
+      paid_at, month) VALUES ('ana', 'p1', 'team', 49, now(), '2026-12-01')`);
     await expect(
       db.execute(sql`INSERT INTO usagekit.users (id, tier) VALUES ('ben', 'gold')`),
     ).rejects.toThrow();
@@ -147,9 +184,11 @@ describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
     const run = usagekit("generate", "--catalog", catalogFile("default-again", ""), "--out", out);
     expect(run.code, run.output).toBe(0);
     expect(sqlFiles(out).at(-1)).toBe("0003_catalog.sql");
-    // Ana is on the team tier, which the catalog no longer has: the migration is refused, whole.
+    // Ana is on the team tier, which the catalog no longer has (and paid for it): the migration
+    // is refused, whole.
     await expect(open()).rejects.toThrow();
-    await raw("UPDATE usagekit.users SET tier = 'pro' WHERE id = 'ana'");
+    await raw(`UPDATE usagekit.users SET tier = 'pro' WHERE id = 'ana';
+      UPDATE usagekit.payments SET tier = 'pro' WHERE user_id = 'ana'`);
     await open();
     const after = await columns("monthly_usage");
     expect(before.filter((c) => !after.includes(c))).toEqual(["overage_quizzes", "quizzes"]);
