@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,11 +18,16 @@ export const plainEnv = () =>
 const run = (cwd: string, command: string, args: string[]) =>
   execFileSync(command, args, { cwd, env: plainEnv(), encoding: "utf8", stdio: "pipe" });
 
-/** `pnpm pack` of a workspace package into `folder`: the tarball's path and its size. */
-export function pack(dir: string, folder: string) {
+/** The text of the files of `tarball` matching `paths` (globs), one after the other. */
+export const readTarball = (tarball: string, ...paths: string[]) =>
+  execFileSync("tar", ["-xzOf", tarball, "--wildcards", ...paths], { encoding: "utf8" });
+
+/** `pnpm pack` of a workspace package into `folder`: the tarball's path and its package.json. */
+function pack(dir: string, folder: string) {
   const out = run(join(repo, dir), "pnpm", ["pack", "--pack-destination", folder]).trim();
   const tarball = out.split("\n").at(-1)!;
-  return { dir, tarball, bytes: statSync(tarball).size };
+  const manifest = JSON.parse(readTarball(tarball, "package/package.json"));
+  return { dir, tarball, manifest };
 }
 
 /**
@@ -38,11 +43,9 @@ export function installPackedApp() {
   const packages = PACKAGES.map((dir) => pack(dir, packs));
   const host = pack("apps/vite-host", packs);
   run(app, "tar", ["-xzf", host.tarball, "--strip-components=1"]);
-  const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8"));
-  for (const { tarball } of packages) {
-    const { name } = JSON.parse(run(root, "tar", ["-xzOf", tarball, "package/package.json"]));
-    manifest.dependencies[name] = `file:${tarball}`;
-  }
+  const { manifest } = host;
+  for (const { tarball, manifest: packed } of packages)
+    manifest.dependencies[packed.name] = `file:${tarball}`;
   for (const tool of WORKSPACE_ONLY) delete manifest.devDependencies[tool];
   for (const script of ["lint", "test"]) delete manifest.scripts[script];
   manifest.scripts.typecheck = "tsc -p tsconfig.json"; // the workspace also checks test/

@@ -115,11 +115,17 @@ function fail(where: string, what: string): never {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-function checkFeature(key: string, spec: unknown) {
-  const where = `features.${key}`;
-  if (!NAME.test(key)) fail(where, "must be a camelCase name of letters and digits (≤ 40)");
+/** A feature or tier: a name usable as a column, an object, a label. */
+function checkEntry(where: string, name: string, spec: unknown): Record<string, unknown> {
+  if (!NAME.test(name)) fail(where, "must be a camelCase name of letters and digits (≤ 40)");
   if (!isObject(spec)) fail(where, "must be an object");
   if (typeof spec.label !== "string" || !spec.label) fail(`${where}.label`, "must be a string");
+  return spec;
+}
+
+function checkFeature(key: string, value: unknown) {
+  const where = `features.${key}`;
+  const spec = checkEntry(where, key, value);
   if (spec.unit !== "count" && spec.unit !== "seconds")
     fail(`${where}.unit`, 'must be "count" or "seconds"');
   if (spec.monthlyField !== undefined && !NAME.test(String(spec.monthlyField)))
@@ -128,11 +134,9 @@ function checkFeature(key: string, spec: unknown) {
     fail(`${where}.billable`, "must be true or false");
 }
 
-function checkTier(name: string, tier: unknown, features: string[]) {
+function checkTier(name: string, value: unknown, features: string[]) {
   const where = `tiers.${name}`;
-  if (!NAME.test(name)) fail(where, "must be a camelCase name of letters and digits (≤ 40)");
-  if (!isObject(tier)) fail(where, "must be an object");
-  if (typeof tier.label !== "string" || !tier.label) fail(`${where}.label`, "must be a string");
+  const tier = checkEntry(where, name, value);
   if (typeof tier.price !== "string" || !PRICE.test(tier.price))
     fail(`${where}.price`, 'must be a decimal string with at most 2 decimals ("9.99")');
   if (!isObject(tier.limits)) fail(`${where}.limits`, "must be an object");

@@ -105,16 +105,21 @@ export function usageErrorFormatter<TShape extends { message: string; data: obje
  * read is a BAD_REQUEST, not a 500. Runs when a procedure reads its input, after authorization.
  * A host that mounts `usageRouter` uses it too (its clients keep plain `superjson`).
  */
+const plainSuperjson = {
+  serialize: (value: unknown) => superjson.serialize(value),
+  deserialize: (payload: unknown) => superjson.deserialize(payload as SuperJSONResult),
+};
+
 export const usageTransformer = {
   input: {
-    serialize: (value: unknown) => superjson.serialize(value),
+    serialize: plainSuperjson.serialize,
     deserialize: (payload: unknown) => {
       const unsafe = findUnsafeKey(payload);
       if (unsafe) {
         throw new TRPCError({ code: "BAD_REQUEST", message: unsafe.replace(/^json\.?/, "") });
       }
       try {
-        return superjson.deserialize(payload as SuperJSONResult);
+        return plainSuperjson.deserialize(payload);
       } catch {
         throw new TRPCError({
           code: "BAD_REQUEST",
@@ -123,10 +128,9 @@ export const usageTransformer = {
       }
     },
   },
-  output: {
-    serialize: (value: unknown) => superjson.serialize(value),
-    deserialize: (payload: unknown) => superjson.deserialize(payload as SuperJSONResult),
-  },
+  // Spelled out rather than `superjson` itself, so the bundled type declarations name no default
+  // import (tsup's declaration bundler fails on it).
+  output: plainSuperjson,
 };
 
 const t = initTRPC.context<Context>().create({
