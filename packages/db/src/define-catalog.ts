@@ -100,6 +100,8 @@ export function catalogNames<C extends CatalogShape>(catalog: C) {
 /** A name that becomes a column or a SQL literal: camelCase letters and digits. */
 const NAME = /^[a-z][a-zA-Z0-9]{0,39}$/;
 const PRICE = /^\d{1,8}(\.\d{1,2})?$/;
+/** What the reports can follow per user in one bit mask each. */
+const MAX_FEATURES = 60;
 /** The tables' own fields, which no feature's field may take. */
 const RESERVED = new Set(
   (
@@ -156,6 +158,8 @@ export function defineCatalog<const C extends CatalogShape>(catalog: C): C {
   if (!isObject(catalog)) fail("", "must be an object");
   if (!isObject(catalog.features) || Object.keys(catalog.features).length === 0)
     fail("features", "must name at least one feature");
+  if (Object.keys(catalog.features).length > MAX_FEATURES)
+    fail("features", `must name at most ${MAX_FEATURES} features`);
   const features = Object.keys(catalog.features);
   for (const f of features) checkFeature(f, catalog.features[f]);
   if (!isObject(catalog.tiers) || Object.keys(catalog.tiers).length === 0)

@@ -82,6 +82,16 @@ describe("defineCatalog", () => {
       "features.seconds.billable must be true or false",
     ],
     [
+      "more features than the reports follow (60)",
+      (c: Draft) => {
+        for (let i = Object.keys(c.features).length; i <= 60; i++) {
+          c.features[`extra${i}`] = { label: `E${i}`, unit: "count" };
+          withLimit(c, `extra${i}`);
+        }
+      },
+      "features must name at most 60 features",
+    ],
+    [
       "a unit it does not know",
       (c: Draft) => void (c.features.seconds!.unit = "minutes"),
       'features.seconds.unit must be "count" or "seconds"',

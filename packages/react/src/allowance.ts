@@ -1,36 +1,45 @@
-import { catalog, tierNames } from "@usagekit/db/catalog";
-import type { Feature, LimitSpec, TierName } from "@usagekit/db/catalog";
+import type { LimitSpec } from "@usagekit/db/catalog";
 import { fits, remainingOf } from "@usagekit/usage-api/limits";
+import { defaultCatalog, limitSpec, tierSpec } from "./names";
+import type { AnyFeature, AnyTier, Catalog } from "./names";
 
 const DAY = 86_400_000;
-const limitSpec = (tier: TierName, feature: Feature): LimitSpec =>
-  catalog.tiers[tier].limits[feature];
 const limitOf = (spec: LimitSpec) =>
   spec !== null && typeof spec === "object" ? spec.limit : spec;
 
 /** The plan's name as people say it ("Plus"). */
-export const tierLabel = (tier: TierName) => catalog.tiers[tier].label;
+export const tierLabel = (tier: AnyTier, catalog: Catalog = defaultCatalog) =>
+  tierSpec(catalog, tier).label;
 
 /** Whether the tier lets `feature` run past its limit as billable overage (a soft limit). */
-export const isSoftLimit = (tier: TierName, feature: Feature) =>
-  typeof limitSpec(tier, feature) === "object" && limitSpec(tier, feature) !== null;
+export const isSoftLimit = (
+  tier: AnyTier,
+  feature: AnyFeature,
+  catalog: Catalog = defaultCatalog,
+) => {
+  const spec = limitSpec(catalog, tier, feature);
+  return typeof spec === "object" && spec !== null;
+};
 
 /**
  * The first plan above `tier` that gives more of `feature` (or all of it), with its price and
  * limit: where an upgrade prompt leads. Null on the highest plan that has it.
  */
-export function upgradeFor(tier: TierName, feature: Feature) {
-  const current = limitOf(limitSpec(tier, feature));
+export function upgradeFor(tier: AnyTier, feature: AnyFeature, catalog: Catalog = defaultCatalog) {
+  const tierNames = Object.keys(catalog.tiers);
+  const current = limitOf(limitSpec(catalog, tier, feature));
   for (const next of tierNames.slice(tierNames.indexOf(tier) + 1)) {
-    const limit = limitOf(limitSpec(next, feature));
-    if (current !== null && (limit === null || limit > current))
-      return { tier: next, label: tierLabel(next), price: catalog.tiers[next].price, limit };
+    const limit = limitOf(limitSpec(catalog, next, feature));
+    if (current !== null && (limit === null || limit > current)) {
+      const { label, price } = tierSpec(catalog, next);
+      return { tier: next, label, price, limit };
+    }
   }
   return null;
 }
 
 export interface Gate {
-  feature: Feature;
+  feature: AnyFeature;
   used: number;
   limit: number | null;
   /** What is left under the limit (null: unlimited). */
@@ -48,14 +57,15 @@ export interface Gate {
  * whatever the page thinks.
  */
 export function allowance(
-  usage: { tier: TierName; features: Record<Feature, { used: number; limit: number | null }> },
-  amounts: Partial<Record<Feature, number>>,
+  usage: { tier: string; features: Record<string, { used: number; limit: number | null }> },
+  amounts: Partial<Record<AnyFeature, number>>,
+  catalog: Catalog = defaultCatalog,
 ) {
-  const gates = (Object.entries(amounts) as [Feature, number][])
+  const gates = (Object.entries(amounts) as [AnyFeature, number][])
     .filter(([, amount]) => amount > 0)
     .map(([feature, amount]): Gate => {
-      const { used, limit } = usage.features[feature];
-      const soft = isSoftLimit(usage.tier, feature);
+      const soft = isSoftLimit(usage.tier, feature, catalog);
+      const { used, limit } = usage.features[feature]!;
       return {
         feature,
         used,

@@ -1,10 +1,11 @@
 "use client";
 
-import type { Feature } from "@usagekit/db/catalog";
 import type { LimitExceeded } from "@usagekit/usage-api";
 import { resetsIn } from "./allowance";
+import { useUsageCatalog } from "./context";
 import { featureLabel, featureNoun, formatAmount, meter } from "./format";
 import { useUsage } from "./hooks";
+import type { AnyFeature } from "./names";
 
 /**
  * One feature's usage this month against the plan: its name, what is left in words, and a bar
@@ -12,14 +13,20 @@ import { useUsage } from "./hooks";
  * names (`usagekit-meter`, `usagekit-meter-<state>`) are the host's to style.
  */
 export function UsageMeter(props: {
-  feature: Feature;
+  feature: AnyFeature;
   label?: string;
   /** With the time now and the user's zone, a limited feature says when it resets ("in 3 days"). */
   resets?: { now: Date; timeZone: string };
 }) {
   const usage = useUsage();
-  const { used, limit } = usage.features[props.feature];
-  const { state, text: usedText } = meter(props.feature, used, limit, usage.tier);
+  const catalog = useUsageCatalog();
+  const label = props.label ?? featureLabel(props.feature, catalog);
+  const row = (usage.features as Record<string, { used: number; limit: number | null }>)[
+    props.feature
+  ];
+  if (!row) throw new Error(`usagekit: the server meters no feature "${props.feature}"`);
+  const { used, limit } = row;
+  const { state, text: usedText } = meter(props.feature, used, limit, usage.tier, catalog);
   const text =
     props.resets && limit !== null && limit > 0
       ? `${usedText} · ${resetsIn(usage.period.end, props.resets.now, props.resets.timeZone)}`
@@ -34,14 +41,14 @@ export function UsageMeter(props: {
       data-state={state}
     >
       <div className="usagekit-meter-label">
-        <span>{props.label ?? featureLabel(props.feature)}</span>
+        <span>{label}</span>
         <span>{text}</span>
       </div>
       {limit !== null && limit > 0 && (
         <div
           className="usagekit-meter-bar"
           role="meter"
-          aria-label={props.label ?? featureLabel(props.feature)}
+          aria-label={label}
           aria-valuemin={0}
           aria-valuemax={limit}
           aria-valuenow={Math.min(used, limit)}
@@ -63,16 +70,18 @@ export function UpgradePrompt(props: {
   tier?: string;
   children?: React.ReactNode;
 }) {
+  const catalog = useUsageCatalog();
   const { feature, used, limit, requested } = props.limitExceeded;
-  const label = featureNoun(feature);
+  const label = featureNoun(feature, catalog);
+  const amount = (n: number) => formatAmount(feature, n, catalog);
   const left = Math.max(0, limit - used);
   const plan = props.tier ? `${props.tier} plan` : "plan";
   return (
     <div role="alert" className="usagekit-upgrade" data-testid="limit-exceeded">
       <strong>Limit reached.</strong>{" "}
       {limit === 0
-        ? `${featureLabel(feature)} is not in your ${plan}.`
-        : `Your ${plan} includes ${formatAmount(feature, limit)} ${label} a month and you have used ${formatAmount(feature, used)}: this needed ${formatAmount(feature, requested)}, ${left === 0 ? "none is" : `only ${formatAmount(feature, left)} is`} left.`}{" "}
+        ? `${featureLabel(feature, catalog)} is not in your ${plan}.`
+        : `Your ${plan} includes ${amount(limit)} ${label} a month and you have used ${amount(used)}: this needed ${amount(requested)}, ${left === 0 ? "none is" : `only ${amount(left)} is`} left.`}{" "}
       Nothing was recorded.
       {props.children && <div className="usagekit-upgrade-actions">{props.children}</div>}
     </div>

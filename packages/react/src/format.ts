@@ -1,21 +1,24 @@
-import { catalog } from "@usagekit/db/catalog";
-import type { Feature, TierName } from "@usagekit/db/catalog";
 import { tierLabel, upgradeFor } from "./allowance";
+import { defaultCatalog, featureSpec } from "./names";
+import type { AnyFeature, AnyTier, Catalog } from "./names";
 
 /** The feature's name as people say it, from the catalog ("Practice time"). */
-export const featureLabel = (feature: Feature) => catalog.features[feature].label;
+export const featureLabel = (feature: AnyFeature, catalog: Catalog = defaultCatalog) =>
+  featureSpec(catalog, feature).label;
 
 /** The feature's name in a sentence ("practice time", "Anki exports"). */
-export const featureNoun = (feature: Feature): string => {
-  const spec: { label: string; noun?: string } = catalog.features[feature];
+export const featureNoun = (feature: AnyFeature, catalog: Catalog = defaultCatalog): string => {
+  const spec = featureSpec(catalog, feature);
   return spec.noun ?? spec.label.toLowerCase();
 };
 
-const isTime = (feature: Feature) => catalog.features[feature].unit === "seconds";
-
 /** An amount in the feature's unit: minutes and hours for time, a number otherwise. */
-export function formatAmount(feature: Feature, amount: number): string {
-  if (!isTime(feature)) return amount.toLocaleString("en-US");
+export function formatAmount(
+  feature: AnyFeature,
+  amount: number,
+  catalog: Catalog = defaultCatalog,
+): string {
+  if (featureSpec(catalog, feature).unit !== "seconds") return amount.toLocaleString("en-US");
   const minutes = Math.floor(amount / 60);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
@@ -28,25 +31,34 @@ export type MeterState = "unlimited" | "not-in-plan" | "ok" | "full" | "overage"
  * Where `used` stands against `limit`, and what to say about it in words; with the `tier`, a
  * feature not in it says where it is ("Not in Free — on Plus").
  */
-export function meter(feature: Feature, used: number, limit: number | null, tier?: TierName) {
-  const label = featureNoun(feature);
+export function meter(
+  feature: AnyFeature,
+  used: number,
+  limit: number | null,
+  tier?: AnyTier,
+  catalog: Catalog = defaultCatalog,
+) {
+  const label = featureNoun(feature, catalog);
+  const amount = (n: number) => formatAmount(feature, n, catalog);
   if (limit === null) {
     return {
       state: "unlimited" as MeterState,
-      text: `${formatAmount(feature, used)} used · unlimited`,
+      text: `${amount(used)} used · unlimited`,
     };
   }
   if (limit === 0) {
-    const up = tier && upgradeFor(tier, feature);
+    const up = tier && upgradeFor(tier, feature, catalog);
     return {
       state: "not-in-plan" as MeterState,
-      text: tier ? `Not in ${tierLabel(tier)}${up ? ` — on ${up.label}` : ""}` : "Not in your plan",
+      text: tier
+        ? `Not in ${tierLabel(tier, catalog)}${up ? ` — on ${up.label}` : ""}`
+        : "Not in your plan",
     };
   }
   if (used > limit) {
     return {
       state: "overage" as MeterState,
-      text: `${formatAmount(feature, used - limit)} over the ${formatAmount(feature, limit)} included`,
+      text: `${amount(used - limit)} over the ${amount(limit)} included`,
     };
   }
   const left = limit - used;
@@ -54,7 +66,7 @@ export function meter(feature: Feature, used: number, limit: number | null, tier
     state: (left === 0 ? "full" : "ok") as MeterState,
     text:
       left === 0
-        ? `Limit reached: all ${formatAmount(feature, limit)} ${label} used`
-        : `${formatAmount(feature, left)} of ${formatAmount(feature, limit)} ${label} left`,
+        ? `Limit reached: all ${amount(limit)} ${label} used`
+        : `${amount(left)} of ${amount(limit)} ${label} left`,
   };
 }

@@ -2,10 +2,11 @@
 
 import { useQuery, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
-import type { Feature } from "@usagekit/db/catalog";
 import type { AppRouter, LimitExceeded } from "@usagekit/usage-api";
 import { useCallback } from "react";
 import { useUsageApi } from "./context";
+import type { AnyFeature } from "./names";
+import type { Feature } from "@usagekit/db/catalog";
 
 /** The signed-in user's usage this month (suspends until loaded; hydrates from a server prefetch). */
 export function useUsage() {
@@ -14,9 +15,10 @@ export function useUsage() {
 }
 
 /** Whether the signed-in user may use `amount` of `feature` now (the server decides). */
-export function useCanUse(feature: Feature, amount = 1) {
+export function useCanUse(feature: AnyFeature, amount = 1) {
   const api = useUsageApi();
-  return useQuery(api.canUseFeature.queryOptions({ feature, amount }));
+  // The server parses `feature` with the catalog it runs; typed here with the default one's names.
+  return useQuery(api.canUseFeature.queryOptions({ feature: feature as Feature, amount }));
 }
 
 /** Refetches everything usagekit showed: call it after a write that recorded usage. */

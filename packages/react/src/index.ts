@@ -1,5 +1,6 @@
-export { UsageProvider, useUsageApi } from "./context";
-export type { UsageApi } from "./context";
+export { UsageProvider, useUsageApi, useUsageCatalog } from "./context";
+export type { AnyUsageApi, UsageApi } from "./context";
+export type { AnyFeature, AnyTier, Catalog } from "./names";
 export { limitExceededOf, useCanUse, useRefreshUsage, useUsage } from "./hooks";
 export { UpgradePrompt, UsageMeter } from "./components";
 export { featureLabel, featureNoun, formatAmount, meter } from "./format";

@@ -19,7 +19,10 @@ import {
   usageTransformer,
 } from "../src";
 import type { MonthlyUsage } from "../src";
-import { emptyMonthly } from "../src/store/columns";
+import { defaultTiers } from "../src";
+import { columnsOf } from "../src/store/columns";
+
+const { emptyMonthly } = columnsOf(defaultTiers);
 
 const t = initTRPC.create({
   transformer: usageTransformer,

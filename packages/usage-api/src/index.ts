@@ -1,6 +1,24 @@
-export { appRouter, createCaller, usageRouter } from "./router/root";
+export {
+  appRouter,
+  createAppRouter,
+  createCaller,
+  createUsageRouter,
+  usageRouter,
+} from "./router/root";
+export type {
+  CanUseFeatureResultOf,
+  CurrentUsageOf,
+  LifetimeStatsOf,
+  MonthlyUsageOf,
+  RecordUsageResultOf,
+} from "./router/outputs";
 export type { AppRouter } from "./router/root";
-export { createTRPCContext, usageErrorFormatter, usageTransformer } from "./transport/trpc";
+export {
+  createCallerFactory,
+  createTRPCContext,
+  usageErrorFormatter,
+  usageTransformer,
+} from "./transport/trpc";
 export type { Context, CreateContextOptions } from "./transport/trpc";
 export type { Auth } from "./transport/auth";
 export {
@@ -8,6 +26,7 @@ export {
   catalog,
   defaultTiers,
   defineTiers,
+  tiersOf,
   features,
   monthlyField,
   overageField,

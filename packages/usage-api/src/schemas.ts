@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { features, tierNames } from "./limits/tiers";
+import { defaultModel, perModel } from "./catalog/model";
+import type { Model } from "./catalog/model";
 
 const MAX_INT32 = 2_147_483_647;
 
@@ -37,13 +38,6 @@ export function assertUserId(userId: unknown): asserts userId is string {
   }
 }
 
-export const tierSchema = z.enum(tierNames, {
-  message: `tier must be one of ${tierNames.join(", ")}`,
-});
-export const featureSchema = z.enum(features, {
-  message: `feature must be one of ${features.join(", ")}`,
-});
-
 /**
  * An IANA time zone name. Which names are valid is decided by the database's own zone data (the
  * service checks it there and stores the canonical name); this only bounds the string.
@@ -70,39 +64,91 @@ const instantSchema = (field: string) =>
       message: `${field} must be in the years 1 to 9999`,
     });
 
+const paymentAmountSchema = z
+  .string({ message: 'amount must be a decimal string such as "9.99"' })
+  .regex(
+    /^\d{1,8}(\.\d{1,2})?$/,
+    'amount must be a decimal string of at most 99999999.99 with at most 2 decimals, e.g. "9.99"',
+  )
+  .refine((s) => /[1-9]/.test(s), { message: "amount must be > 0" });
+
 const amountSchema = z
   .number()
   .int("must be an integer")
   .min(0, "must be >= 0")
   .max(MAX_INT32, "must fit in a 32-bit integer");
 
-const amountShape = Object.fromEntries(features.map((f) => [f, amountSchema.optional()])) as {
-  [K in (typeof features)[number]]: z.ZodOptional<typeof amountSchema>;
-};
+/** The inputs that name a catalog's features or tiers, for one catalog. */
+function buildCatalogSchemas({ features, tierNames }: Model) {
+  const amountShape = Object.fromEntries(features.map((f) => [f, amountSchema.optional()])) as {
+    [K in (typeof features)[number]]: z.ZodOptional<typeof amountSchema>;
+  };
+  const eventShape = {
+    idempotencyKey: idempotencyKeySchema.optional(),
+    occurredAt: instantSchema("occurredAt").optional(),
+    enforceLimits: z.boolean().optional(),
+    ...amountShape,
+  };
+  const hasAmount = (input: Partial<Record<(typeof features)[number], number>>) =>
+    features.some((f) => (input[f] ?? 0) > 0);
+  const amountRequired = {
+    message: `at least one of ${features.join(", ")} must be > 0`,
+    path: ["amounts"],
+  };
+  const tierSchema = z.enum(tierNames as [string, ...string[]], {
+    message: `tier must be one of ${tierNames.join(", ")}`,
+  }) as unknown as z.ZodEnum<{ [K in (typeof tierNames)[number]]: K }>;
+  const featureSchema = z.enum(features as [string, ...string[]], {
+    message: `feature must be one of ${features.join(", ")}`,
+  }) as unknown as z.ZodEnum<{ [K in (typeof features)[number]]: K }>;
+  return {
+    tierSchema,
+    featureSchema,
+    recordUsageInput: z
+      .strictObject({ userId: userIdSchema.optional(), ...eventShape })
+      .refine(hasAmount, amountRequired),
+    /** One event of a batch: a `recordUsage` input that names its user. */
+    batchEventSchema: z
+      .strictObject({ userId: userIdSchema, ...eventShape })
+      .refine(hasAmount, amountRequired),
+    canUseFeatureInput: z.strictObject({
+      userId: userIdSchema.optional(),
+      feature: featureSchema,
+      amount: amountSchema.min(1, "must be >= 1").default(1),
+    }),
+    setUserPlanInput: z.strictObject({
+      userId: userIdSchema,
+      tier: tierSchema,
+      timezone: timezoneSchema.optional(),
+    }),
+    recordPaymentInput: z.strictObject({
+      userId: userIdSchema,
+      tier: tierSchema,
+      amount: paymentAmountSchema,
+      paidAt: instantSchema("paidAt"),
+      idempotencyKey: idempotencyKeySchema,
+    }),
+  };
+}
 
-const eventShape = {
-  idempotencyKey: idempotencyKeySchema.optional(),
-  occurredAt: instantSchema("occurredAt").optional(),
-  enforceLimits: z.boolean().optional(),
-  ...amountShape,
-};
-const hasAmount = (input: Partial<Record<(typeof features)[number], number>>) =>
-  features.some((f) => (input[f] ?? 0) > 0);
-const amountRequired = {
-  message: `at least one of ${features.join(", ")} must be > 0`,
-  path: ["amounts"],
-};
+/** The schemas of a catalog's model (built once per catalog). */
+export const catalogSchemas = perModel(buildCatalogSchemas);
 
-export const recordUsageInput = z
-  .strictObject({ userId: userIdSchema.optional(), ...eventShape })
-  .refine(hasAmount, amountRequired);
+/** The default catalog's inputs (each host catalog has its own: `catalogSchemas`). */
+export const {
+  tierSchema,
+  featureSchema,
+  recordUsageInput,
+  batchEventSchema,
+  canUseFeatureInput,
+  setUserPlanInput,
+  recordPaymentInput,
+} = catalogSchemas(defaultModel);
 export type RecordUsageInput = z.infer<typeof recordUsageInput>;
-
-/** One event of a batch: a `recordUsage` input that names its user. */
-export const batchEventSchema = z
-  .strictObject({ userId: userIdSchema, ...eventShape })
-  .refine(hasAmount, amountRequired);
 export type BatchEvent = z.infer<typeof batchEventSchema>;
+export type CanUseFeatureInput = z.infer<typeof canUseFeatureInput>;
+export type SetUserPlanInput = z.infer<typeof setUserPlanInput>;
+export type RecordPaymentInput = z.infer<typeof recordPaymentInput>;
 
 export const MAX_BATCH_EVENTS = 1000;
 /**
@@ -116,41 +162,12 @@ export const recordUsageBatchInput = z.strictObject({
     .max(MAX_BATCH_EVENTS, `events: at most ${MAX_BATCH_EVENTS} events`),
 });
 
-export const canUseFeatureInput = z.strictObject({
-  userId: userIdSchema.optional(),
-  feature: featureSchema,
-  amount: amountSchema.min(1, "must be >= 1").default(1),
-});
-export type CanUseFeatureInput = z.infer<typeof canUseFeatureInput>;
-
 export const userInput = z.strictObject({ userId: userIdSchema.optional() });
 
 export const usageHistoryInput = z.strictObject({
   userId: userIdSchema.optional(),
   months: z.number().int("must be an integer").min(1).max(120).default(12),
 });
-
-export const setUserPlanInput = z.strictObject({
-  userId: userIdSchema,
-  tier: tierSchema,
-  timezone: timezoneSchema.optional(),
-});
-export type SetUserPlanInput = z.infer<typeof setUserPlanInput>;
-
-export const recordPaymentInput = z.strictObject({
-  userId: userIdSchema,
-  tier: tierSchema,
-  amount: z
-    .string({ message: 'amount must be a decimal string such as "9.99"' })
-    .regex(
-      /^\d{1,8}(\.\d{1,2})?$/,
-      'amount must be a decimal string of at most 99999999.99 with at most 2 decimals, e.g. "9.99"',
-    )
-    .refine((s) => /[1-9]/.test(s), { message: "amount must be > 0" }),
-  paidAt: instantSchema("paidAt"),
-  idempotencyKey: idempotencyKeySchema,
-});
-export type RecordPaymentInput = z.infer<typeof recordPaymentInput>;
 
 const monthSchema = z
   .string({ message: "month must be a YYYY-MM string" })

@@ -1,180 +1,220 @@
-import { execFile } from "node:child_process";
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { createDb, queryRows } from "@usagekit/db";
+import type { DbHandle } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase } from "../../db/test/fresh-database";
+import {
+  appRouter,
+  createAppRouter,
+  createCallerFactory,
+  createTRPCContext,
+  tiersOf,
+} from "../src";
+import { findDrift } from "../src/record/reconcile";
+import { featureLabel, meter } from "../../react/src/format";
+import { catalog } from "./fixtures/host-catalog";
+import { dbKinds } from "./db";
+import type { DbKind } from "./db";
+import { refusalOf, trpcError } from "./helpers";
 
-const run = promisify(execFile);
-const repo = join(import.meta.dirname, "..", "..", "..");
+const dbPackage = join(import.meta.dirname, "..", "..", "db");
+const work = mkdtempSync(join(tmpdir(), "usagekit-host-catalog-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A package copied without its node_modules, whose dependencies link to the real ones. */
-function copyPackage(name: string, scratch: string, local: Record<string, string> = {}) {
-  const from = join(repo, "packages", name);
-  const to = join(scratch, "packages", name);
-  cpSync(from, to, {
-    recursive: true,
-    filter: (src) =>
-      !/node_modules|\.data|test-results|\/test$|\/bench$/.test(src.slice(from.length)),
-  });
-  const modules = join(to, "node_modules");
-  mkdirSync(modules);
-  for (const entry of readdirSync(join(from, "node_modules"))) {
-    const scoped = entry.startsWith("@");
-    const names = scoped
-      ? readdirSync(join(from, "node_modules", entry)).map((n) => `${entry}/${n}`)
-      : [entry];
-    if (scoped) mkdirSync(join(modules, entry));
-    for (const dep of names) {
-      symlinkSync(local[dep] ?? realpathSync(join(from, "node_modules", dep)), join(modules, dep));
-    }
-  }
-  return to;
-}
-
-/** The host's whole change: one feature (billable, with a soft limit on the new tier) and a tier. */
-function editCatalog(file: string) {
-  let text = readFileSync(file, "utf8");
-  text = text.replace(
-    `completedSessions: { label: "Completed sessions", unit: "count" },`,
-    `completedSessions: { label: "Completed sessions", unit: "count" },
-    aiTranslations: { label: "AI translations", unit: "count", billable: true },`,
-  );
-  let tier = 0;
-  const limits = ["5", "50", "200"];
-  text = text.replace(
-    /completedSessions: null,/g,
-    (m) => `${m} aiTranslations: ${limits[tier++]},`,
-  );
-  text = text.replace(
-    /\n {2}},\n {2}\/\*\*\n {3}\* Which feature/,
-    `
-    team: {
-      label: "Team",
-      price: "49.00",
-      limits: {
-        conversations: null, seconds: { limit: 200 * 3600, overage: { price: "0.01", perUnits: 60 } },
-        realtimeSessions: null, ankiExports: null, customPhrases: null, advancedVoiceSeconds: 40 * 3600,
-        sessionExtensions: null, completedSessions: null,
-        aiTranslations: { limit: 1000, overage: { price: "0.05", perUnits: 10 } },
-      },
-    },
-  },
-  /**
-   * Which feature`,
-  );
-  if (tier !== 3 || !text.includes("team:")) throw new Error("the catalog edit did not apply");
-  writeFileSync(file, text);
-}
-
-const CHECK = `
-import { createDb } from "@usagekit/db";
-import { createCaller, createTRPCContext } from "./src";
+/** The host's catalog file, and the folder `usagekit generate` writes its migrations to. */
+const catalogFile = join(import.meta.dirname, "fixtures", "host-catalog.ts");
+const migrationsFolder = join(work, "drizzle-usagekit");
 const now = new Date("2026-11-15T12:00:00Z");
-const handle = await createDb({ url: "", dataDir: "memory://" });
-const api = createCaller(createTRPCContext({ db: handle.db, auth: { type: "service" }, now: () => now }));
-const out: Record<string, unknown> = {};
-await api.usage.recordUsage({ userId: "free_1", aiTranslations: 4, enforceLimits: true });
-out.refused = await api.usage.recordUsage({ userId: "free_1", aiTranslations: 2, enforceLimits: true })
-  .then(() => null, (e) => e.cause?.limitExceeded ?? String(e));
-await api.usage.setUserPlan({ userId: "team_1", tier: "team" });
-await api.usage.recordUsage({ userId: "team_1", aiTranslations: 990, enforceLimits: true });
-await api.usage.recordUsage({ userId: "team_1", aiTranslations: 30, enforceLimits: true });
-out.check = await api.usage.canUseFeature({ userId: "team_1", feature: "aiTranslations", amount: 5 });
-const current = await api.usage.getCurrentUsage({ userId: "team_1" });
-out.current = { aiTranslations: current.aiTranslations, overage: current.overageAiTranslations,
-  features: current.features.aiTranslations, tier: current.tier };
-out.lifetime = (await api.usage.getLifetimeStats({ userId: "team_1" })).totalAiTranslations;
-out.history = (await api.usage.getUsageHistory({ userId: "team_1" }))[0]?.aiTranslations;
-const adoption = await api.analytics.featureAdoption({ month: "2026-11" });
-out.adoption = Object.fromEntries(adoption.tiers.map((t) => [t.tier, t.features.aiTranslations?.users]));
-const value = await api.analytics.featureValue({ month: "2026-11" });
-out.value = Object.fromEntries(value.tiers.map((t) => [t.tier, t.features.aiTranslations?.perUser]));
-const [bill] = await api.usage.getBillingHistory({ userId: "team_1", months: 1 });
-out.bill = { overage: bill?.overage, units: bill?.overageUnits };
-// The demo's meters: one per catalog feature, labelled from the catalog (@usagekit/react).
-const { features } = await import("./src/limits/tiers");
-const { featureLabel } = await import("../react/src/format");
-out.meters = features.map((f) => featureLabel(f)).filter((l) => l === "AI translations");
-const overage = await api.analytics.overage({ month: "2026-11" });
-out.overage = { total: overage.total, users: overage.users };
-out.drift = (await import("./src/record/reconcile")).findDrift;
-out.drift = await (out.drift as any)(handle.db, { tiers: (await import("./src")).defaultTiers });
-await handle.close();
-console.log("RESULT " + JSON.stringify(out));
-`;
 
-describe("the catalog", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "usagekit-catalog-"));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+/** A fresh database migrated with the host's folder (usagekit's migrations and the catalog's). */
+async function openHostDb(kind: DbKind): Promise<DbHandle> {
+  if (kind === "pglite") return createDb({ url: "", dataDir: "memory://", migrationsFolder });
+  const database = await freshDatabase(process.env.DATABASE_URL!, "usagekit_catalog");
+  const handle = await createDb({ url: database.url, migrationsFolder });
+  return { ...handle, close: () => handle.close().then(database.drop) };
+}
 
-  it("takes a new feature and tier from one file and a generated migration", async () => {
-    const db = copyPackage("db", scratch);
-    const api = copyPackage("usage-api", scratch, { "@usagekit/db": db });
-    copyPackage("react", scratch, { "@usagekit/db": db, "@usagekit/usage-api": api });
-    editCatalog(join(db, "src", "catalog.ts"));
-    // `pnpm db:generate`: drizzle-kit writes the migration for the new columns and tier.
-    const generated = await run(
-      process.execPath,
-      [join(db, "node_modules/drizzle-kit/bin.cjs"), "generate"],
-      {
-        cwd: db,
-      },
+beforeAll(() => {
+  // `npx usagekit generate` as the host runs it: the migrations for its catalog, in its folder.
+  const run = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli.ts",
+      "generate",
+      "--catalog",
+      catalogFile,
+      "--out",
+      migrationsFolder,
+    ],
+    { cwd: dbPackage, encoding: "utf8" },
+  );
+  expect(run.status, run.stdout + run.stderr).toBe(0);
+}, 120_000);
+
+describe.each(dbKinds)("a host's own catalog, on %s", (kind) => {
+  let handle: DbHandle;
+  beforeAll(async () => {
+    handle = await openHostDb(kind);
+  }, 120_000);
+  afterAll(() => handle?.close());
+
+  /** The host's routers and a service context with its catalog: no other code change. */
+  const api = () => {
+    const router = createAppRouter(catalog);
+    return createCallerFactory(router)(
+      createTRPCContext({ db: handle.db, catalog, auth: { type: "service" }, now: () => now }),
     );
-    expect(generated.stdout).toMatch(/0002_\w+\.sql/);
-    const migration = readdirSync(join(db, "drizzle")).find((f) => f.startsWith("0002_"))!;
-    const sqlText = readFileSync(join(db, "drizzle", migration), "utf8");
-    for (const column of ["ai_translations", "total_ai_translations", "overage_ai_translations"])
-      expect(sqlText).toContain(`"${column}"`);
-    expect(sqlText).toContain("'team'");
+  };
+  const row = async (userId: string) =>
+    (
+      await queryRows<{ used: number; overage: number; total: number }>(
+        handle.db,
+        sql`SELECT m.ai_translations::int AS used, m.overage_ai_translations::int AS overage,
+          l.total_ai_translations::int AS total
+        FROM usagekit.monthly_usage m JOIN usagekit.lifetime_stats l USING (user_id)
+        WHERE m.user_id = ${userId}`,
+      )
+    )[0];
 
-    writeFileSync(join(api, "check.ts"), CHECK);
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "check.ts"], { cwd: api });
-    const result = JSON.parse(stdout.split("RESULT ")[1]!) as Record<string, unknown>;
-    expect(result.refused).toEqual({ feature: "aiTranslations", used: 4, limit: 5, requested: 2 });
-    expect(result.check).toMatchObject({
-      allowed: true,
+  it("records, refuses, checks, reads, bills and analyses the new feature and tier", async () => {
+    const usage = api().usage;
+    const record = (userId: string, aiTranslations: number) =>
+      usage.recordUsage({ userId, aiTranslations, enforceLimits: true });
+    await record("free_1", 4);
+    expect(await refusalOf(record("free_1", 2))).toEqual({
       feature: "aiTranslations",
-      tier: "team",
-      used: 1020,
-      limit: 1000,
-      overage: true,
+      used: 4,
+      limit: 5,
+      requested: 2,
     });
-    expect(result.current).toMatchObject({
+    await usage.setUserPlan({ userId: "team_1", tier: "team" });
+    await record("team_1", 990);
+    await record("team_1", 30);
+    // The database itself: 1,020 used, 20 past the soft limit of 1,000, 1,020 in the lifetime.
+    expect(await row("team_1")).toEqual({ used: 1020, overage: 20, total: 1020 });
+    expect(await row("free_1")).toEqual({ used: 4, overage: 0, total: 4 });
+    // A user never seen is on the catalog's lowest tier, in the database and in every answer.
+    const [user] = await queryRows<{ tier: string }>(
+      handle.db,
+      sql`SELECT tier FROM usagekit.users WHERE id = 'free_1'`,
+    );
+    expect(user?.tier).toBe("starter");
+    expect((await usage.getCurrentUsage({ userId: "nobody" })).tier).toBe("starter");
+    expect((await usage.getLifetimeStats({ userId: "free_1" })).highestTierReached).toBe("starter");
+
+    const check = await usage.canUseFeature({
+      userId: "team_1",
+      feature: "aiTranslations",
+      amount: 5,
+    });
+    expect(check).toMatchObject({ allowed: true, tier: "team", used: 1020, limit: 1000 });
+    expect(check.overage).toBe(true);
+    const current = await usage.getCurrentUsage({ userId: "team_1" });
+    expect(current).toMatchObject({
       aiTranslations: 1020,
-      overage: 20,
-      features: { used: 1020, limit: 1000 },
+      overageAiTranslations: 20,
       tier: "team",
     });
-    expect(result.lifetime).toBe(1020);
-    expect(result.history).toBe(1020);
-    expect(result.adoption).toEqual({ free: 1, plus: 0, pro: 0, team: 1 });
-    expect(result.value).toEqual({ free: 4, plus: 0, pro: 0, team: 1020 });
-    expect(result.bill).toEqual({ overage: "0.10", units: { aiTranslations: 20 } });
-    expect(result.meters).toEqual(["AI translations"]);
+    expect(current.features.aiTranslations).toEqual({ used: 1020, limit: 1000, remaining: 0 });
+    const lifetime = await usage.getLifetimeStats({ userId: "team_1" });
+    expect(lifetime.totalAiTranslations).toBe(1020);
+    expect(lifetime.highestTierReached).toBe("team");
+    const [month] = await usage.getUsageHistory({ userId: "team_1" });
+    expect(month?.aiTranslations).toBe(1020);
     // 20 translations past the soft limit at $0.05 per 10: $0.10.
-    expect(result.overage).toEqual({
-      total: "0.10",
-      users: [
-        {
-          userId: "team_1",
-          tier: "team",
-          overageSeconds: 0,
-          amount: "0.10",
-          units: { aiTranslations: 20 },
-        },
+    const [bill] = await usage.getBillingHistory({ userId: "team_1", months: 1 });
+    expect(bill).toMatchObject({ overage: "0.10", overageUnits: { aiTranslations: 20 } });
+  });
+
+  it("reports on it: adoption, value, overage money; the ledger replays to the same rows", async () => {
+    const analytics = api().analytics;
+    const adoption = await analytics.featureAdoption({ month: "2026-11" });
+    const users = (f: string) =>
+      Object.fromEntries(
+        adoption.tiers.map((t) => [
+          t.tier,
+          (t.features as Record<string, { users: number }>)[f]?.users,
+        ]),
+      );
+    expect(users("aiTranslations")).toEqual({ starter: 1, plus: 0, pro: 0, team: 1 });
+    const overage = await analytics.overage({ month: "2026-11" });
+    expect(overage.total).toBe("0.10");
+    expect(overage.users).toEqual([
+      {
+        userId: "team_1",
+        tier: "team",
+        overageSeconds: 0,
+        amount: "0.10",
+        units: { aiTranslations: 20 },
+      },
+    ]);
+    expect(overage.byTier.map((t) => t.tier)).toEqual(["starter", "plus", "pro", "team"]);
+    expect(await findDrift(handle.db, { tiers: tiersOf(catalog) })).toEqual([]);
+  });
+
+  it("takes a batch of it, and refuses what the catalog lacks naming the field", async () => {
+    const { results } = await api().usage.recordUsageBatch({
+      events: [
+        { userId: "batch_1", aiTranslations: 3, enforceLimits: true },
+        { userId: "batch_1", aiTranslations: 3, enforceLimits: true },
+        { userId: "batch_1", quizzes: 1 },
       ],
     });
-    expect(result.drift).toEqual([]);
+    expect(results.map((r) => r.status)).toEqual(["recorded", "refused", "invalid"]);
+    expect(JSON.stringify(results[2])).toContain("quizzes");
+    expect(await row("batch_1")).toEqual({ used: 3, overage: 0, total: 3 });
+    const usage = api().usage;
+    // The host's types know its tiers and features, as the server does.
+    // @ts-expect-error "gold" is not a tier of the catalog
+    const gold = await trpcError(usage.setUserPlan({ userId: "x", tier: "gold" }));
+    expect(gold.code).toBe("BAD_REQUEST");
+    expect(gold.message).toMatch(/tier.*starter, plus, pro, team/);
+    const bogus = await trpcError(
+      // @ts-expect-error "quizzes" is not a feature of the catalog
+      usage.canUseFeature({ userId: "x", feature: "quizzes" }),
+    );
+    expect(bogus.code).toBe("BAD_REQUEST");
+    expect(bogus.message).toMatch(/feature.*aiTranslations/);
+  });
+
+  it("runs with the context's catalog, else the router's", async () => {
+    const caller = createCallerFactory(appRouter);
+    const hostContext = createTRPCContext({
+      db: handle.db,
+      catalog,
+      auth: { type: "service" },
+      now: () => now,
+    });
+    const answer = await caller(hostContext).usage.recordUsage({
+      userId: "ctx_1",
+      aiTranslations: 2,
+    } as never);
+    expect((answer.usage as unknown as Record<string, number>).aiTranslations).toBe(2);
+    // The host's router with a context that names no catalog: the router's.
+    const router = createAppRouter(catalog);
+    const plain = createTRPCContext({ db: handle.db, auth: { type: "service" }, now: () => now });
+    const current = await createCallerFactory(router)(plain).usage.getCurrentUsage({
+      userId: "ctx_1",
+    });
+    expect(current.features.aiTranslations).toEqual({ used: 2, limit: 5, remaining: 3 });
+    // usagekit's own router with such a context: the default catalog, which has no such feature.
+    const refused = await trpcError(
+      caller(plain).usage.recordUsage({ userId: "ctx_1", aiTranslations: 1 } as never),
+    );
+    expect(refused.message).toContain("aiTranslations");
+  });
+
+  it("labels it in the host's components from the same catalog", () => {
+    expect(featureLabel("aiTranslations", catalog)).toBe("AI translations");
+    expect(meter("aiTranslations", 1020, 1000, "team", catalog).text).toBe(
+      "20 over the 1,000 included",
+    );
+    expect(() => featureLabel("aiTranslations")).toThrow(/not a feature of the catalog/);
   });
 });

@@ -16,6 +16,13 @@ export async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
   return error as TRPCError;
 }
 
+/** The refusal a call is rejected with: FORBIDDEN, and its `limitExceeded`. */
+export async function refusalOf(promise: Promise<unknown>): Promise<unknown> {
+  const error = await trpcError(promise);
+  expect(error.code).toBe("FORBIDDEN");
+  return (error.cause as unknown as { limitExceeded: unknown }).limitExceeded;
+}
+
 /**
  * How many rows every table holds, what the month rows sum to (as text: fuzzing records 2^31 - 1
  * at a time), the users' plans and when user and lifetime rows last changed: compared before and

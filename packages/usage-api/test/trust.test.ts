@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createCaller, createTRPCContext, defaultTiers } from "../src";
 import { callerFor, dbKinds, newUserId, openTestDb, useTestDb } from "./db";
-import { rowCounts, trpcError } from "./helpers";
+import { refusalOf, rowCounts, trpcError } from "./helpers";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
 
@@ -109,9 +109,7 @@ describe.each(dbKinds)("trust rules on %s", (kind) => {
         idempotencyKey: "r1",
       });
     for (let i = 0; i < 3; i++) {
-      const error = await trpcError(call());
-      expect(error.code).toBe("FORBIDDEN");
-      expect((error.cause as unknown as { limitExceeded: unknown }).limitExceeded).toEqual({
+      expect(await refusalOf(call())).toEqual({
         feature: "ankiExports",
         used: 2,
         limit: 3,

@@ -1,5 +1,6 @@
 "use client";
 
+import type { TierName } from "@usagekit/db/catalog";
 import { featureLabel, formatAmount, tierLabel, upgradeFor, useUsage } from "@usagekit/react";
 import type { Gate } from "@usagekit/react";
 import type { ActionResult } from "~/app/dashboard/actions";
@@ -49,7 +50,11 @@ export function ActionGate(props: {
                 ? "unlimited"
                 : `${formatAmount(blocked.feature, up.limit)} a month`}
               .
-              <PlanSwitcher current={usage.tier} only={[up.tier]} onResult={props.onResult} />
+              <PlanSwitcher
+                current={usage.tier}
+                only={[up.tier as TierName]}
+                onResult={props.onResult}
+              />
             </>
           ) : (
             "It resets with the month."

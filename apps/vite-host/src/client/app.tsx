@@ -4,7 +4,7 @@ import type { LimitExceeded } from "@usagekit/usage-api";
 import { Suspense, useState } from "react";
 import { useTRPC } from "./trpc";
 
-/** Exports flashcards, one Anki export each; at the plan's limit the server refuses. */
+/** Exports flashcards, one export each; at the plan's limit the server refuses. */
 function Flashcards() {
   const trpc = useTRPC();
   const refreshUsage = useRefreshUsage();
@@ -18,10 +18,10 @@ function Flashcards() {
   );
   return (
     <>
-      <UsageMeter feature="ankiExports" label="Flashcard exports" />
+      <UsageMeter feature="flashcardExports" />
       <button
         disabled={exportCards.isPending}
-        onClick={() => exportCards.mutate({ ankiExports: 1 })}
+        onClick={() => exportCards.mutate({ flashcardExports: 1 })}
       >
         Export flashcards
       </button>

@@ -1,14 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { createDb } from "@usagekit/db";
 import { env } from "./env.js";
 import { appRouter, createContext } from "./router.js";
 import { readSession, signIn } from "./session.js";
 
-// Opens PostgreSQL (or PGlite) and applies usagekit's pending migrations.
-const { db } = await createDb({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
+// Opens PostgreSQL (or PGlite) and applies the pending migrations of the app's catalog (written
+// by `npx usagekit generate --catalog src/catalog.ts` into drizzle-usagekit/).
+const { db } = await createDb({
+  url: env.DATABASE_URL,
+  dataDir: env.DATA_DIR,
+  migrationsFolder: fileURLToPath(new URL("../../drizzle-usagekit", import.meta.url)),
+});
 
 const trpc = createHTTPHandler({
   router: appRouter,

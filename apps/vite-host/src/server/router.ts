@@ -1,11 +1,12 @@
 import { initTRPC } from "@trpc/server";
 import {
   createTRPCContext,
+  createUsageRouter,
   usageErrorFormatter,
-  usageRouter,
   usageTransformer,
 } from "@usagekit/usage-api";
 import type { CreateContextOptions } from "@usagekit/usage-api";
+import { catalog } from "../catalog.js";
 
 /** usagekit's context — the database and the signed-in user — plus the host's own fields. */
 export const createContext = (options: CreateContextOptions) => ({
@@ -19,9 +20,9 @@ const t = initTRPC.context<ReturnType<typeof createContext>>().create({
   errorFormatter: usageErrorFormatter,
 });
 
-/** The host's router: its own procedures, and usagekit's under `usage`. */
+/** The host's router: its own procedures, and usagekit's (for the app's catalog) under `usage`. */
 export const appRouter = t.router({
   me: t.procedure.query(({ ctx }) => ctx.userId),
-  usage: usageRouter,
+  usage: createUsageRouter(catalog),
 });
 export type AppRouter = typeof appRouter;

@@ -1,11 +1,10 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { features, tierNames } from "../limits/tiers";
 import { inHostTransaction, inSavepoint } from "../store/savepoint";
-import type { Feature, TierName } from "../limits/tiers";
-import { eachFeature, featureColumns, ledgerCol } from "../store/columns";
-import { roleCol } from "../store/columns";
+import type { Feature, TierName, Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
+import type { Columns } from "../store/columns";
 import { instantOut } from "../calendar/local-month";
 
 /** The first instant of `YYYY-MM` plus `offset` months, in UTC (no zone rules involved). */
@@ -38,7 +37,7 @@ export const inMonth = (column: string, month: string, offset = 0) =>
  * Each active user of the UTC month `offset` months from `month`: the month's plan (the tier of
  * the user's latest event in it, the one rule of every report) and the amounts used.
  */
-export const monthUsers = (month: string, offset = 0) => sql`
+export const monthUsers = ({ eachFeature, ledgerCol }: Columns, month: string, offset = 0) => sql`
   SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
     ${eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
   FROM usagekit.usage_events WHERE ${inMonth("occurred_at", month, offset)} GROUP BY user_id`;
@@ -60,13 +59,15 @@ export interface FeatureAdoption {
 /** Per tier (of each user's latest event in the month): active users and who used each feature. */
 export async function featureAdoption(
   db: Db,
-  { month }: { month: string },
+  { month, tiers }: { month: string; tiers: Tiers },
 ): Promise<FeatureAdoption> {
+  const c = columnsOf(tiers);
+  const { eachFeature, features, ledgerCol, tierNames } = c;
   const rows = await inReport(db, (tx) =>
     queryRows<{ tier: TierName; activeUsers: number } & Record<Feature, number>>(
       tx,
       sql`
-    WITH per_user AS (${monthUsers(month)})
+    WITH per_user AS (${monthUsers(c, month)})
     SELECT t.tier AS "tier", count(p.user_id)::int AS "activeUsers",
       ${eachFeature((f) => sql`(count(*) FILTER (WHERE p.${ledgerCol(f)} > 0))::int AS ${sql.raw(`"${f}"`)}`)}
     FROM ${orderedNames(tierNames, "t", "tier")}
@@ -104,9 +105,10 @@ export interface UserSegments {
 /** Active users by seconds used in the month: power ≥ powerSeconds > regular ≥ regularSeconds > casual. */
 export async function userSegments(
   db: Db,
-  params: { month: string; powerSeconds: number; regularSeconds: number },
+  params: { month: string; powerSeconds: number; regularSeconds: number; tiers: Tiers },
 ): Promise<UserSegments> {
   const { month, powerSeconds, regularSeconds } = params;
+  const { roleCol } = columnsOf(params.tiers);
   const perUser = sql`SELECT user_id, sum(${roleCol("practiceTime")}) AS seconds FROM usagekit.usage_events
     WHERE ${inMonth("occurred_at", month)} GROUP BY user_id`;
   const [segments, topUsers] = await Promise.all([
@@ -166,21 +168,23 @@ export interface Retention {
  */
 export async function retention(
   db: Db,
-  params: { fromMonth: string; months: number },
+  params: { fromMonth: string; months: number; tiers: Tiers },
 ): Promise<Retention> {
   const { fromMonth, months } = params;
+  const { eachFeature, featureColumns, features } = columnsOf(params.tiers);
   const bounds = sql`ARRAY[${sql.join(
     Array.from({ length: months + 1 }, (_, i) => utcMonth(fromMonth, i)),
     sql`, `,
   )}]`;
   const inRange = (column: string) =>
     sql`${sql.raw(column)} >= ${utcMonth(fromMonth)} AND ${sql.raw(column)} < ${utcMonth(fromMonth, months)}`;
-  // Bit i of `flags`: the event used features[i].
+  // Bit i of `flags`: the event used features[i] (a catalog has at most 60 features).
   const flags = sql.join(
-    features.map((f, i) => sql.raw(`((${featureColumns[f].ledger} > 0)::int << ${i})`)),
+    features.map((f, i) => sql.raw(`((${featureColumns[f].ledger} > 0)::int::bigint << ${i})`)),
     sql` | `,
   );
-  const usedInFirst = (f: Feature) => sql.raw(`first_flags & ${1 << features.indexOf(f)} <> 0`);
+  const usedInFirst = (f: Feature) =>
+    sql.raw(`first_flags & (1::bigint << ${features.indexOf(f)}) <> 0`);
   const rows = await inReport(db, (tx) =>
     queryRows<{ cohort: number; offset: number; all: number } & Record<Feature, number>>(
       tx,
@@ -240,7 +244,11 @@ export interface DropOff {
 }
 
 /** Conversations started vs completed in the month; inactivity as of its end (or now). */
-export async function dropOff(db: Db, params: { month: string; now: Date }): Promise<DropOff> {
+export async function dropOff(
+  db: Db,
+  params: { month: string; now: Date; tiers: Tiers },
+): Promise<DropOff> {
+  const { roleCol } = columnsOf(params.tiers);
   const [row] = await inReport(db, (tx) =>
     queryRows<Omit<DropOff, "month" | "completionRate" | "inactive"> & Record<string, number>>(
       tx,

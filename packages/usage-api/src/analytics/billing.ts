@@ -1,11 +1,10 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { tierNames } from "../limits/tiers";
+import { modelOfTiers } from "../limits/tiers";
 import type { BillableFeature, TierName, Tiers } from "../limits/tiers";
 import { inMonth, inReport, orderedNames } from "./activity";
 import { overageLines, sumMoney } from "../billing/money";
-import { role } from "@usagekit/db/catalog";
 
 /** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
 const billingMonth = (month: string) => {
@@ -18,10 +17,11 @@ const ofBillingMonth = (month: string) => sql`m.month = ${billingMonth(month)}`;
 
 /** The practice time's overage price of each tier (the report's per-tier columns). */
 const secondsPrice = (tiers: Tiers, tier: TierName) => {
-  const o = tiers[tier][role.practiceTime].overage;
+  const o = tiers[tier][modelOfTiers(tiers).role.practiceTime].overage;
   return { price: o?.price ?? "0", perUnits: o?.perUnits ?? 1 };
 };
-const practiceTime = sql`${role.practiceTime}::text`;
+/** The feature that plays the practice time, as a SQL text (the reports' `overageSeconds`). */
+const practiceTime = (tiers: Tiers) => sql`${modelOfTiers(tiers).role.practiceTime}::text`;
 
 export interface Overage {
   month: string;
@@ -54,7 +54,7 @@ export async function overageReport(
 ): Promise<Overage> {
   const perFeature = overageLines(ofBillingMonth(params.month), params.tiers);
   const perUser = sql`
-    SELECT user_id, tier, coalesce(sum(units) FILTER (WHERE feature = ${practiceTime}), 0) AS seconds,
+    SELECT user_id, tier, coalesce(sum(units) FILTER (WHERE feature = ${practiceTime(params.tiers)}), 0) AS seconds,
       sum(amount) AS amount, jsonb_object_agg(feature, units::float8) AS units
     FROM (${perFeature}) f GROUP BY user_id, tier`;
   const [tierRows, users] = await inReport(db, (tx) =>
@@ -63,7 +63,7 @@ export async function overageReport(
         tx,
         sql`SELECT t.tier AS "tier", count(u.user_id)::int AS "users", coalesce(sum(u.seconds), 0)::float8 AS "overageSeconds",
           coalesce(sum(u.amount), 0)::numeric(20, 2)::text AS "amount"
-        FROM ${orderedNames(tierNames, "t", "tier")}
+        FROM ${orderedNames(modelOfTiers(params.tiers).tierNames, "t", "tier")}
         LEFT JOIN (${perUser}) u ON u.tier = t.tier
         GROUP BY t.tier, t.rank ORDER BY t.rank`,
       ),
@@ -108,7 +108,7 @@ export async function upgradeCandidates(
       GROUP BY user_id, feature
     ), over AS (
       SELECT user_id, sum(units) AS seconds FROM (${overageLines(ofBillingMonth(params.month), params.tiers)}) o
-      WHERE feature = ${practiceTime} GROUP BY user_id
+      WHERE feature = ${practiceTime(params.tiers)} GROUP BY user_id
     ), per_user AS (
       SELECT user_id, sum(count) AS total,
         jsonb_agg(jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")

@@ -1,9 +1,8 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { features, tierNames } from "../limits/tiers";
-import type { Feature, TierName } from "../limits/tiers";
-import { eachFeature, ledgerCol } from "../store/columns";
+import type { Feature, TierName, Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
 import { inReport, monthUsers, orderedNames, utcMonthStart } from "./activity";
 
 export interface FeatureValue {
@@ -40,14 +39,19 @@ const ratio = (part: number, whole: number) =>
  * much, and whether those who used it the month before came back more often than those who did
  * not. A month's plan is the plan of the user's latest event in it, as in every report.
  */
-export async function featureValue(db: Db, { month }: { month: string }): Promise<FeatureValue> {
+export async function featureValue(
+  db: Db,
+  { month, tiers }: { month: string; tiers: Tiers },
+): Promise<FeatureValue> {
+  const c = columnsOf(tiers);
+  const { eachFeature, features, ledgerCol, tierNames } = c;
   // One row per tier, with each feature's figures as its own columns ("<feature>:<figure>").
   const as = (f: Feature, figure: string) => sql.raw(`"${f}:${figure}"`);
   const rows = await inReport(db, (tx) =>
     queryRows<{ tier: TierName; active: number | null } & Record<string, number | null>>(
       tx,
       sql`
-    WITH cur AS (${monthUsers(month)}), prev AS (${monthUsers(month, -1)}),
+    WITH cur AS (${monthUsers(c, month)}), prev AS (${monthUsers(c, month, -1)}),
     now_used AS (
       SELECT tier AS now_tier, count(*)::int AS active,
         ${eachFeature(

@@ -1,9 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { billableFeatures, tierNames } from "../limits/tiers";
 import type { Tiers } from "../limits/tiers";
 import { overageSql, softLimitSql } from "../limits/tier-sql";
-import { featureColumns, overageColumn } from "../store/columns";
+import { columnsOf } from "../store/columns";
 
 /**
  * Money, computed in one place. Every figure of overage money — bills, `analytics.overage`,
@@ -19,6 +18,7 @@ import { featureColumns, overageColumn } from "../store/columns";
  * rows' overage counters. Only the rows with overage are replayed.
  */
 const overageEvents = (scope: SQL, tiers: Tiers) => {
+  const { billableFeatures, featureColumns, overageColumn } = columnsOf(tiers);
   const perFeature = billableFeatures.map((f) => {
     const x = sql.raw(featureColumns[f].ledger);
     return sql`
@@ -39,6 +39,7 @@ const overageEvents = (scope: SQL, tiers: Tiers) => {
 
 /** Each tier's overage price per billable feature as a constant table. */
 const overagePrices = (tiers: Tiers): SQL => {
+  const { billableFeatures, tierNames } = columnsOf(tiers);
   const rows = tierNames.flatMap((t) =>
     billableFeatures.map((f) => {
       const o = tiers[t][f].overage;

@@ -4,8 +4,8 @@ import { sql } from "drizzle-orm";
 import { assertNotFuture } from "../calendar/window";
 import { conflictError } from "../errors";
 import type { RecordPaymentInput } from "../schemas";
-import type { TierName } from "../limits/tiers";
-import { raiseHighestTier, tierRankSql } from "./plans";
+import type { TierName, Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
 import { instant, localMonth } from "../calendar/local-month";
 
 export interface PaymentResult {
@@ -23,8 +23,9 @@ export interface PaymentResult {
  */
 export async function recordPayment(
   db: Db,
-  params: RecordPaymentInput & { now: Date },
+  params: RecordPaymentInput & { now: Date; tiers: Tiers },
 ): Promise<PaymentResult> {
+  const { defaultTierSql, raiseHighestTier, tierRankSql } = columnsOf(params.tiers);
   assertNotFuture("paidAt", params.paidAt, params.now);
   const id = sql`${params.userId}::text`;
   return db.transaction(async (tx) => {
@@ -64,7 +65,7 @@ export async function recordPayment(
       sql`
       INSERT INTO usagekit.lifetime_stats AS l (user_id, total_revenue, months_subscribed, highest_tier_reached)
       SELECT ${id}, coalesce(sum(amount), 0), count(DISTINCT month),
-        coalesce((array_agg(tier ORDER BY ${tierRankSql("tier")} DESC))[1], 'free')
+        coalesce((array_agg(tier ORDER BY ${tierRankSql("tier")} DESC))[1], ${defaultTierSql})
       FROM usagekit.payments WHERE user_id = ${id}
       ON CONFLICT (user_id) DO UPDATE SET total_revenue = excluded.total_revenue,
         months_subscribed = excluded.months_subscribed, ${raiseHighestTier}

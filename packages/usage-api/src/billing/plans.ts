@@ -2,11 +2,11 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SetUserPlanInput } from "../schemas";
-import { tierNames } from "../limits/tiers";
 import { canonicalTimezone } from "../calendar/timezones";
 import { withRetries } from "../record/retry";
 import { inSavepoint } from "../store/savepoint";
-import type { TierName } from "../limits/tiers";
+import type { TierName, Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
 import { instant, instantOut, localMonth, monthEnd, monthStart } from "../calendar/local-month";
 
 export interface UserPlan {
@@ -18,15 +18,6 @@ export interface UserPlan {
   updatedAt: Date;
 }
 
-/** `tier` ordered free < plus < pro, for GREATEST-style comparisons in SQL. */
-export const tierRankSql = (tier: string) =>
-  sql.raw(`array_position(ARRAY['${tierNames.join("','")}'], ${tier})`);
-
-/** Raises `highest_tier_reached` of lifetime row `l` to the `excluded` one if that ranks higher. */
-export const raiseHighestTier = sql`highest_tier_reached = CASE
-  WHEN ${tierRankSql("excluded.highest_tier_reached")} > ${tierRankSql("l.highest_tier_reached")}
-  THEN excluded.highest_tier_reached ELSE l.highest_tier_reached END, updated_at = now()`;
-
 /**
  * Sets the user's tier (and time zone, when given — checked against the database's zone data and
  * stored by its canonical name; otherwise it is kept), creating the user if new, and raises the
@@ -36,8 +27,9 @@ export const raiseHighestTier = sql`highest_tier_reached = CASE
  */
 export async function setUserPlan(
   db: Db,
-  params: SetUserPlanInput & { now: Date },
+  params: SetUserPlanInput & { now: Date; tiers: Tiers },
 ): Promise<UserPlan> {
+  const { raiseHighestTier } = columnsOf(params.tiers);
   const timezone = params.timezone ? await canonicalTimezone(db, params.timezone) : null;
   // Its user, month and lifetime rows are locked in another order than an event's statement
   // locks them: a deadlock with a concurrent event rolls it back, and it runs again.

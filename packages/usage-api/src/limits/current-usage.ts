@@ -1,8 +1,8 @@
 import type { Db } from "@usagekit/db";
-import { features, hardLimitOf, monthlyField } from "./tiers";
+import { hardLimitOf } from "./tiers";
 import { fits, remainingOf } from "./rule";
 import type { Feature, TierName, Tiers } from "./tiers";
-import { emptyMonthly } from "../store/columns";
+import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { readUserMonth } from "./user-month";
 
@@ -20,7 +20,8 @@ export interface CurrentUsage extends MonthlyUsage {
 
 /** This local month's usage with the tier's limit and what remains of it for every feature. */
 export async function getCurrentUsage(db: Db, params: ReadParams): Promise<CurrentUsage> {
-  const m = await readUserMonth(db, params.userId, params.now);
+  const { features, monthlyField, emptyMonthly } = columnsOf(params.tiers);
+  const m = await readUserMonth(db, params.userId, params.now, params.tiers);
   const usage = m.usage ?? emptyMonthly(m.month, m.periodStart, m.periodEnd, m.tier);
   const limits = params.tiers[m.tier];
   const perFeature = Object.fromEntries(
@@ -56,7 +57,8 @@ export async function canUseFeature(
   db: Db,
   params: ReadParams & { feature: Feature; amount: number },
 ): Promise<CanUseFeatureResult> {
-  const m = await readUserMonth(db, params.userId, params.now);
+  const { monthlyField } = columnsOf(params.tiers);
+  const m = await readUserMonth(db, params.userId, params.now, params.tiers);
   const { limit, overage } = params.tiers[m.tier][params.feature];
   const used = m.usage?.[monthlyField[params.feature]] ?? 0;
   return {

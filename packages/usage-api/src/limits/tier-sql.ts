@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { hardLimitOf, softLimitOf, tierNames } from "./tiers";
+import { hardLimitOf, modelOfTiers, softLimitOf } from "./tiers";
 import type { BillableFeature, Feature, TierConfig, Tiers } from "./tiers";
 
 /**
@@ -9,7 +9,9 @@ import type { BillableFeature, Feature, TierConfig, Tiers } from "./tiers";
  */
 const perTier = (tiers: Tiers, tier: SQL, value: (config: TierConfig) => number | null) =>
   sql`(CASE ${tier} ${sql.raw(
-    tierNames.map((t) => `WHEN '${t}' THEN ${value(tiers[t]) ?? "NULL"}::bigint`).join(" "),
+    modelOfTiers(tiers)
+      .tierNames.map((t) => `WHEN '${t}' THEN ${value(tiers[t]) ?? "NULL"}::bigint`)
+      .join(" "),
   )} END)`;
 
 /** The tier's hard monthly limit of `feature`; NULL when it is unlimited or soft. */

@@ -6,9 +6,17 @@ import {
   overageField,
   tierNames,
 } from "@usagekit/db/catalog";
-import type { BillableFeature, Feature, LimitSpec, TierName } from "@usagekit/db/catalog";
+import type {
+  BillableFeature,
+  CatalogShape,
+  Feature,
+  LimitSpec,
+  TierName,
+} from "@usagekit/db/catalog";
+import { defaultModel, modelOf, perModel } from "../catalog/model";
+import type { Model } from "../catalog/model";
 
-// Features and tiers come from the catalog (`@usagekit/db/catalog`), the one source of both.
+// The default catalog's names (`@usagekit/db/catalog`), kept for hosts that import them.
 export { billableFeatures, catalog, features, monthlyField, overageField, tierNames };
 export type { BillableFeature, Feature, TierName };
 
@@ -51,19 +59,27 @@ function assertKeys(
   return value;
 }
 
-const validated = new WeakSet<object>();
+/** Each validated table's catalog (a table is only ever used with the catalog it was checked for). */
+const validated = new WeakMap<Tiers, Model>();
 /** Validated tier tables by content: equal tables are one object (one lane, one prepared text). */
 const byContent = new Map<string, Tiers>();
 const keys = new WeakMap<Tiers, string>();
 
-/** A tier table's content as a key (tables with the same limits and prices share it). */
+/** A tier table's content, with its catalog's, as a key (equal ones share statements). */
 export const tiersKey = (tiers: Tiers): string => {
   let key = keys.get(tiers);
-  if (key === undefined) keys.set(tiers, (key = JSON.stringify(tiers)));
+  if (key === undefined) keys.set(tiers, (key = JSON.stringify([modelOfTiers(tiers).key, tiers])));
   return key;
 };
 
-function checkLimit(where: string, feature: Feature, value: unknown): FeatureLimit {
+/** The catalog a validated tier table belongs to (every entry point validates with defineTiers). */
+export function modelOfTiers(tiers: Tiers): Model {
+  const model = validated.get(tiers);
+  if (!model) throw new Error("tiers: a tier table must come from defineTiers");
+  return model;
+}
+
+function checkLimit(model: Model, where: string, feature: Feature, value: unknown): FeatureLimit {
   const { limit, overage } = value as FeatureLimit;
   assertKeys(where, value, overage === undefined ? ["limit"] : ["limit", "overage"]);
   if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) {
@@ -71,9 +87,9 @@ function checkLimit(where: string, feature: Feature, value: unknown): FeatureLim
   }
   if (overage === undefined) return { limit };
   assertKeys(`${where}.overage`, overage, ["price", "perUnits"]);
-  if (!(billableFeatures as readonly string[]).includes(feature)) {
+  if (!(model.billableFeatures as readonly string[]).includes(feature)) {
     throw new Error(
-      `${where}: only billable features (${billableFeatures.join(", ")}) can have a soft limit; mark it billable in the catalog`,
+      `${where}: only billable features (${model.billableFeatures.join(", ")}) can have a soft limit; mark it billable in the catalog`,
     );
   }
   if (limit === null) throw new Error(`${where}: a soft limit needs a limit`);
@@ -87,19 +103,26 @@ function checkLimit(where: string, feature: Feature, value: unknown): FeatureLim
 }
 
 /**
- * Validates a tier table (its shape, every limit a non-negative integer or null, soft limits with
- * a decimal price, limits that never shrink from free to plus to pro) and returns a frozen copy.
- * Every entry point that takes tiers runs them through here, so nothing unchecked reaches SQL.
+ * Validates a tier table for a catalog (default: usagekit's own) — its shape, every limit a
+ * non-negative integer or null, soft limits with a decimal price, limits that never shrink along
+ * the tier order — and returns a frozen copy. Every entry point that takes tiers runs them through
+ * here, so nothing unchecked reaches SQL.
  */
-export function defineTiers(tiers: Tiers): Tiers {
-  if (validated.has(tiers)) return tiers;
+export function defineTiers(tiers: Tiers, catalogShape?: CatalogShape): Tiers {
+  const model = catalogShape ? modelOf(catalogShape) : defaultModel;
+  const known = validated.get(tiers);
+  if (known === model || (known && known.key === model.key)) return tiers;
+  const { features, tierNames } = model;
   const table = assertKeys("tiers", tiers, tierNames);
   const result = {} as Record<TierName, TierConfig>;
   for (const tier of tierNames) {
     const config = assertKeys(`tiers.${tier}`, table[tier], features);
     result[tier] = Object.freeze(
       Object.fromEntries(
-        features.map((f) => [f, Object.freeze(checkLimit(`tiers.${tier}.${f}`, f, config[f]))]),
+        features.map((f) => [
+          f,
+          Object.freeze(checkLimit(model, `tiers.${tier}.${f}`, f, config[f])),
+        ]),
       ),
     ) as TierConfig;
   }
@@ -113,28 +136,32 @@ export function defineTiers(tiers: Tiers): Tiers {
     }
   }
   const frozen = Object.freeze(result);
+  validated.set(frozen, model);
   const key = tiersKey(frozen);
   const same = byContent.get(key);
   if (same) return same;
   if (byContent.size < 1000) byContent.set(key, frozen);
-  validated.add(frozen);
   return frozen;
 }
 
-/** The catalog's tier table, validated. */
-export const defaultTiers: Tiers = defineTiers(
-  Object.fromEntries(
-    tierNames.map((t) => [
-      t,
-      Object.fromEntries(
-        features.map((f) => [
-          f,
-          fromCatalog((catalog.tiers[t].limits as Record<Feature, LimitSpec>)[f]),
-        ]),
-      ),
-    ]),
-  ) as Tiers,
-);
+/** A catalog's own tier table (its tiers' limits), validated. */
+const catalogTiers = perModel((model) => {
+  const limitsOf = (t: TierName) =>
+    (model.catalog.tiers[t] as unknown as { limits: Record<Feature, LimitSpec> }).limits;
+  return defineTiers(
+    Object.fromEntries(
+      model.tierNames.map((t) => [
+        t,
+        Object.fromEntries(model.features.map((f) => [f, fromCatalog(limitsOf(t)[f])])),
+      ]),
+    ) as Tiers,
+    model.catalog,
+  );
+});
+export const tiersOf = (catalogShape: CatalogShape): Tiers => catalogTiers(modelOf(catalogShape));
+
+/** The default catalog's tier table, validated. */
+export const defaultTiers: Tiers = tiersOf(catalog);
 
 /** The tier's hard monthly limit of `feature`: null when it is unlimited or soft (not refused). */
 export const hardLimitOf = (config: TierConfig, feature: Feature): number | null =>

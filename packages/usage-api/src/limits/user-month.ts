@@ -1,9 +1,9 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { monthlySelect } from "../store/columns";
+import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
-import type { TierName } from "./tiers";
+import type { TierName, Tiers } from "./tiers";
 import { instant, instantOut, localMonth, monthEnd, monthStart } from "../calendar/local-month";
 
 export interface UserMonth {
@@ -18,16 +18,22 @@ export interface UserMonth {
 }
 
 /**
- * The user's plan and current local month (an unknown user reads as a free user in UTC with no
+ * The user's plan and current local month (an unknown user reads as a user of the lowest tier in UTC with no
  * usage). Reads only.
  */
-export async function readUserMonth(db: Db, userId: string, now: Date): Promise<UserMonth> {
+export async function readUserMonth(
+  db: Db,
+  userId: string,
+  now: Date,
+  tiers: Tiers,
+): Promise<UserMonth> {
+  const { monthlySelect, defaultTierSql } = columnsOf(tiers);
   type Row = MonthlyUsage & { tier: TierName; timezone: string; hasRow: boolean };
   const [row] = await queryRows<Row & { curMonth: string; curStart: Date; curEnd: Date }>(
     db,
     sql`
     WITH u AS (
-      SELECT coalesce(max(tier), 'free') AS tier, coalesce(max(timezone), 'UTC') AS tz
+      SELECT coalesce(max(tier), ${defaultTierSql}) AS tier, coalesce(max(timezone), 'UTC') AS tz
       FROM usagekit.users WHERE id = ${userId}::text
     ), p AS (
       SELECT tier, tz, ${localMonth(instant(now), sql`tz`)} AS local_month FROM u

@@ -1,7 +1,8 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { monthlySelect } from "../store/columns";
+import type { Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { instant, localMonth } from "../calendar/local-month";
 
@@ -16,8 +17,9 @@ export const currentLocalMonth = (userId: string, now: Date) => sql`
 /** The monthly rows of the last `months` local months (the current one included), newest first. */
 export async function getUsageHistory(
   db: Db,
-  params: { userId: string; months: number; now: Date },
+  params: { userId: string; months: number; now: Date; tiers: Tiers },
 ): Promise<MonthlyUsage[]> {
+  const { monthlySelect } = columnsOf(params.tiers);
   return queryRows<MonthlyUsage>(
     db,
     sql`

@@ -1,11 +1,10 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { lifetimeField } from "@usagekit/db/catalog";
 import type { LifetimeField, TierName } from "@usagekit/db/catalog";
-import { eachFeature, featureColumns } from "../store/columns";
+import type { Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
 import { dayRuns, instant, instantOut, localDay } from "../calendar/local-month";
-import { role } from "@usagekit/db/catalog";
 
 /** A lifetime row as the API returns it: a total per catalog feature, and the rest. */
 export type LifetimeStats = Record<LifetimeField, number> & {
@@ -29,8 +28,11 @@ export type LifetimeStats = Record<LifetimeField, number> & {
  */
 export async function getLifetimeStats(
   db: Db,
-  params: { userId: string; now: Date },
+  params: { userId: string; now: Date; tiers: Tiers },
 ): Promise<LifetimeStats> {
+  const { defaultTierSql, eachFeature, featureColumns, lifetimeField, role } = columnsOf(
+    params.tiers,
+  );
   const id = sql`${params.userId}::text`;
   const [row] = await queryRows<LifetimeStats>(
     db,
@@ -59,7 +61,7 @@ export async function getLifetimeStats(
       ${instantOut(sql`l.last_active_at`)} AS "lastActiveAt",
       coalesce(l.months_subscribed, 0) AS "monthsSubscribed",
       coalesce(l.total_revenue, 0.00)::numeric(20, 2)::text AS "totalRevenue",
-      coalesce(l.highest_tier_reached, 'free') AS "highestTierReached",
+      coalesce(l.highest_tier_reached, ${defaultTierSql}) AS "highestTierReached",
       ${instantOut(sql`l.created_at`)} AS "createdAt",
       ${instantOut(sql`l.updated_at`)} AS "updatedAt"
     FROM t CROSS JOIN s LEFT JOIN usagekit.lifetime_stats l ON l.user_id = ${id}`,

@@ -4,7 +4,9 @@ import { sql } from "drizzle-orm";
 import { getLifetimeStats } from "./lifetime";
 import type { LifetimeStats } from "./lifetime";
 import { dayRuns, instantOut } from "../calendar/local-month";
-import { roleCol } from "../store/columns";
+import type { Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
+import type { Columns } from "../store/columns";
 
 type Kind = "first" | "streak" | "hours" | "exports" | "phrases";
 
@@ -44,13 +46,13 @@ const milestones: Milestone[] = [
 ];
 
 /** Where each kind stands, from the lifetime stats (so milestones never disagree with them). */
-const progressOf = (kind: Kind, s: LifetimeStats): number =>
+const progressOf = ({ lifetimeField, role }: Columns, kind: Kind, s: LifetimeStats): number =>
   ({
     first: s.firstConversationAt ? 1 : 0,
     streak: s.longestStreak,
-    hours: Math.floor(s.totalSeconds / 3600),
-    exports: s.totalAnkiExports,
-    phrases: s.totalCustomPhrases,
+    hours: Math.floor(s[lifetimeField[role.practiceTime]] / 3600),
+    exports: s[lifetimeField[role.export]],
+    phrases: s[lifetimeField[role.phrase]],
   })[kind];
 
 export interface Milestones {
@@ -62,7 +64,11 @@ export interface Milestones {
  * When each earned milestone was reached, from the ledger: the event whose running total crossed
  * the target, or the first event on the day a streak reached its length.
  */
-async function earnedDates(db: Db, userId: string): Promise<Record<string, Date | null>> {
+async function earnedDates(
+  db: Db,
+  { roleCol }: Columns,
+  userId: string,
+): Promise<Record<string, Date | null>> {
   const id = sql`${userId}::text`;
   const crossing = (column: string, id: string, target: number) =>
     sql`${instantOut(sql.raw(`min(occurred_at) FILTER (WHERE ${column} >= ${target})`))} AS ${sql.raw(`"${id}"`)}`;
@@ -102,17 +108,18 @@ async function earnedDates(db: Db, userId: string): Promise<Record<string, Date 
 /** Earned milestones with the date they were earned, and the next one of each kind. */
 export async function getMilestones(
   db: Db,
-  params: { userId: string; now: Date },
+  params: { userId: string; now: Date; tiers: Tiers },
 ): Promise<Milestones> {
+  const c = columnsOf(params.tiers);
   const [stats, dates] = await Promise.all([
     getLifetimeStats(db, params),
-    earnedDates(db, params.userId),
+    earnedDates(db, c, params.userId),
   ]);
   const earned: Milestones["earned"] = [];
   const next: Milestones["next"] = [];
   const nextKinds = new Set<Kind>();
   for (const m of milestones) {
-    const progress = progressOf(m.kind, stats);
+    const progress = progressOf(c, m.kind, stats);
     const earnedAt = dates[m.id];
     if (progress >= m.target && earnedAt) earned.push({ id: m.id, title: m.title, earnedAt });
     else if (!nextKinds.has(m.kind)) {

@@ -1,10 +1,10 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { catalog, features, hardLimitOf, tierNames } from "../limits/tiers";
+import { hardLimitOf } from "../limits/tiers";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { overageLines } from "../billing/money";
-import { featureColumns } from "../store/columns";
+import { columnsOf } from "../store/columns";
 import {
   dayRuns,
   instant,
@@ -26,9 +26,9 @@ const NEAR = 0.8;
 /** (tier, feature, hard limit or NULL, "in plan") for every tier and feature, as SQL constants. */
 const limitRows = (tiers: Tiers) =>
   sql.raw(
-    `(VALUES ${tierNames
-      .flatMap((t) =>
-        features.map((f) => {
+    `(VALUES ${columnsOf(tiers)
+      .tierNames.flatMap((t) =>
+        columnsOf(tiers).features.map((f) => {
           const { limit } = tiers[t][f];
           return `('${t}', '${f}', ${hardLimitOf(tiers[t], f) ?? "NULL"}::bigint, ${limit === null || limit > 0})`;
         }),
@@ -46,6 +46,7 @@ export async function getRecommendations(
   db: Db,
   params: { userId: string; now: Date; tiers: Tiers },
 ): Promise<Recommendation[]> {
+  const { catalog, defaultTierSql, featureColumns, features, tierNames } = columnsOf(params.tiers);
   const id = sql`${params.userId}::text`;
   const now = instant(params.now);
   const usedRows = sql.raw(
@@ -54,7 +55,7 @@ export async function getRecommendations(
       .join(", "),
   );
   const prices = sql.raw(
-    `(VALUES ${tierNames.map((t, rank) => `('${t}', ${rank}, ${catalog.tiers[t].price}::numeric)`).join(", ")}) AS p(tier, rank, price)`,
+    `(VALUES ${tierNames.map((t, rank) => `('${t}', ${rank}, ${catalog.tiers[t]!.price}::numeric)`).join(", ")}) AS p(tier, rank, price)`,
   );
   const rows = await queryRows<{
     kind: Recommendation["kind"];
@@ -70,7 +71,7 @@ export async function getRecommendations(
     db,
     sql`
     WITH u AS (
-      SELECT coalesce(max(tier), 'free') AS tier, coalesce(max(timezone), 'UTC') AS tz
+      SELECT coalesce(max(tier), ${defaultTierSql}) AS tier, coalesce(max(timezone), 'UTC') AS tz
       FROM usagekit.users WHERE id = ${id}
     ), t AS (
       SELECT tier, tz, ${localDay(now, sql`tz`)} AS today, ${localMonth(now, sql`tz`)} AS month,

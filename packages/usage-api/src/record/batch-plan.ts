@@ -2,8 +2,9 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { OUT_OF_WINDOW } from "../calendar/window";
 import { fits } from "../limits/rule";
-import { billableFeatures, features, hardLimitOf, overageOf, softLimitOf } from "../limits/tiers";
+import { hardLimitOf, overageOf, softLimitOf } from "../limits/tiers";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { eventContext, keepRefusals, lockMonths, writeEvents } from "./batch-sql";
 import type { PlannedEvent } from "./batch-sql";
@@ -26,11 +27,9 @@ type Context = {
 };
 type Used = Record<Feature, number>;
 
-const zero = () => amountsOf({});
-
 /** The first hard-limited feature the event does not fit under, by the one rule, or undefined. */
 const overLimit = (tiers: Tiers, tier: TierName, before: Used, amounts: Used) =>
-  features.find((f) => !fits(before[f], amounts[f], hardLimitOf(tiers[tier], f)));
+  columnsOf(tiers).features.find((f) => !fits(before[f], amounts[f], hardLimitOf(tiers[tier], f)));
 
 /**
  * A batch with enforced events, in the caller's transaction: each event's context (tier, zone,
@@ -39,10 +38,13 @@ const overLimit = (tiers: Tiers, tier: TierName, before: Used, amounts: Used) =>
  * usage before each event), and all its rows written by one statement.
  */
 export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
+  const c = columnsOf(tiers);
+  const { features, billableFeatures } = c;
   const [contextRows, known] = await Promise.all([
     queryRows<Context>(
       db,
       eventContext(
+        c,
         valid.map((v) => ({
           i: v.i,
           userId: v.event.userId,
@@ -51,7 +53,7 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
         })),
       ),
     ),
-    KnownKeys.read(db, valid),
+    KnownKeys.read(db, c, valid),
   ]);
   const context = new Map(contextRows.map((c) => [c.i, c]));
   const touched = new Map(
@@ -62,7 +64,7 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
   );
   const locked = await queryRows<Used & { userId: string; month: string }>(
     db,
-    lockMonths([...touched.values()]),
+    lockMonths(c, [...touched.values()]),
   );
   const used = new Map<string, Used>(locked.map((m) => [monthKey(m.userId, m.month), m]));
   const existing = new Set(used.keys());
@@ -83,9 +85,9 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
       results.set(i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
       continue;
     }
-    const amounts = amountsOf(event);
+    const amounts = amountsOf(event, features);
     const mk = monthKey(event.userId, ctx.month);
-    const before = used.get(mk) ?? zero();
+    const before = used.get(mk) ?? amountsOf({}, features);
     const over = event.enforceLimits ? overLimit(tiers, ctx.tier, before, amounts) : undefined;
     if (over) {
       const limitExceeded = {
@@ -129,7 +131,7 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
   if (planned.length > 0) {
     const written = await queryRows<
       MonthlyUsage & { userId: string; monthDate: string; created: boolean; inserted: number }
-    >(db, writeEvents(planned));
+    >(db, writeEvents(tiers, planned));
     // A key taken or a month row created by a concurrent single call since the plan read: replan.
     const appeared = written.some(
       (m) => !m.created && !existing.has(monthKey(m.userId, m.monthDate)),
@@ -144,6 +146,6 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
   if (refusals.length > 0) await db.execute(keepRefusals(refusals));
   for (const p of planned)
     results.set(p.i, { status: "recorded", usage: months.get(monthKey(p.userId, p.month))! });
-  for (const [i, r] of await answerKnown(db, retried, months)) results.set(i, r);
+  for (const [i, r] of await answerKnown(db, c, retried, months)) results.set(i, r);
   return results;
 }

@@ -1,29 +1,21 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { billableFeatures, features } from "../limits/tiers";
-import type { BillableFeature, Feature } from "../limits/tiers";
-import { summedRows, userOf } from "./rows-sql";
-import {
-  eachFeature,
-  featureColumns,
-  monthlySelect,
-  ledgerCol,
-  monthlyCol,
-  overageCol,
-} from "../store/columns";
+import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
+import { rowsSql, userOf } from "./rows-sql";
+import { columnsOf } from "../store/columns";
+import type { Columns } from "../store/columns";
 import { dateText, instantOut, localDay, localMonth, windowStart } from "../calendar/local-month";
 
 const raw = sql.raw;
-const ledger = ledgerCol;
-const monthly = monthlyCol;
 const json = (rows: unknown[]) => sql`${JSON.stringify(rows)}::jsonb`;
 const tz = sql`coalesce(u.timezone, 'UTC')`;
 
 /** Each event's user (tier, zone), local month and day, and whether it is still in the window. */
 export const eventContext = (
+  c: Columns,
   events: { i: number; userId: string; at: string; now: string }[],
 ) => sql`
-  SELECT e.i AS "i", coalesce(u.tier, 'free') AS "tier", coalesce(u.timezone, 'UTC') AS "tz",
+  SELECT e.i AS "i", coalesce(u.tier, ${c.defaultTierSql}) AS "tier", coalesce(u.timezone, 'UTC') AS "tz",
     u.tier IS NULL AS "newUser",
     ${dateText(localMonth(sql`e.at`, tz))} AS "month", ${dateText(localDay(sql`e.at`, tz))} AS "day",
     e.at >= ${windowStart(sql`e.now`, tz)} AS "inWindow"
@@ -31,17 +23,23 @@ export const eventContext = (
   LEFT JOIN ${userOf(`e."userId"`)}`;
 
 /** The ledger rows of keys already recorded: their payload and month. */
-export const recordedKeys = (keys: { userId: string; key: string }[]) => sql`
+export const recordedKeys = (
+  { eachFeature, ledgerCol }: Columns,
+  keys: { userId: string; key: string }[],
+) => sql`
   SELECT e.user_id AS "userId", e.idempotency_key AS "key", ${instantOut(sql`e.occurred_at`)} AS "occurredAt",
     to_char(e.month, 'YYYY-MM-DD') AS "month",
-    ${eachFeature((f) => sql`e.${ledger(f)}::int AS ${raw(`"${f}"`)}`)}
+    ${eachFeature((f) => sql`e.${ledgerCol(f)}::int AS ${raw(`"${f}"`)}`)}
   FROM jsonb_to_recordset(${json(keys)}) AS q("userId" text, key text)
   JOIN usagekit.usage_events e ON e.user_id = q."userId" AND e.idempotency_key = q.key`;
 
 /** Locks the month rows the batch may change (in key order) and reads their counters. */
-export const lockMonths = (months: { userId: string; month: string }[]) => sql`
+export const lockMonths = (
+  { eachFeature, monthlyCol }: Columns,
+  months: { userId: string; month: string }[],
+) => sql`
   SELECT m.user_id AS "userId", to_char(m.month, 'YYYY-MM-DD') AS "month",
-    ${eachFeature((f) => sql`m.${monthly(f)}::float8 AS ${raw(`"${f}"`)}`)}
+    ${eachFeature((f) => sql`m.${monthlyCol(f)}::float8 AS ${raw(`"${f}"`)}`)}
   FROM usagekit.monthly_usage m
   JOIN jsonb_to_recordset(${json(months)}) AS q("userId" text, month date)
     ON m.user_id = q."userId" AND m.month = q.month
@@ -63,17 +61,20 @@ export interface PlannedEvent {
   overage: Partial<Record<BillableFeature, number>>;
 }
 
-const eventColumns = () =>
+const eventColumns = ({ features, billableFeatures, featureColumns, ledgerCol }: Columns) =>
   sql.join(
     [
       sql`i int, user_id text, key text, at timestamptz, month date, day date, tier text, tz text, new_user boolean`,
-      ...features.map((f) => sql`${ledger(f)} int`),
+      ...features.map((f) => sql`${ledgerCol(f)} int`),
       ...billableFeatures.map((f) => sql`${raw(`ov_${featureColumns[f].ledger}`)} int`),
     ],
     sql`, `,
   );
 
-const eventRows = (events: PlannedEvent[]) =>
+const eventRows = (
+  { features, billableFeatures, featureColumns }: Columns,
+  events: PlannedEvent[],
+) =>
   events.map((e) => ({
     i: e.i,
     user_id: e.userId,
@@ -96,10 +97,12 @@ const eventRows = (events: PlannedEvent[]) =>
  * columns the one-event statement writes. Answers each touched month row as it stands now (and
  * whether this statement created it), each with how many ledger rows were inserted.
  */
-export function writeEvents(events: PlannedEvent[]): SQL {
+export function writeEvents(tiers: Tiers, events: PlannedEvent[]): SQL {
+  const c = columnsOf(tiers);
+  const { eachFeature, featureColumns, ledgerCol: ledger, overageCol } = c;
   return sql`
   WITH ev AS (
-    SELECT * FROM jsonb_to_recordset(${json(eventRows(events))}) AS ev(${eventColumns()})
+    SELECT * FROM jsonb_to_recordset(${json(eventRows(c, events))}) AS ev(${eventColumns(c)})
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledger)})
@@ -112,7 +115,7 @@ export function writeEvents(events: PlannedEvent[]): SQL {
     -- holding that row while this statement holds month rows the plan change wants (deadlock).
     INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ev WHERE new_user ORDER BY 1
     ON CONFLICT (id) DO NOTHING
-  ), ${summedRows("ev", {
+  ), ${rowsSql(tiers).summedRows("ev", {
     insert: (f) => sql`sum(ev.${raw(`ov_${featureColumns[f].ledger}`)})`,
     added: (f) => sql`excluded.${overageCol(f)}`,
   })}
@@ -140,7 +143,10 @@ export const keepRefusals = (
   ON CONFLICT (user_id, idempotency_key) DO NOTHING`;
 
 /** Month rows as the API returns them, for the given (user, month) pairs. */
-export const readMonths = (months: { userId: string; month: string }[]) => sql`
+export const readMonths = (
+  { monthlySelect }: Columns,
+  months: { userId: string; month: string }[],
+) => sql`
   SELECT m.user_id AS "userId", to_char(m.month, 'YYYY-MM-DD') AS "monthDate", ${monthlySelect("m")}
   FROM usagekit.monthly_usage m
   JOIN jsonb_to_recordset(${json(months)}) AS q("userId" text, month date)

@@ -2,10 +2,10 @@ import { preparedStatement } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { features } from "../limits/tiers";
 import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
-import { summedRows, userOf } from "./rows-sql";
-import { eachFeature, featureColumns, ledgerCol, monthlyCol } from "../store/columns";
+import { rowsSql, userOf } from "./rows-sql";
+import { columnsOf } from "../store/columns";
+import type { Columns } from "../store/columns";
 import { overageSql, softLimitSql } from "../limits/tier-sql";
 import { OUT_OF_WINDOW } from "../calendar/window";
 import type { MonthlyUsage } from "../store/columns";
@@ -15,8 +15,6 @@ import type { KnownKey } from "./idempotency";
 import { amountsOf, invalid } from "./results";
 import type { BatchResult, ValidEvent } from "./results";
 import { localDay, localMonth, windowStart } from "../calendar/local-month";
-
-const ledger = ledgerCol;
 
 interface FastEvent {
   i: number;
@@ -39,7 +37,7 @@ interface FastEvent {
 const writeUnenforced = preparedStatement((tiers: Tiers) => unenforcedStatement(tiers));
 
 /** The values `writeUnenforced` binds: the events as one JSON array. */
-const unenforcedValues = (events: FastEvent[]) => ({
+const unenforcedValues = ({ features, featureColumns }: Columns, events: FastEvent[]) => ({
   events: JSON.stringify(
     events.map((e) => ({
       i: e.i,
@@ -53,6 +51,8 @@ const unenforcedValues = (events: FastEvent[]) => ({
 });
 
 function unenforcedStatement(tiers: Tiers): SQL {
+  const c = columnsOf(tiers);
+  const { features, eachFeature, ledgerCol: ledger, monthlyCol } = c;
   const tz = sql`coalesce(u.timezone, 'UTC')`;
   const sum = (f: Feature) => sql`sum(ok.${ledger(f)})`;
   const soft = (f: BillableFeature, tier: SQL) => softLimitSql(tiers, tier, f);
@@ -64,7 +64,7 @@ function unenforcedStatement(tiers: Tiers): SQL {
         sql`, `,
       )})
   ), ev AS (
-    SELECT a.*, coalesce(u.tier, 'free') AS tier, ${tz} AS tz, u.tier IS NULL AS new_user,
+    SELECT a.*, coalesce(u.tier, ${c.defaultTierSql}) AS tier, ${tz} AS tz, u.tier IS NULL AS new_user,
       ${localMonth(sql`a.at`, tz)} AS month, ${localDay(sql`a.at`, tz)} AS day,
       a.at >= ${windowStart(sql`a.now`, tz)} AS in_window,
       CASE WHEN a.key IS NULL THEN 1
@@ -88,7 +88,7 @@ function unenforcedStatement(tiers: Tiers): SQL {
     -- change holding that row while this statement holds month rows it wants).
     INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ok WHERE new_user ORDER BY 1
     ON CONFLICT (id) DO NOTHING
-  ), ${summedRows("ok", {
+  ), ${rowsSql(tiers).summedRows("ok", {
     // Summed increments at one tier telescope: the overage of the sum.
     insert: (f) => overageSql(soft(f, sql`min(ok.tier)`), sql`0`, sum(f)),
     added: (f) =>
@@ -114,14 +114,16 @@ export async function applyUnenforced(
   tiers: Tiers,
   progress: { written: boolean },
 ) {
+  const c = columnsOf(tiers);
   const values = unenforcedValues(
+    c,
     valid.map((v) => ({
       i: v.i,
       userId: v.event.userId,
       key: v.event.idempotencyKey ?? null,
       at: v.at.toISOString(),
       now: v.now.toISOString(),
-      amounts: amountsOf(v.event),
+      amounts: amountsOf(v.event, c.features),
     })),
   );
   const written = await inSavepoint(db, (d) => writeUnenforced<Written>(d, tiers, values));
@@ -141,13 +143,13 @@ export async function applyUnenforced(
   }
   // Not inserted: a key recorded before (or earlier in this batch), or outside the window.
   const rest = valid.filter((v) => !recorded.has(v.i));
-  const known = await KnownKeys.read(db, rest);
+  const known = await KnownKeys.read(db, c, rest);
   const retried: { v: ValidEvent; seen: KnownKey }[] = [];
   for (const v of rest) {
     const seen = known.of(v);
     if (seen) retried.push({ v, seen });
     else results.set(v.i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
   }
-  for (const [i, r] of await answerKnown(db, retried, months)) results.set(i, r);
+  for (const [i, r] of await answerKnown(db, c, retried, months)) results.set(i, r);
   return results;
 }

@@ -1,8 +1,9 @@
 import type { Db } from "@usagekit/db";
 import { futureMessage } from "../calendar/window";
 import { describeZodError } from "../errors";
+import { modelOfTiers } from "../limits/tiers";
 import type { Tiers } from "../limits/tiers";
-import { batchEventSchema } from "../schemas";
+import { catalogSchemas } from "../schemas";
 import type { BatchEvent } from "../schemas";
 import { inTransaction } from "../store/savepoint";
 import { applyEnforced, StalePlan } from "./batch-plan";
@@ -14,8 +15,8 @@ import { isRetryableConflict, withRetries } from "./retry";
 export type { BatchResult, ValidEvent } from "./results";
 
 /** "seconds: must be >= 0; amounts: at least one …" for one event. */
-function validate(raw: unknown, now: Date): BatchEvent | BatchResult {
-  const parsed = batchEventSchema.safeParse(raw);
+function validate(raw: unknown, now: Date, tiers: Tiers): BatchEvent | BatchResult {
+  const parsed = catalogSchemas(modelOfTiers(tiers)).batchEventSchema.safeParse(raw);
   if (!parsed.success) return invalid("BAD_REQUEST", describeZodError(parsed.error, "event"));
   const at = parsed.data.occurredAt;
   const future = at && futureMessage("occurredAt", at, now);
@@ -39,7 +40,7 @@ export async function recordUsageBatch(
   const results: (BatchResult | undefined)[] = [];
   const valid: ValidEvent[] = [];
   params.events.forEach((raw, i) => {
-    const checked = validate(raw, now);
+    const checked = validate(raw, now, tiers);
     if ("status" in checked) results[i] = checked;
     else valid.push({ i, event: checked, at: checked.occurredAt ?? now, now });
   });

@@ -1,7 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
-import { features } from "../limits/tiers";
 import type { Feature } from "../limits/tiers";
+import type { Columns } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { readMonths, recordedKeys } from "./batch-sql";
 import { amountsOf, conflictMessage, invalid } from "./results";
@@ -18,6 +18,7 @@ const keyOf = (userId: string, key: string) => `${userId}\u0000${key}`;
  * `occurredAt` when the retry names one (without it, the server's clock chose the first one).
  */
 const samePayload = (
+  features: readonly Feature[],
   seen: KnownKey,
   retry: { amounts: Record<Feature, number>; occurredAt?: Date },
 ) =>
@@ -27,20 +28,23 @@ const samePayload = (
 
 /** The recorded keys of `events` (those that carry one), by user and key. */
 export class KnownKeys {
-  private constructor(private readonly byKey: Map<string, KnownKey>) {}
+  private constructor(
+    private readonly c: Columns,
+    private readonly byKey: Map<string, KnownKey>,
+  ) {}
 
-  static async read(db: Db, events: ValidEvent[]): Promise<KnownKeys> {
+  static async read(db: Db, c: Columns, events: ValidEvent[]): Promise<KnownKeys> {
     const keyed = events.flatMap((v) =>
       v.event.idempotencyKey === undefined
         ? []
         : [{ userId: v.event.userId, key: v.event.idempotencyKey }],
     );
-    if (keyed.length === 0) return new KnownKeys(new Map());
+    if (keyed.length === 0) return new KnownKeys(c, new Map());
     const rows = await queryRows<KnownKey & { userId: string; key: string }>(
       db,
-      recordedKeys(keyed),
+      recordedKeys(c, keyed),
     );
-    return new KnownKeys(new Map(rows.map((r) => [keyOf(r.userId, r.key), r])));
+    return new KnownKeys(c, new Map(rows.map((r) => [keyOf(r.userId, r.key), r])));
   }
 
   of(v: ValidEvent): KnownKey | undefined {
@@ -52,7 +56,11 @@ export class KnownKeys {
   remember(v: ValidEvent, month: string) {
     const key = v.event.idempotencyKey;
     if (key === undefined) return;
-    this.byKey.set(keyOf(v.event.userId, key), { ...amountsOf(v.event), occurredAt: v.at, month });
+    this.byKey.set(keyOf(v.event.userId, key), {
+      ...amountsOf(v.event, this.c.features),
+      occurredAt: v.at,
+      month,
+    });
   }
 }
 
@@ -63,13 +71,17 @@ export class KnownKeys {
  */
 export async function answerKnown(
   db: Db,
+  c: Columns,
   events: { v: ValidEvent; seen: KnownKey }[],
   months: Map<string, MonthlyUsage>,
 ): Promise<Map<number, BatchResult>> {
   const results = new Map<number, BatchResult>();
   const duplicates: { i: number; month: string }[] = [];
   for (const { v, seen } of events) {
-    const same = samePayload(seen, { amounts: amountsOf(v.event), occurredAt: v.event.occurredAt });
+    const same = samePayload(c.features, seen, {
+      amounts: amountsOf(v.event, c.features),
+      occurredAt: v.event.occurredAt,
+    });
     if (same) duplicates.push({ i: v.i, month: monthKey(v.event.userId, seen.month) });
     else results.set(v.i, invalid("CONFLICT", conflictMessage(v.event.idempotencyKey)));
   }
@@ -81,7 +93,7 @@ export async function answerKnown(
     });
     const read = await queryRows<MonthlyUsage & { userId: string; monthDate: string }>(
       db,
-      readMonths(pairs),
+      readMonths(c, pairs),
     );
     for (const { userId, monthDate, ...usage } of read)
       months.set(monthKey(userId, monthDate), usage);

@@ -2,44 +2,36 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { billableFeatures } from "../limits/tiers";
 import { isRetryableConflict } from "./retry";
 import type { Tiers } from "../limits/tiers";
-import {
-  commaEachBillable,
-  eachFeature,
-  featureColumns,
-  overageColumn,
-  roleCol,
-  sessionLengthSql,
-  sessionSecondsSql,
-} from "../store/columns";
+import { columnsOf } from "../store/columns";
+import type { Columns } from "../store/columns";
 import { overageSql, softLimitSql } from "../limits/tier-sql";
 import { monthEnd, monthStart } from "../calendar/local-month";
 
 const raw = sql.raw;
-const monthlyCounters = [
-  ...Object.values(featureColumns).map((c) => c.monthly),
-  "completed_session_seconds",
-  "longest_session",
-  ...Object.values(overageColumn),
-];
-const monthlyCompared = [
-  ...monthlyCounters,
-  "tier_when_used",
-  "last_event_at",
-  "last_conversation_at",
-  "last_realtime_at",
-];
-const lifetimeCompared = [
-  ...Object.values(featureColumns).map((c) => c.lifetime),
-  "days_active",
-  "first_active_at",
-  "first_conversation_at",
-  "last_active_at",
-  "total_revenue",
-  "months_subscribed",
-];
+/** The columns of the monthly and the lifetime rows that the ledger decides. */
+const compared = ({ featureColumns, overageColumn }: Columns) => ({
+  monthly: [
+    ...Object.values(featureColumns).map((c) => c.monthly),
+    "completed_session_seconds",
+    "longest_session",
+    ...Object.values(overageColumn),
+    "tier_when_used",
+    "last_event_at",
+    "last_conversation_at",
+    "last_realtime_at",
+  ],
+  lifetime: [
+    ...Object.values(featureColumns).map((c) => c.lifetime),
+    "days_active",
+    "first_active_at",
+    "first_conversation_at",
+    "last_active_at",
+    "total_revenue",
+    "months_subscribed",
+  ],
+});
 
 /** Every user, or some: the scope of a reconcile statement. */
 const scope = (column: string, userIds?: string[]) =>
@@ -51,7 +43,10 @@ const scope = (column: string, userIds?: string[]) =>
       )})`;
 
 /** The monthly rows the ledger implies (overage replayed in ledger order at each event's tier). */
-const expectedMonthly = (tiers: Tiers, userIds?: string[]) => sql`
+const expectedMonthly = (tiers: Tiers, userIds?: string[]) => {
+  const { billableFeatures, commaEachBillable, eachFeature, featureColumns } = columnsOf(tiers);
+  const { overageColumn, roleCol, sessionLengthSql, sessionSecondsSql } = columnsOf(tiers);
+  return sql`
   SELECT user_id, month,
     ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)})::bigint AS ${raw(featureColumns[f].monthly)}`)},
     sum(${sessionSecondsSql()})::bigint AS completed_session_seconds,
@@ -73,9 +68,13 @@ const expectedMonthly = (tiers: Tiers, userIds?: string[]) => sql`
   })}
         FROM usagekit.usage_events e WHERE ${scope("e.user_id", userIds)}) ev
   GROUP BY user_id, month`;
+};
 
 /** The lifetime rows the ledger, the days and the payments imply. */
-const expectedLifetime = (userIds?: string[]) => sql`
+const expectedLifetime = (
+  { eachFeature, featureColumns, roleCol }: Columns,
+  userIds?: string[],
+) => sql`
   SELECT u.id AS user_id,
     ${eachFeature((f) => sql`coalesce(e.${raw(featureColumns[f].ledger)}, 0)::bigint AS ${raw(featureColumns[f].lifetime)}`)},
     coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
@@ -115,10 +114,12 @@ export interface Drift {
 
 /** Every derived row that disagrees with the ledger and payments (the source of truth). */
 export async function findDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+  const c = columnsOf(params.tiers);
+  const { monthly, lifetime } = compared(c);
   return queryRows<Drift>(
     db,
-    sql`${driftQuery("monthly_usage", ["user_id", "month"], monthlyCompared, expectedMonthly(params.tiers))}
-    UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime())}
+    sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers))}
+    UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c))}
     UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily())}`,
   );
 }
@@ -147,6 +148,8 @@ const REPAIR_CHUNK = 500;
  * repaired row.
  */
 async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
+  const c = columnsOf(tiers);
+  const { monthly, lifetime } = compared(c);
   const ids = scope("user_id", userIds);
   await db.transaction(async (tx) => {
     await tx.execute(
@@ -168,20 +171,12 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
     const zone = sql`(SELECT timezone FROM usagekit.users WHERE id = x.user_id)`;
     const period = sql`, ${monthStart(sql`x.month`, zone)}, ${monthEnd(sql`x.month`, zone)}`;
     await tx.execute(
-      upsert(
-        "monthly_usage",
-        ["user_id", "month"],
-        monthlyCompared,
-        expectedMonthly(tiers, userIds),
-        {
-          columns: ["period_start", "period_end"],
-          values: period,
-        },
-      ),
+      upsert("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(tiers, userIds), {
+        columns: ["period_start", "period_end"],
+        values: period,
+      }),
     );
-    await tx.execute(
-      upsert("lifetime_stats", ["user_id"], lifetimeCompared, expectedLifetime(userIds)),
-    );
+    await tx.execute(upsert("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c, userIds)));
   });
 }
 

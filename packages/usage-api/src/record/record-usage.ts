@@ -6,6 +6,7 @@ import { badRequest, conflictError, limitExceededError } from "../errors";
 import type { LimitExceeded } from "../errors";
 import type { TierName, Tiers } from "../limits/tiers";
 import type { RecordUsageInput } from "../schemas";
+import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { inHostTransaction, inSavepoint } from "../store/savepoint";
 import { recordInGroup } from "./group-commit";
@@ -70,10 +71,15 @@ function answerOf(result: BatchResult, idempotencyKey?: string): RecordUsageResu
 }
 
 /** The answer to a key that was already recorded (duplicate or CONFLICT), if it was. */
-async function answerRecordedKey(db: Db, v: ValidEvent): Promise<RecordUsageResult | undefined> {
-  const seen = (await KnownKeys.read(db, [v])).of(v);
+async function answerRecordedKey(
+  db: Db,
+  v: ValidEvent,
+  tiers: Tiers,
+): Promise<RecordUsageResult | undefined> {
+  const c = columnsOf(tiers);
+  const seen = (await KnownKeys.read(db, c, [v])).of(v);
   if (!seen) return undefined;
-  const answer = (await answerKnown(db, [{ v, seen }], new Map())).get(v.i)!;
+  const answer = (await answerKnown(db, c, [{ v, seen }], new Map())).get(v.i)!;
   return answerOf(answer, v.event.idempotencyKey);
 }
 
@@ -112,7 +118,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     idempotencyKey: event.idempotencyKey ?? null,
     occurredAt: v.at,
     now: v.now,
-    amounts: amountsOf(event),
+    amounts: amountsOf(event, columnsOf(tiers).features),
   });
   let result: StatementResult;
   try {
@@ -124,7 +130,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     const refusal = refusalOf(error);
     if (!refusal) throw error;
     // A retry of a recorded key is a duplicate even when the event alone would not fit now.
-    const recorded = await answerRecordedKey(db, v);
+    const recorded = await answerRecordedKey(db, v, tiers);
     if (recorded) return recorded;
     await keepRefusal(db, v, refusal);
     const { tier: _tier, ...limitExceeded } = refusal;
@@ -134,7 +140,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     const { inWindow: _w, inserted: _i, ...usage } = result;
     return asResult(usage as MonthlyUsage, true);
   }
-  const recorded = await answerRecordedKey(db, v);
+  const recorded = await answerRecordedKey(db, v, tiers);
   if (recorded) return recorded;
   if (!result.inWindow) throw badRequest(OUT_OF_WINDOW);
   throw new Error("recordUsage: the event was neither recorded nor a known key");

@@ -1,5 +1,4 @@
 import type { LimitExceeded } from "../errors";
-import { features } from "../limits/tiers";
 import type { Feature } from "../limits/tiers";
 import type { BatchEvent } from "../schemas";
 import type { MonthlyUsage } from "../store/columns";
@@ -24,7 +23,7 @@ export const invalid = (code: "BAD_REQUEST" | "CONFLICT", message: string): Batc
 });
 
 /** The event's amount of every feature (0 where it names none). */
-export const amountsOf = (e: Partial<Record<Feature, number>>) =>
+export const amountsOf = (e: Partial<Record<Feature, number>>, features: readonly Feature[]) =>
   Object.fromEntries(features.map((f) => [f, e[f] ?? 0])) as Record<Feature, number>;
 
 export const conflictMessage = (key: string | undefined) =>

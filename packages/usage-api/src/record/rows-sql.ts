@@ -1,30 +1,24 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { billableFeatures } from "../limits/tiers";
-import type { BillableFeature, Feature } from "../limits/tiers";
-import {
-  commaEachBillable,
-  eachFeature,
-  ledgerCol,
-  lifetimeCol,
-  monthlyCol,
-  monthlySelect,
-  overageCol,
-  roleCol,
-  sessionLengthSql,
-  sessionSecondsSql,
-} from "../store/columns";
+import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
 import { monthEnd, monthStart } from "../calendar/local-month";
 
 const raw = sql.raw;
 
-/**
- * The update of month row `m` (alias) by the row `excluded` a write brings: counters added,
- * the longest session kept, each billable feature's overage raised by `overageAdded(f)`, the tier
- * and times of the latest event, and the period bounds in the user's current zone (they agree
- * with resetsAt after a zone change). The one-event and the batch statements share it.
- */
-export const addToMonth = (overageAdded: (f: BillableFeature) => SQL) => sql`
+/** The SQL that adds events to the month, day and lifetime rows, for a tier table's catalog. */
+export function rowsSql(tiers: Tiers) {
+  const c = columnsOf(tiers);
+  const { billableFeatures, commaEachBillable, eachFeature, ledgerCol, lifetimeCol } = c;
+  const { monthlyCol, monthlySelect, overageCol, roleCol, sessionLengthSql, sessionSecondsSql } = c;
+
+  /**
+   * The update of month row `m` (alias) by the row `excluded` a write brings: counters added,
+   * the longest session kept, each billable feature's overage raised by `overageAdded(f)`, the tier
+   * and times of the latest event, and the period bounds in the user's current zone (they agree
+   * with resetsAt after a zone change). The one-event and the batch statements share it.
+   */
+  const addToMonth = (overageAdded: (f: BillableFeature) => SQL) => sql`
       ${eachFeature((f) => sql`${monthlyCol(f)} = m.${monthlyCol(f)} + excluded.${monthlyCol(f)}`)},
       completed_session_seconds = m.completed_session_seconds + excluded.completed_session_seconds,
       longest_session = greatest(m.longest_session, excluded.longest_session),
@@ -37,8 +31,8 @@ export const addToMonth = (overageAdded: (f: BillableFeature) => SQL) => sql`
       period_start = excluded.period_start, period_end = excluded.period_end,
       updated_at = now()`;
 
-/** The update of lifetime row `l` by the row `excluded`: totals added, first and last times. */
-export const addToLifetime = sql`
+  /** The update of lifetime row `l` by the row `excluded`: totals added, first and last times. */
+  const addToLifetime = sql`
       ${eachFeature((f) => sql`${lifetimeCol(f)} = l.${lifetimeCol(f)} + excluded.${lifetimeCol(f)}`)},
       days_active = l.days_active + excluded.days_active,
       first_active_at = least(l.first_active_at, excluded.first_active_at),
@@ -46,20 +40,20 @@ export const addToLifetime = sql`
       last_active_at = greatest(l.last_active_at, excluded.last_active_at),
       updated_at = now()`;
 
-/**
- * The CTEs `mon`, `daily` and `life` of a batch statement: the month, day and lifetime rows of
- * the events in CTE `source` (user_id, month, day, tier, tz, at, i and an amount per feature),
- * summed per key and added to the rows as the one-event statement does. `overage` gives, per
- * billable feature, the overage a month row's insert starts with and what its update adds.
- * `mon` returns each touched month row (`created` when this statement inserted it).
- */
-export function summedRows(
-  source: string,
-  overage: { insert: (f: BillableFeature) => SQL; added: (f: BillableFeature) => SQL },
-): SQL {
-  const s = raw(source);
-  const sum = (f: Feature) => sql`sum(${s}.${ledgerCol(f)})`;
-  return sql`mon AS (
+  /**
+   * The CTEs `mon`, `daily` and `life` of a batch statement: the month, day and lifetime rows of
+   * the events in CTE `source` (user_id, month, day, tier, tz, at, i and an amount per feature),
+   * summed per key and added to the rows as the one-event statement does. `overage` gives, per
+   * billable feature, the overage a month row's insert starts with and what its update adds.
+   * `mon` returns each touched month row (`created` when this statement inserted it).
+   */
+  function summedRows(
+    source: string,
+    overage: { insert: (f: BillableFeature) => SQL; added: (f: BillableFeature) => SQL },
+  ): SQL {
+    const s = raw(source);
+    const sum = (f: Feature) => sql`sum(${s}.${ledgerCol(f)})`;
+    return sql`mon AS (
     INSERT INTO usagekit.monthly_usage AS m (user_id, month, period_start, period_end,
       ${eachFeature(monthlyCol)}, completed_session_seconds, longest_session
       ${commaEachBillable(overageCol)}, tier_when_used, last_event_at, last_conversation_at,
@@ -94,6 +88,8 @@ export function summedRows(
       ${addToLifetime}
     RETURNING 1
   )`;
+  }
+  return { addToMonth, addToLifetime, summedRows };
 }
 
 /**

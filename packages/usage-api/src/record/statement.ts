@@ -1,29 +1,17 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { features } from "../limits/tiers";
 import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
-import {
-  commaEachBillable,
-  eachFeature,
-  featureColumns,
-  ledgerCol,
-  lifetimeCol,
-  monthlyCol,
-  monthlySelect,
-  overageCol,
-  roleCol,
-  sessionLengthSql,
-  sessionSecondsSql,
-} from "../store/columns";
-import { addToLifetime, addToMonth } from "./rows-sql";
+import { columnsOf, snake } from "../store/columns";
+import type { Columns } from "../store/columns";
+import { rowsSql } from "./rows-sql";
 import { fitsSql } from "../limits/fits-sql";
 import { hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { localDay, localMonth, monthEnd, monthStart, windowStart } from "../calendar/local-month";
 
 const raw = sql.raw;
 
-const limCol = (f: Feature) => raw(`lim_${featureColumns[f].ledger}`);
-const softCol = (f: BillableFeature) => raw(`soft_${featureColumns[f].ledger}`);
+const limCol = (f: Feature) => raw(`lim_${snake(f)}`);
+const softCol = (f: BillableFeature) => raw(`soft_${snake(f)}`);
 
 /**
  * True when event `ev` fits on top of `used(f)`; otherwise the statement aborts through
@@ -31,7 +19,12 @@ const softCol = (f: BillableFeature) => raw(`soft_${featureColumns[f].ledger}`);
  * (`reported`, by default what it was checked against) (SQLSTATE UK001). CASE keeps the order:
  * nothing raises for a fitting event.
  */
-const fitsOrAbort = (ev: string, used: (f: Feature) => SQL, reported = used) => {
+const fitsOrAbort = (
+  { features, ledgerCol }: Columns,
+  ev: string,
+  used: (f: Feature) => SQL,
+  reported = used,
+) => {
   const e = raw(ev);
   const refusals = features.map((f) => {
     const [amount, limit] = [sql`${e}.${ledgerCol(f)}`, sql`${e}.${limCol(f)}`];
@@ -70,9 +63,13 @@ const $ = (name: string) => sql.placeholder(name);
  * tier table and the variant are part of the text: each is prepared once.
  */
 export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
+  const c = columnsOf(tiers);
+  const { commaEachBillable, eachFeature, ledgerCol, lifetimeCol, monthlyCol, monthlySelect } = c;
+  const { overageCol, roleCol, sessionLengthSql, sessionSecondsSql } = c;
+  const { addToLifetime, addToMonth } = rowsSql(tiers);
   const amounts = eachFeature((f) => sql`${$(f)}::int AS ${ledgerCol(f)}`);
   const okCols = eachFeature((f) => sql`ok.${ledgerCol(f)}`);
-  const tier = sql`coalesce(u.tier, 'free')`;
+  const tier = sql`coalesce(u.tier, ${c.defaultTierSql})`;
   const tz = sql`coalesce(u.timezone, 'UTC')`;
   return sql`
   WITH a AS (
@@ -92,6 +89,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
         ? sql`LEFT JOIN usagekit.monthly_usage cur ON cur.user_id = ev.user_id AND cur.month = ev.local_month
       WHERE CASE WHEN NOT ev.in_window THEN false
         ELSE ${fitsOrAbort(
+          c,
           "ev",
           () => sql`0`,
           (f) => sql`coalesce(cur.${monthlyCol(f)}, 0)`,
@@ -121,7 +119,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
     FROM ok JOIN led USING (user_id)
     ON CONFLICT (user_id, month) DO UPDATE SET
       ${addToMonth((f) => sql`(SELECT ${overageSql(sql`ok.${softCol(f)}`, sql`m.${monthlyCol(f)}`, sql`excluded.${monthlyCol(f)}`)} FROM ok)`)}
-    ${enforce ? sql`WHERE (SELECT ${fitsOrAbort("ok", (f) => sql`m.${monthlyCol(f)}`)} FROM ok)` : sql``}
+    ${enforce ? sql`WHERE (SELECT ${fitsOrAbort(c, "ok", (f) => sql`m.${monthlyCol(f)}`)} FROM ok)` : sql``}
     RETURNING ${monthlySelect("m")}
   ), daily AS (
     INSERT INTO usagekit.daily_activity AS d (user_id, day, events)

@@ -4,35 +4,35 @@ import { overageReport, upgradeCandidates } from "../analytics/billing";
 import { featureValue } from "../analytics/value";
 import { assertNotFutureMonth } from "../calendar/window";
 import { monthInput, monthListInput, retentionInput, userSegmentsInput } from "../schemas";
-import { analyticsProcedure, createTRPCRouter } from "../transport/trpc";
-import type { Context } from "../transport/trpc";
+import { createTRPCRouter } from "../transport/trpc";
+import type { Context, Procedures } from "../transport/trpc";
+import type { Tiers } from "../limits/tiers";
 
 type MonthsIn = { month?: string; fromMonth?: string };
 
-/**
- * A report: its input with the month(s) checked against the clock first (a future month is
- * BAD_REQUEST), then `run`.
- */
-const report = <S extends z.ZodType<MonthsIn>, R>(
-  input: S,
-  run: (ctx: Context, input: z.output<S>) => Promise<R>,
-) =>
-  analyticsProcedure.input(input).query(({ ctx, input }) => {
-    const { month, fromMonth } = input as MonthsIn;
-    if (month) assertNotFutureMonth("month", month, ctx.now());
-    if (fromMonth) assertNotFutureMonth("fromMonth", fromMonth, ctx.now());
-    return run(ctx, input as z.output<S>);
-  });
-
 /** Cross-user reports for the app owner (analyst or service). */
-export const analyticsRouter = createTRPCRouter({
-  featureAdoption: report(monthInput, (ctx, i) => featureAdoption(ctx.db, i)),
-  featureValue: report(monthInput, (ctx, i) => featureValue(ctx.db, i)),
-  userSegments: report(userSegmentsInput, (ctx, i) => userSegments(ctx.db, i)),
-  retention: report(retentionInput, (ctx, i) => retention(ctx.db, i)),
-  dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() })),
-  upgradeCandidates: report(monthListInput, (ctx, i) =>
-    upgradeCandidates(ctx.db, { ...i, tiers: ctx.tiers }),
-  ),
-  overage: report(monthListInput, (ctx, i) => overageReport(ctx.db, { ...i, tiers: ctx.tiers })),
-});
+export const analyticsRouter = (p: Procedures) => {
+  /**
+   * A report: its input with the month(s) checked against the clock first (a future month is
+   * BAD_REQUEST), then `run` with the call's catalog.
+   */
+  const report = <S extends z.ZodType<MonthsIn>, R>(
+    input: S,
+    run: (ctx: Context, input: z.output<S> & { tiers: Tiers }) => Promise<R>,
+  ) =>
+    p.analytics.input(input).query(({ ctx, input }) => {
+      const { month, fromMonth } = input as MonthsIn;
+      if (month) assertNotFutureMonth("month", month, ctx.now());
+      if (fromMonth) assertNotFutureMonth("fromMonth", fromMonth, ctx.now());
+      return run(ctx, { ...(input as z.output<S>), tiers: ctx.tiers });
+    });
+  return createTRPCRouter({
+    featureAdoption: report(monthInput, (ctx, i) => featureAdoption(ctx.db, i)),
+    featureValue: report(monthInput, (ctx, i) => featureValue(ctx.db, i)),
+    userSegments: report(userSegmentsInput, (ctx, i) => userSegments(ctx.db, i)),
+    retention: report(retentionInput, (ctx, i) => retention(ctx.db, i)),
+    dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() })),
+    upgradeCandidates: report(monthListInput, (ctx, i) => upgradeCandidates(ctx.db, i)),
+    overage: report(monthListInput, (ctx, i) => overageReport(ctx.db, i)),
+  });
+};

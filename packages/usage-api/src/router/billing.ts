@@ -1,24 +1,46 @@
+import type { CatalogShape } from "@usagekit/db/catalog";
 import { getBillingHistory } from "../billing/bills";
 import { recordPayment } from "../billing/payments";
 import { setUserPlan } from "../billing/plans";
-import { recordPaymentInput, setUserPlanInput, usageHistoryInput } from "../schemas";
+import type { TierName } from "../limits/tiers";
+import { usageHistoryInput } from "../schemas";
 import { actingUser } from "../transport/auth";
-import { createTRPCRouter, readProcedure, serviceProcedure } from "../transport/trpc";
+import { catalogInput } from "../transport/catalog-input";
+import type { CatalogInputTypes } from "../transport/catalog-input";
+import { createTRPCRouter } from "../transport/trpc";
+import type { Procedures } from "../transport/trpc";
 
 /** Plans, payments and bills. */
-export const billingRouter = createTRPCRouter({
-  setUserPlan: serviceProcedure
-    .input(setUserPlanInput)
-    .mutation(({ ctx, input }) => setUserPlan(ctx.db, { ...input, now: ctx.now() })),
-  recordPayment: serviceProcedure
-    .input(recordPaymentInput)
-    .mutation(({ ctx, input }) => recordPayment(ctx.db, { ...input, now: ctx.now() })),
-  getBillingHistory: readProcedure.input(usageHistoryInput).query(({ ctx, input }) =>
-    getBillingHistory(ctx.db, {
-      userId: actingUser(ctx.auth, input.userId),
-      months: input.months,
-      now: ctx.now(),
-      tiers: ctx.tiers,
-    }),
-  ),
-});
+export const billingRouter = <C extends CatalogShape>(p: Procedures, types: CatalogInputTypes<C>) =>
+  createTRPCRouter({
+    setUserPlan: p.service
+      .use(catalogInput("setUserPlanInput"))
+      .input(types.setUserPlan)
+      .mutation(({ ctx, input }) =>
+        setUserPlan(ctx.db, {
+          ...input,
+          tier: input.tier as TierName,
+          now: ctx.now(),
+          tiers: ctx.tiers,
+        }),
+      ),
+    recordPayment: p.service
+      .use(catalogInput("recordPaymentInput"))
+      .input(types.recordPayment)
+      .mutation(({ ctx, input }) =>
+        recordPayment(ctx.db, {
+          ...input,
+          tier: input.tier as TierName,
+          now: ctx.now(),
+          tiers: ctx.tiers,
+        }),
+      ),
+    getBillingHistory: p.read.input(usageHistoryInput).query(({ ctx, input }) =>
+      getBillingHistory(ctx.db, {
+        userId: actingUser(ctx.auth, input.userId),
+        months: input.months,
+        now: ctx.now(),
+        tiers: ctx.tiers,
+      }),
+    ),
+  });

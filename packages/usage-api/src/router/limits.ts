@@ -1,23 +1,36 @@
+import type { CatalogShape } from "@usagekit/db/catalog";
 import { canUseFeature, getCurrentUsage } from "../limits/current-usage";
-import { canUseFeatureInput, userInput } from "../schemas";
+import type { Feature } from "../limits/tiers";
+import { userInput } from "../schemas";
 import { actingUser } from "../transport/auth";
-import { createTRPCRouter, readProcedure } from "../transport/trpc";
+import { catalogInput } from "../transport/catalog-input";
+import type { CatalogInputTypes } from "../transport/catalog-input";
+import { createTRPCRouter } from "../transport/trpc";
+import type { Procedures } from "../transport/trpc";
+import type { CanUseFeatureResultOf, CurrentUsageOf } from "./outputs";
 
 /** What a user may still use this month. */
-export const limitsRouter = createTRPCRouter({
-  canUseFeature: readProcedure.input(canUseFeatureInput).query(({ ctx, input }) =>
-    canUseFeature(ctx.db, {
-      ...input,
-      userId: actingUser(ctx.auth, input.userId),
-      now: ctx.now(),
-      tiers: ctx.tiers,
-    }),
-  ),
-  getCurrentUsage: readProcedure.input(userInput).query(({ ctx, input }) =>
-    getCurrentUsage(ctx.db, {
-      userId: actingUser(ctx.auth, input.userId),
-      now: ctx.now(),
-      tiers: ctx.tiers,
-    }),
-  ),
-});
+export const limitsRouter = <C extends CatalogShape>(p: Procedures, types: CatalogInputTypes<C>) =>
+  createTRPCRouter({
+    canUseFeature: p.read
+      .use(catalogInput("canUseFeatureInput"))
+      .input(types.canUseFeature)
+      .query(
+        async ({ ctx, input }) =>
+          (await canUseFeature(ctx.db, {
+            feature: input.feature as Feature,
+            amount: input.amount,
+            userId: actingUser(ctx.auth, input.userId),
+            now: ctx.now(),
+            tiers: ctx.tiers,
+          })) as unknown as CanUseFeatureResultOf<C>,
+      ),
+    getCurrentUsage: p.read.input(userInput).query(
+      async ({ ctx, input }) =>
+        (await getCurrentUsage(ctx.db, {
+          userId: actingUser(ctx.auth, input.userId),
+          now: ctx.now(),
+          tiers: ctx.tiers,
+        })) as unknown as CurrentUsageOf<C>,
+    ),
+  });

@@ -1,10 +1,15 @@
 import { TRPCError } from "@trpc/server";
+import type { CatalogShape } from "@usagekit/db/catalog";
 import { recordUsageBatch } from "../record/batch";
 import { recordUsage } from "../record/record-usage";
-import { recordUsageBatchInput, recordUsageInput } from "../schemas";
+import { recordUsageBatchInput } from "../schemas";
+import type { RecordUsageInput } from "../schemas";
 import { actingUser } from "../transport/auth";
-import { createTRPCRouter, serviceProcedure, writeProcedure } from "../transport/trpc";
-import type { Context } from "../transport/trpc";
+import { catalogInput } from "../transport/catalog-input";
+import type { CatalogInputTypes } from "../transport/catalog-input";
+import { createTRPCRouter } from "../transport/trpc";
+import type { Context, Procedures } from "../transport/trpc";
+import type { RecordUsageResultOf } from "./outputs";
 
 /** An end user's writes are always enforced, at the server's time. */
 function endUserRules(ctx: Context, input: { enforceLimits?: boolean; occurredAt?: Date }) {
@@ -18,22 +23,27 @@ function endUserRules(ctx: Context, input: { enforceLimits?: boolean; occurredAt
 }
 
 /** Writing usage: one event, or a batch. */
-export const recordRouter = createTRPCRouter({
-  recordUsage: writeProcedure
-    .input(recordUsageInput)
-    .mutation(({ ctx, input: { userId, ...event } }) => {
-      endUserRules(ctx, event);
-      return recordUsage(ctx.db, {
-        ...event,
-        enforceLimits: ctx.auth.type === "user" ? true : event.enforceLimits,
-        userId: actingUser(ctx.auth, userId),
-        now: ctx.now(),
-        tiers: ctx.tiers,
-      });
-    }),
-  recordUsageBatch: serviceProcedure
-    .input(recordUsageBatchInput)
-    .mutation(({ ctx, input }) =>
-      recordUsageBatch(ctx.db, { events: input.events, now: ctx.now(), tiers: ctx.tiers }),
-    ),
-});
+export const recordRouter = <C extends CatalogShape>(p: Procedures, types: CatalogInputTypes<C>) =>
+  createTRPCRouter({
+    recordUsage: p.write
+      .use(catalogInput("recordUsageInput"))
+      .input(types.recordUsage)
+      .mutation(async ({ ctx, input }) => {
+        // Parsed with the call's catalog (catalogInput); typed here with the default one's names.
+        const { userId, ...event } = input as RecordUsageInput;
+        endUserRules(ctx, event);
+        const result = await recordUsage(ctx.db, {
+          ...event,
+          enforceLimits: ctx.auth.type === "user" ? true : event.enforceLimits,
+          userId: actingUser(ctx.auth, userId),
+          now: ctx.now(),
+          tiers: ctx.tiers,
+        });
+        return result as unknown as RecordUsageResultOf<C>;
+      }),
+    recordUsageBatch: p.service
+      .input(recordUsageBatchInput)
+      .mutation(({ ctx, input }) =>
+        recordUsageBatch(ctx.db, { events: input.events, now: ctx.now(), tiers: ctx.tiers }),
+      ),
+  });

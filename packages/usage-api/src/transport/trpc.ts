@@ -11,8 +11,10 @@ import { consoleErrorLogger, InternalError, maskError } from "./masking";
 import type { ErrorLogger } from "./masking";
 import { findUnsafeKey } from "./input-guard";
 import { assertUserId } from "../schemas";
-import { defaultTiers, defineTiers } from "../limits/tiers";
+import type { CatalogShape } from "@usagekit/db/catalog";
+import { defineTiers, tiersOf } from "../limits/tiers";
 import type { Tiers } from "../limits/tiers";
+import type { Model } from "../catalog/model";
 
 export interface CreateContextOptions {
   db: Db;
@@ -25,7 +27,12 @@ export interface CreateContextOptions {
   userId?: string | null;
   /** Skip header/session resolution: `{ type: "service" }`, `{ type: "analyst" }`, … */
   auth?: Auth;
-  /** The catalog's tier table; validated by `defineTiers` wherever it comes from. */
+  /**
+   * The host's catalog (`defineCatalog`): what is metered and sold. Default: the router's (a
+   * router made by `createUsageRouter(catalog)`), else usagekit's language-learning catalog.
+   */
+  catalog?: CatalogShape;
+  /** Other limits for the catalog's tiers; validated by `defineTiers` for the catalog. */
   tiers?: Tiers;
   /** The service's clock (tests and seeding may fix it). */
   now?: () => Date;
@@ -47,7 +54,12 @@ export function createTRPCContext(opts: CreateContextOptions) {
         userId: opts.userId,
         serviceToken: opts.serviceToken,
       }),
-    tiers: opts.tiers ? defineTiers(opts.tiers) : defaultTiers,
+    /** Unset: the router's catalog decides (`withCatalog`). */
+    tiers: opts.tiers
+      ? defineTiers(opts.tiers, opts.catalog)
+      : opts.catalog
+        ? tiersOf(opts.catalog)
+        : undefined,
     now: opts.now ?? (() => new Date()),
     logError: opts.logError ?? consoleErrorLogger,
   };
@@ -143,6 +155,7 @@ const t = initTRPC.context<Context>().create({
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const mergeRouters = t.mergeRouters;
+export const middleware = t.middleware;
 
 /**
  * Every procedure: input errors read "seconds: must be >= 0" on every path, and anything
@@ -178,11 +191,25 @@ const allow = (...types: Auth["type"][]) =>
     return next();
   });
 
-/** Reads of one user: the user itself, an analyst or a service. Authorization before input. */
-export const readProcedure = baseProcedure.use(allow("user", "analyst", "service")).use(guardInput);
-/** Writes an end user may make for itself (always enforced), or a service for anyone. */
-export const writeProcedure = baseProcedure.use(allow("user", "service")).use(guardInput);
-/** Cross-user reports: the app owner's analysts and services. */
-export const analyticsProcedure = baseProcedure.use(allow("analyst", "service")).use(guardInput);
-/** Trusted backends only. */
-export const serviceProcedure = baseProcedure.use(allow("service")).use(guardInput);
+/**
+ * The catalog a call runs with: the context's (`createTRPCContext({ db, catalog })`), else the
+ * router's (`createUsageRouter(catalog)`; usagekit's own router: the default catalog).
+ */
+const withCatalog = (model: Model) =>
+  t.middleware(({ ctx, next }) => next({ ctx: { tiers: ctx.tiers ?? tiersOf(model.catalog) } }));
+
+/** The procedures of a router for one catalog: who may call them, and its catalog. */
+export const proceduresFor = (model: Model) => {
+  const base = baseProcedure.use(withCatalog(model));
+  return {
+    /** Reads of one user: the user itself, an analyst or a service. Authorization before input. */
+    read: base.use(allow("user", "analyst", "service")).use(guardInput),
+    /** Writes an end user may make for itself (always enforced), or a service for anyone. */
+    write: base.use(allow("user", "service")).use(guardInput),
+    /** Cross-user reports: the app owner's analysts and services. */
+    analytics: base.use(allow("analyst", "service")).use(guardInput),
+    /** Trusted backends only. */
+    service: base.use(allow("service")).use(guardInput),
+  };
+};
+export type Procedures = ReturnType<typeof proceduresFor>;
