@@ -411,6 +411,77 @@ describe("the demo in a real browser", () => {
     await context.close();
   });
 
+  it("runs a voice session — held, counted down, extended, settled — and the owner refunds it", async () => {
+    // Chiara is on pro: no hard limit on practice time or extensions, on any day of the year.
+    const chiara = demoUsers.find((u) => u.name === "Chiara")!;
+    type Month = Record<
+      "seconds" | "sessionExtensionsUsed" | "realtimeSessions" | "completedSessions",
+      number
+    >;
+    const month = () =>
+      serviceQuery<Month>(baseUrl, "usage.getCurrentUsage", { userId: chiara.id });
+    const context = await browser.newContext();
+    const learner = await context.newPage();
+    learner.on("pageerror", (error) => consoleErrors.push(error.message));
+    await learner.goto(`${baseUrl}/sign-in`);
+    await learner.getByRole("button", { name: /^Chiara/ }).click();
+    await learner.waitForURL(/\/dashboard$/);
+    const before = await month();
+    const held = (feature: string) =>
+      learner.getByTestId(`usage-${feature}`).getAttribute("data-held");
+
+    await learner.getByRole("button", { name: "Start a voice session" }).click();
+    const hold = learner.getByTestId("voice-hold");
+    await expect
+      .poll(() => hold.textContent())
+      .toMatch(/^10 min held · the hold ends in \d\d:\d\d$/);
+    // The hold counts in the meters and in the server's answers while the session runs.
+    await expect.poll(() => held("seconds")).toBe("600");
+    const check = await serviceQuery<{ held: number }>(baseUrl, "usage.canUseFeature", {
+      userId: chiara.id,
+      feature: "seconds",
+    });
+    expect(check.held).toBe(600);
+    const countdown = learner.getByTestId("voice-countdown");
+    const first = await countdown.textContent();
+    await expect.poll(() => countdown.textContent(), { timeout: 5_000 }).not.toBe(first);
+
+    await learner.getByRole("button", { name: "Extend (+5 min)" }).click();
+    await expect.poll(() => hold.textContent()).toMatch(/^15 min held/);
+    await expect.poll(() => held("seconds")).toBe("900");
+    expect(await held("sessionExtensions")).toBe("1");
+    await learner.screenshot({ path: join(shots, "11-voice-session.png"), fullPage: true });
+
+    await learner.getByRole("button", { name: "End", exact: true }).click();
+    await learner.getByRole("button", { name: "Start a voice session" }).waitFor();
+    await expect.poll(() => held("seconds")).toBe("0");
+    const after = await month();
+    const settled = after.seconds - before.seconds;
+    expect(settled).toBeGreaterThanOrEqual(1);
+    expect(settled).toBeLessThan(120);
+    expect(after.realtimeSessions).toBe(before.realtimeSessions + 1);
+    expect(after.sessionExtensionsUsed).toBe(before.sessionExtensionsUsed + 1);
+    expect(after.completedSessions).toBe(before.completedSessions + 1);
+
+    // The app owner refunds it, with a reason: it no longer counts, this month or in a report.
+    const owner = await (await browser.newContext()).newPage();
+    await owner.goto(`${baseUrl}/sign-in`);
+    await owner.getByRole("button", { name: /^Olivia/ }).click();
+    await owner.waitForURL(/\/insights$/);
+    const session = owner.getByTestId("refunds").locator('li[data-key^="usagekit:reservation:"]');
+    expect(await session.first().textContent()).toContain("Chiara");
+    await owner.getByTestId("refunds").getByRole("textbox").fill("The voice line dropped");
+    await session.first().getByRole("button", { name: "Refund" }).click();
+    await owner.getByText("Refunded: the session no longer counts.").waitFor();
+    await expect.poll(() => session.first().textContent()).toContain("refunded");
+    const refunded = await month();
+    expect(refunded.seconds).toBe(before.seconds);
+    expect(refunded.completedSessions).toBe(before.completedSessions);
+    await owner.screenshot({ path: join(shots, "12-refunded.png"), fullPage: true });
+    await owner.context().close();
+    await context.close();
+  });
+
   it("logged no browser console errors", () => {
     expect(consoleErrors).toEqual([]);
   });

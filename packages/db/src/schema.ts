@@ -2,6 +2,7 @@ import { catalog } from "./catalog";
 import { usagekitTables } from "./tables";
 
 export { usagekit, usagekitTables } from "./tables";
+export type { Hold } from "./tables";
 export { tierNames } from "./catalog";
 export type { TierName } from "./catalog";
 
@@ -14,4 +15,5 @@ export const {
   dailyActivity,
   payments,
   limitRefusals,
+  reservations,
 } = usagekitTables(catalog);

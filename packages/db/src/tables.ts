@@ -6,15 +6,24 @@ import {
   date,
   index,
   integer,
+  jsonb,
   numeric,
   pgSchema,
   primaryKey,
   text,
   timestamp,
   uniqueIndex,
+  uuid,
 } from "drizzle-orm/pg-core";
 import { catalogNames } from "./define-catalog";
 import type { CatalogShape, CatalogTypes } from "./define-catalog";
+
+/** A live hold of a user (`users.holds`): its reservation, until when, and what it holds. */
+export interface Hold {
+  id: string;
+  expiresAt: string;
+  amounts: Record<string, number>;
+}
 
 /**
  * Every usagekit table lives in the PostgreSQL schema `usagekit`, never `public`, so it coexists
@@ -81,10 +90,39 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
         id: text().primaryKey(),
         tier: text().$type<TierName>().notNull().default(tierNames[0]),
         timezone: text().notNull().default("UTC"),
+        /**
+         * The user's live holds (reservations not settled or released), `[{ id, expiresAt,
+         * amounts }]`: on the row every enforced write locks, so a hold and a write are judged
+         * against each other's latest version. An expired one stops counting at `expiresAt`.
+         */
+        holds: jsonb().$type<Hold[]>().notNull().default([]),
         createdAt: createdAt(),
         updatedAt: createdAt(),
       },
       () => [check("users_tier_check", tierCheck("tier"))],
+    ),
+
+    /** Reservations: amounts held for a live session until settled, released or expired. */
+    reservations: usagekit.table(
+      "reservations",
+      {
+        userId: text().notNull(),
+        id: uuid().notNull().defaultRandom(),
+        idempotencyKey: text().notNull(),
+        ...ledgerAmounts(),
+        expiresAt: timestamp({ withTimezone: true }).notNull(),
+        /** The idempotency keys of the extensions applied to it. */
+        extensions: jsonb().$type<string[]>().notNull().default([]),
+        settledAt: timestamp({ withTimezone: true }),
+        releasedAt: timestamp({ withTimezone: true }),
+        createdAt: createdAt(),
+        updatedAt: createdAt(),
+      },
+      (t) => [
+        primaryKey({ columns: [t.userId, t.id] }),
+        uniqueIndex("reservations_id_unique").on(t.id),
+        uniqueIndex("reservations_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
+      ],
     ),
 
     /** One row per user per local calendar month; `month` is the first day of that month. */
@@ -135,6 +173,9 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
         day: date().notNull(),
         tier: text().$type<TierName>().notNull(),
         ...ledgerAmounts(),
+        /** A correction (negative amounts): the key of the event it corrects, and why. */
+        correctsKey: text(),
+        reason: text(),
       },
       (t) => [
         primaryKey({ columns: [t.userId, t.id] }),

@@ -21,12 +21,16 @@ export function UsageMeter(props: {
   const usage = useUsage();
   const catalog = useUsageCatalog();
   const label = props.label ?? featureLabel(props.feature, catalog);
-  const row = (usage.features as Record<string, { used: number; limit: number | null }>)[
-    props.feature
-  ];
+  const row = (
+    usage.features as Record<string, { used: number; limit: number | null; held?: number }>
+  )[props.feature];
   if (!row) throw new Error(`usagekit: the server meters no feature "${props.feature}"`);
-  const { used, limit } = row;
-  const { state, text: usedText } = meter(props.feature, used, limit, usage.tier, catalog);
+  const { used, limit, held = 0 } = row;
+  // What is left is what neither usage nor a live hold takes.
+  const { state, text: meterText } = meter(props.feature, used + held, limit, usage.tier, catalog);
+  // A live session's hold counts against the limit until it is settled: said beside the usage.
+  const usedText =
+    held > 0 ? `${meterText} · ${formatAmount(props.feature, held, catalog)} held` : meterText;
   const text =
     props.resets && limit !== null && limit > 0
       ? `${usedText} · ${resetsIn(usage.period.end, props.resets.now, props.resets.timeZone)}`
@@ -38,6 +42,7 @@ export function UsageMeter(props: {
       className={`usagekit-meter usagekit-meter-${state}`}
       data-testid={`usage-${props.feature}`}
       data-used={used}
+      data-held={held}
       data-state={state}
     >
       <div className="usagekit-meter-label">

@@ -128,8 +128,55 @@ function buildCatalogSchemas({ features, tierNames }: Model) {
       paidAt: instantSchema("paidAt"),
       idempotencyKey: idempotencyKeySchema,
     }),
+    reserveUsageInput: z
+      .strictObject({
+        userId: userIdSchema,
+        idempotencyKey: idempotencyKeySchema,
+        expiresInSeconds: holdSeconds,
+        ...amountShape,
+      })
+      .refine(hasAmount, amountRequired),
+    /** More held and/or a later expiry: an amount > 0 or `expiresInSeconds`. */
+    extendReservationInput: z
+      .strictObject({
+        reservationId: reservationIdSchema,
+        idempotencyKey: idempotencyKeySchema,
+        expiresInSeconds: holdSeconds.optional(),
+        ...amountShape,
+      })
+      .refine((i) => hasAmount(i) || i.expiresInSeconds !== undefined, {
+        message: `at least one of ${features.join(", ")} must be > 0, or expiresInSeconds given`,
+        path: ["amounts"],
+      }),
+    settleReservationInput: z
+      .strictObject({ reservationId: reservationIdSchema, ...amountShape })
+      .refine(hasAmount, amountRequired),
+    correctUsageInput: z
+      .strictObject({
+        userId: userIdSchema,
+        idempotencyKey: idempotencyKeySchema,
+        correctsKey: plainString("correctsKey", 1, 200),
+        reason: plainString("reason", 1, 500),
+        ...amountShape,
+      })
+      .refine(hasAmount, amountRequired),
   };
 }
+
+/** A reservation's id, as `reserveUsage` answered it. */
+const reservationIdSchema = z.uuid({
+  message: "reservationId must be a reservation's id (a UUID)",
+});
+/** How long a hold lives: 1 second to a day. */
+const holdSeconds = z
+  .number({ message: "expiresInSeconds must be a number" })
+  .int("expiresInSeconds must be an integer")
+  .min(1, "expiresInSeconds must be >= 1")
+  .max(86_400, "expiresInSeconds must be <= 86400 (a day)");
+
+export const releaseReservationInput = z.strictObject({ reservationId: reservationIdSchema });
+
+export type CatalogSchemas = ReturnType<typeof buildCatalogSchemas>;
 
 /** The schemas of a catalog's model (built once per catalog). */
 export const catalogSchemas = perModel(buildCatalogSchemas);
@@ -143,6 +190,10 @@ export const {
   canUseFeatureInput,
   setUserPlanInput,
   recordPaymentInput,
+  reserveUsageInput,
+  extendReservationInput,
+  settleReservationInput,
+  correctUsageInput,
 } = catalogSchemas(defaultModel);
 export type RecordUsageInput = z.infer<typeof recordUsageInput>;
 export type BatchEvent = z.infer<typeof batchEventSchema>;

@@ -32,6 +32,10 @@ describe("the README's examples", () => {
     expect(out).toMatch(/^true \d+ \d+$/);
   });
 
+  it("voice-session.ts holds, extends, settles and refunds a session", async () => {
+    expect(await runExample("voice-session.ts", { DATABASE_URL: "" })).toBe("742 0");
+  });
+
   it("http-client.ts records over HTTP with the official client", async () => {
     const token = "example-test-service-token-0123456789";
     const server = await startPgliteServer(token);

@@ -11,6 +11,7 @@ import { PlanCards } from "./plan-cards";
 import { PlanSwitcher } from "./plan-switcher";
 import { RecommendationsCard } from "./recommendations-card";
 import { UsageBars } from "./usage-bars";
+import { VoiceSessionCard } from "./voice-session";
 import { UpgradePrompt, useUsage } from "@usagekit/react";
 
 /** `now`: the demo's clock at render (the server's), so words like "in 3 days" agree. */
@@ -43,6 +44,7 @@ export function Dashboard({ timezone, now }: { timezone: string; now: string }) 
             </div>
           ))}
         <ActionsPanel onResult={setResult} />
+        <VoiceSessionCard onResult={setResult} />
         <UsageBars timezone={timezone} now={new Date(now)} />
         <section className="card">
           <h2>Plans</h2>

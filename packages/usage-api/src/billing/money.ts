@@ -15,7 +15,8 @@ import { columnsOf } from "../store/columns";
  * Each event of the monthly rows in `scope` (a condition on the monthly row `m`) with the overage
  * units it caused per billable feature, replayed in ledger order within its own month at its
  * tier's soft limit exactly as the monthly row counted it — so the money always agrees with the
- * rows' overage counters. Only the rows with overage are replayed.
+ * rows' overage counters (a correction, negative, takes its overage back). Only the rows with
+ * overage are replayed.
  */
 const overageEvents = (scope: SQL, tiers: Tiers) => {
   const { billableFeatures, featureColumns, overageColumn } = columnsOf(tiers);
@@ -28,7 +29,7 @@ const overageEvents = (scope: SQL, tiers: Tiers) => {
       SELECT e.*, ${softLimitSql(tiers, sql`e.tier`, f)} AS soft,
         sum(e.${x}) OVER (PARTITION BY e.user_id, e.month ORDER BY e.id) AS run
       FROM usagekit.monthly_usage m JOIN usagekit.usage_events e ON e.user_id = m.user_id AND e.month = m.month
-      WHERE m.${sql.raw(overageColumn[f])} > 0 AND e.${x} > 0 AND ${scope}
+      WHERE m.${sql.raw(overageColumn[f])} > 0 AND e.${x} <> 0 AND ${scope}
     ) ev`;
   });
   return perFeature.length > 0

@@ -1,5 +1,6 @@
 import type { Db } from "@usagekit/db";
 import { hardLimitOf } from "./tiers";
+import { heldOf } from "./holds";
 import { fits, remainingOf } from "./rule";
 import type { Feature, TierName, Tiers } from "./tiers";
 import { columnsOf } from "../store/columns";
@@ -15,7 +16,11 @@ interface ReadParams {
 export interface CurrentUsage extends MonthlyUsage {
   tier: TierName;
   period: { start: Date; end: Date };
-  features: Record<Feature, { used: number; limit: number | null; remaining: number | null }>;
+  /** Per feature: used this month, the limit, what active holds keep, and what remains of it. */
+  features: Record<
+    Feature,
+    { used: number; limit: number | null; remaining: number | null; held: number }
+  >;
 }
 
 /** This local month's usage with the tier's limit and what remains of it for every feature. */
@@ -27,7 +32,9 @@ export async function getCurrentUsage(db: Db, params: ReadParams): Promise<Curre
   const perFeature = Object.fromEntries(
     features.map((f) => {
       const used = usage[monthlyField[f]];
-      return [f, { used, limit: limits[f].limit, remaining: remainingOf(limits[f].limit, used) }];
+      const held = heldOf(m.holds, f, params.now);
+      const { limit } = limits[f];
+      return [f, { used, limit, remaining: remainingOf(limit, used + held), held }];
     }),
   ) as CurrentUsage["features"];
   return {
@@ -47,6 +54,8 @@ export interface CanUseFeatureResult {
   remaining: number | null;
   overage: boolean;
   resetsAt: Date;
+  /** What the user's active holds (reservations) keep of it: counted against a hard limit. */
+  held: number;
 }
 
 /**
@@ -61,14 +70,16 @@ export async function canUseFeature(
   const m = await readUserMonth(db, params.userId, params.now, params.tiers);
   const { limit, overage } = params.tiers[m.tier][params.feature];
   const used = m.usage?.[monthlyField[params.feature]] ?? 0;
+  const held = heldOf(m.holds, params.feature, params.now);
   return {
-    allowed: fits(used, params.amount, hardLimitOf(params.tiers[m.tier], params.feature)),
+    allowed: fits(used + held, params.amount, hardLimitOf(params.tiers[m.tier], params.feature)),
     feature: params.feature,
     tier: m.tier,
     used,
     limit,
-    remaining: remainingOf(limit, used),
+    remaining: remainingOf(limit, used + held),
     overage: Boolean(overage),
     resetsAt: m.periodEnd,
+    held,
   };
 }

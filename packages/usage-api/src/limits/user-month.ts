@@ -1,5 +1,5 @@
 import { queryRows } from "@usagekit/db";
-import type { Db } from "@usagekit/db";
+import type { Db, Hold } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
@@ -9,6 +9,8 @@ import { instant, instantOut, localMonth, monthEnd, monthStart } from "../calend
 export interface UserMonth {
   tier: TierName;
   timezone: string;
+  /** The user's holds (reservations), active or not: `heldOf` says what they keep now. */
+  holds: Hold[];
   /** The user's current local month, `YYYY-MM`, and its bounds. */
   month: string;
   periodStart: Date;
@@ -28,27 +30,29 @@ export async function readUserMonth(
   tiers: Tiers,
 ): Promise<UserMonth> {
   const { monthlySelect, defaultTierSql } = columnsOf(tiers);
-  type Row = MonthlyUsage & { tier: TierName; timezone: string; hasRow: boolean };
+  type Row = MonthlyUsage & { tier: TierName; timezone: string; holds: Hold[]; hasRow: boolean };
   const [row] = await queryRows<Row & { curMonth: string; curStart: Date; curEnd: Date }>(
     db,
     sql`
     WITH u AS (
-      SELECT coalesce(max(tier), ${defaultTierSql}) AS tier, coalesce(max(timezone), 'UTC') AS tz
+      SELECT coalesce(max(tier), ${defaultTierSql}) AS tier, coalesce(max(timezone), 'UTC') AS tz,
+        coalesce((array_agg(holds))[1], '[]'::jsonb) AS holds
       FROM usagekit.users WHERE id = ${userId}::text
     ), p AS (
-      SELECT tier, tz, ${localMonth(instant(now), sql`tz`)} AS local_month FROM u
+      SELECT tier, tz, holds, ${localMonth(instant(now), sql`tz`)} AS local_month FROM u
     )
-    SELECT p.tier AS "tier", p.tz AS "timezone", to_char(p.local_month, 'YYYY-MM') AS "curMonth",
+    SELECT p.tier AS "tier", p.tz AS "timezone", p.holds AS "holds", to_char(p.local_month, 'YYYY-MM') AS "curMonth",
       ${instantOut(monthStart(sql`p.local_month`, sql`p.tz`))} AS "curStart",
       ${instantOut(monthEnd(sql`p.local_month`, sql`p.tz`))} AS "curEnd",
       m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}
     FROM p LEFT JOIN usagekit.monthly_usage m ON m.user_id = ${userId}::text AND m.month = p.local_month`,
   );
   if (!row) throw new Error("readUserMonth returned no row");
-  const { hasRow, tier, timezone, curMonth, curStart, curEnd, ...usage } = row;
+  const { hasRow, tier, timezone, holds, curMonth, curStart, curEnd, ...usage } = row;
   return {
     tier,
     timezone,
+    holds,
     month: curMonth,
     periodStart: curStart,
     periodEnd: curEnd,

@@ -121,7 +121,8 @@ export async function getMilestones(
   for (const m of milestones) {
     const progress = progressOf(c, m.kind, stats);
     const earnedAt = dates[m.id];
-    if (progress >= m.target && earnedAt) earned.push({ id: m.id, title: m.title, earnedAt });
+    // Earned once, kept: a correction lowers the totals and the progress to the next one only.
+    if (earnedAt) earned.push({ id: m.id, title: m.title, earnedAt });
     else if (!nextKinds.has(m.kind)) {
       nextKinds.add(m.kind);
       next.push({

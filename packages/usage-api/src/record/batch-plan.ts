@@ -1,10 +1,12 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { OUT_OF_WINDOW } from "../calendar/window";
-import { fits } from "../limits/rule";
-import { hardLimitOf, overageOf, softLimitOf } from "../limits/tiers";
+import type { Hold } from "@usagekit/db";
+import { firstRefusal, heldOf } from "../limits/holds";
+import { overageOf, softLimitOf } from "../limits/tiers";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
+import { lockUsers } from "../store/user-locks";
 import type { MonthlyUsage } from "../store/columns";
 import { eventContext, keepRefusals, lockMonths, writeEvents } from "./batch-sql";
 import type { PlannedEvent } from "./batch-sql";
@@ -24,12 +26,9 @@ type Context = {
   month: string;
   day: string;
   inWindow: boolean;
+  holds: Hold[];
 };
 type Used = Record<Feature, number>;
-
-/** The first hard-limited feature the event does not fit under, by the one rule, or undefined. */
-const overLimit = (tiers: Tiers, tier: TierName, before: Used, amounts: Used) =>
-  columnsOf(tiers).features.find((f) => !fits(before[f], amounts[f], hardLimitOf(tiers[tier], f)));
 
 /**
  * A batch with enforced events, in the caller's transaction: each event's context (tier, zone,
@@ -40,6 +39,11 @@ const overLimit = (tiers: Tiers, tier: TierName, before: Used, amounts: Used) =>
 export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
   const c = columnsOf(tiers);
   const { features, billableFeatures } = c;
+  // The batch's users first: a reservation of one of them waits, or is seen by what follows.
+  await lockUsers(
+    db,
+    valid.map((v) => v.event.userId),
+  );
   const [contextRows, known] = await Promise.all([
     queryRows<Context>(
       db,
@@ -88,14 +92,14 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
     const amounts = amountsOf(event, features);
     const mk = monthKey(event.userId, ctx.month);
     const before = used.get(mk) ?? amountsOf({}, features);
-    const over = event.enforceLimits ? overLimit(tiers, ctx.tier, before, amounts) : undefined;
-    if (over) {
-      const limitExceeded = {
-        feature: over,
-        used: before[over],
-        limit: hardLimitOf(tiers[ctx.tier], over)!,
-        requested: amounts[over],
-      };
+    // What counts against a hard limit: the usage before the event and the user's active holds.
+    const counted = Object.fromEntries(
+      features.map((f) => [f, before[f] + heldOf(ctx.holds, f, v.now)]),
+    ) as Used;
+    const limitExceeded = event.enforceLimits
+      ? firstRefusal(tiers[ctx.tier], features, counted, amounts)
+      : null;
+    if (limitExceeded) {
       results.set(i, { status: "refused", limitExceeded });
       refusals.push({
         userId: event.userId,

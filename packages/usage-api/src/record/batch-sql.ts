@@ -10,13 +10,16 @@ const raw = sql.raw;
 const json = (rows: unknown[]) => sql`${JSON.stringify(rows)}::jsonb`;
 const tz = sql`coalesce(u.timezone, 'UTC')`;
 
-/** Each event's user (tier, zone), local month and day, and whether it is still in the window. */
+/**
+ * Each event's user (tier, zone, holds), local month and day, and whether it is still in the
+ * window. Read after the batch took its users' locks (`lockUsers`): the holds are current.
+ */
 export const eventContext = (
   c: Columns,
   events: { i: number; userId: string; at: string; now: string }[],
 ) => sql`
   SELECT e.i AS "i", coalesce(u.tier, ${c.defaultTierSql}) AS "tier", coalesce(u.timezone, 'UTC') AS "tz",
-    u.tier IS NULL AS "newUser",
+    u.tier IS NULL AS "newUser", coalesce(u.holds, '[]'::jsonb) AS "holds",
     ${dateText(localMonth(sql`e.at`, tz))} AS "month", ${dateText(localDay(sql`e.at`, tz))} AS "day",
     e.at >= ${windowStart(sql`e.now`, tz)} AS "inWindow"
   FROM jsonb_to_recordset(${json(events)}) AS e(i int, "userId" text, at timestamptz, now timestamptz)

@@ -91,9 +91,10 @@ const expectedLifetime = (
     FROM usagekit.payments WHERE ${scope("user_id", userIds)} GROUP BY user_id) p ON p.user_id = u.id
   WHERE ${scope("u.id", userIds)}`;
 
+/** The days the ledger implies: its events per day (a correction is not an event of a day). */
 const expectedDaily = (userIds?: string[]) =>
   sql`SELECT user_id, day, count(*)::int AS events FROM usagekit.usage_events
-    WHERE ${scope("user_id", userIds)} GROUP BY user_id, day`;
+    WHERE corrects_key IS NULL AND ${scope("user_id", userIds)} GROUP BY user_id, day`;
 
 const cols = (names: string[], alias?: string) =>
   raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
@@ -162,7 +163,8 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
       sql`SELECT 1 FROM usagekit.lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`,
     );
     await tx.execute(sql`DELETE FROM usagekit.daily_activity a WHERE ${scope("a.user_id", userIds)} AND NOT EXISTS
-      (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = a.user_id AND e.day = a.day)`);
+      (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = a.user_id AND e.day = a.day
+        AND e.corrects_key IS NULL)`);
     await tx.execute(
       upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userIds)),
     );

@@ -99,4 +99,5 @@ export function rowsSql(tiers: Tiers) {
  * table, paid by every batch (LIMIT keeps the subquery from being flattened into that join).
  */
 export const userOf = (userId: string) =>
-  sql`LATERAL (SELECT tier, timezone FROM usagekit.users WHERE id = ${sql.raw(userId)} LIMIT 1) u ON true`;
+  sql`LATERAL (SELECT tier, timezone, holds FROM usagekit.users WHERE id = ${sql.raw(userId)}
+    LIMIT 1) u ON true`;

@@ -5,6 +5,7 @@ import { columnsOf, snake } from "../store/columns";
 import type { Columns } from "../store/columns";
 import { rowsSql } from "./rows-sql";
 import { fitsSql } from "../limits/fits-sql";
+import { heldSql } from "../limits/holds-sql";
 import { hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { localDay, localMonth, monthEnd, monthStart, windowStart } from "../calendar/local-month";
 
@@ -57,8 +58,8 @@ const $ = (name: string) => sql.placeholder(name);
  * (with the limit check on the row's latest version when enforcing), the day, the lifetime row
  * and — for a user never seen — the user row (free, UTC). It writes nothing when the event is
  * outside the window or the key was already used. The enforcing variant checks the hard limits
- * first against the event alone and then, in the monthly upsert, against the row's latest
- * version; a refusal aborts the whole statement through `usagekit.limit_exceeded(detail)`
+ * (on `used + held`: the user's active holds count) first against the event alone and then, in
+ * the monthly upsert, against the row's latest version; a refusal aborts the whole statement through `usagekit.limit_exceeded(detail)`
  * (SQLSTATE UK001), so nothing of the event stays, and the error names what refused it. The
  * tier table and the variant are part of the text: each is prepared once.
  */
@@ -71,18 +72,36 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
   const okCols = eachFeature((f) => sql`ok.${ledgerCol(f)}`);
   const tier = sql`coalesce(u.tier, ${c.defaultTierSql})`;
   const tz = sql`coalesce(u.timezone, 'UTC')`;
+  // Enforcing, the user's holds count, read from its row locked in its latest version: shared
+  // (enforced writes of a user do not wait for each other; a reservation, which updates the row,
+  // waits for them and they for it). A user this statement does not see yet is made by `nu` —
+  // or, made meanwhile by a reservation, locked in its version by ON CONFLICT.
+  const user = enforce
+    ? sql`LEFT JOIN LATERAL (SELECT * FROM (SELECT * FROM usagekit.users WHERE id = a.user_id
+        FOR SHARE) s UNION ALL SELECT * FROM nu) u ON true`
+    : sql`LEFT JOIN usagekit.users u ON u.id = a.user_id`;
+  const newUser = sql`, nu AS (
+    INSERT INTO usagekit.users AS x (id) SELECT a.user_id FROM a
+    WHERE NOT EXISTS (SELECT 1 FROM usagekit.users WHERE id = a.user_id)
+      AND a.occurred_at >= ${windowStart(sql`a.now`, sql`'UTC'`)}
+    ON CONFLICT (id) DO UPDATE SET id = x.id
+    RETURNING x.*
+  )`;
+  const held = (row: string, f: Feature) =>
+    heldSql(sql.raw(`${row}.holds`), f, sql.raw(`${row}.now`));
   return sql`
   WITH a AS (
     SELECT ${$("userId")}::text AS user_id, ${$("idempotencyKey")}::text AS idempotency_key,
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
       ${amounts}
-  ), ev AS (
-    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz, u.id IS NULL AS new_user
+  )${enforce ? newUser : sql``}, ev AS (
+    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz, u.id IS NULL AS new_user,
+      coalesce(u.holds, '[]'::jsonb) AS holds
       ${commaEachBillable((f) => sql`${softLimitSql(tiers, tier, f)} AS ${softCol(f)}`)},
       ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, tier, f)} AS ${limCol(f)}`)},` : sql``}
       ${localMonth(sql`a.occurred_at`, tz)} AS local_month, ${localDay(sql`a.occurred_at`, tz)} AS day,
       a.occurred_at >= ${windowStart(sql`a.now`, tz)} AS in_window
-    FROM a LEFT JOIN usagekit.users u ON u.id = a.user_id
+    FROM a ${user}
   ), ok AS (
     SELECT ev.* FROM ev ${
       enforce
@@ -91,8 +110,8 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
         ELSE ${fitsOrAbort(
           c,
           "ev",
-          () => sql`0`,
-          (f) => sql`coalesce(cur.${monthlyCol(f)}, 0)`,
+          (f) => held("ev", f),
+          (f) => sql`coalesce(cur.${monthlyCol(f)}, 0) + ${held("ev", f)}`,
         )} END`
         : sql`WHERE ev.in_window`
     }
@@ -119,7 +138,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
     FROM ok JOIN led USING (user_id)
     ON CONFLICT (user_id, month) DO UPDATE SET
       ${addToMonth((f) => sql`(SELECT ${overageSql(sql`ok.${softCol(f)}`, sql`m.${monthlyCol(f)}`, sql`excluded.${monthlyCol(f)}`)} FROM ok)`)}
-    ${enforce ? sql`WHERE (SELECT ${fitsOrAbort(c, "ok", (f) => sql`m.${monthlyCol(f)}`)} FROM ok)` : sql``}
+    ${enforce ? sql`WHERE (SELECT ${fitsOrAbort(c, "ok", (f) => sql`m.${monthlyCol(f)} + ${held("ok", f)}`)} FROM ok)` : sql``}
     RETURNING ${monthlySelect("m")}
   ), daily AS (
     INSERT INTO usagekit.daily_activity AS d (user_id, day, events)

@@ -1,15 +1,16 @@
 import { TRPCError } from "@trpc/server";
 import type { CatalogShape } from "@usagekit/db/catalog";
 import { recordUsageBatch } from "../record/batch";
+import { correctUsage } from "../record/correct";
 import { recordUsage } from "../record/record-usage";
 import { recordUsageBatchInput } from "../schemas";
 import type { RecordUsageInput } from "../schemas";
 import { actingUser } from "../transport/auth";
-import { catalogInput } from "../transport/catalog-input";
+import { catalogInput, catalogWrite } from "../transport/catalog-input";
 import type { CatalogInputTypes } from "../transport/catalog-input";
 import { createTRPCRouter } from "../transport/trpc";
 import type { Context, Procedures } from "../transport/trpc";
-import type { RecordUsageResultOf } from "./outputs";
+import type { MonthlyUsageOf, RecordUsageResultOf } from "./outputs";
 
 /** An end user's writes are always enforced, at the server's time. */
 function endUserRules(ctx: Context, input: { enforceLimits?: boolean; occurredAt?: Date }) {
@@ -41,6 +42,13 @@ export const recordRouter = <C extends CatalogShape>(p: Procedures, types: Catal
         });
         return result as unknown as RecordUsageResultOf<C>;
       }),
+    /** Takes back usage recorded under `correctsKey`: a negative ledger entry with its reason. */
+    correctUsage: catalogWrite(
+      p.service,
+      "correctUsageInput",
+      types.correctUsage,
+      async (db, params) => (await correctUsage(db, params)) as unknown as MonthlyUsageOf<C>,
+    ),
     recordUsageBatch: p.service
       .input(recordUsageBatchInput)
       .mutation(({ ctx, input }) =>

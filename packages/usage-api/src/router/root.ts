@@ -13,6 +13,7 @@ import { billingRouter } from "./billing";
 import { limitsRouter } from "./limits";
 import { progressRouter } from "./progress";
 import { recordRouter } from "./record";
+import { reservationsRouter } from "./reservations";
 
 /**
  * usagekit's routers for a catalog: every per-user procedure under `usage.` (the contract's
@@ -27,6 +28,7 @@ function routersFor<const C extends CatalogShape>(catalog: C) {
     limitsRouter<C>(p, types),
     billingRouter<C>(p, types),
     progressRouter<C>(p),
+    reservationsRouter<C>(p, types),
   );
   const appRouter = createTRPCRouter({ usage: usageRouter, analytics: analyticsRouter(p) });
   return { usageRouter, appRouter };

@@ -67,9 +67,12 @@ function build(model: Model) {
       THEN excluded.highest_tier_reached ELSE l.highest_tier_reached END, updated_at = now()`,
     /** A new user's tier as a SQL literal (tier names are checked camelCase names). */
     defaultTierSql: sql.raw(`'${model.defaultTier}'`),
-    /** The completed-session seconds of event row `alias`: its practice time when it completes any. */
+    /**
+     * The completed-session seconds of event row `alias`: its practice time when it completes any
+     * (a correction that takes a completed session back takes its seconds back too).
+     */
     sessionSecondsSql: (alias = "") =>
-      sql`CASE WHEN ${roleCol("completedSession", alias)} > 0 THEN ${roleCol("practiceTime", alias)} ELSE 0 END`,
+      sql`CASE WHEN ${roleCol("completedSession", alias)} <> 0 THEN ${roleCol("practiceTime", alias)} ELSE 0 END`,
     /** The length of each completed session of event row `alias`, rounded (0 when it completes none). */
     sessionLengthSql: (alias = "") =>
       sql`CASE WHEN ${roleCol("completedSession", alias)} > 0

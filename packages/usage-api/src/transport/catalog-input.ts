@@ -6,13 +6,29 @@ import { modelOfTiers } from "../limits/tiers";
 import { catalogSchemas } from "../schemas";
 import type {
   canUseFeatureInput,
+  correctUsageInput,
+  extendReservationInput,
   recordPaymentInput,
   recordUsageInput,
+  reserveUsageInput,
   setUserPlanInput,
+  settleReservationInput,
 } from "../schemas";
+import type { Db } from "@usagekit/db";
+import type { Tiers } from "../limits/tiers";
+import type { CatalogSchemas } from "../schemas";
 import { middleware } from "./trpc";
+import type { Procedures } from "./trpc";
 
-type Named = "recordUsageInput" | "canUseFeatureInput" | "setUserPlanInput" | "recordPaymentInput";
+type Named =
+  | "recordUsageInput"
+  | "canUseFeatureInput"
+  | "setUserPlanInput"
+  | "recordPaymentInput"
+  | "reserveUsageInput"
+  | "extendReservationInput"
+  | "settleReservationInput"
+  | "correctUsageInput";
 
 /**
  * Parses an input that names features or tiers with the schemas of the call's catalog (the
@@ -28,7 +44,7 @@ export const catalogInput = (name: Named) =>
   });
 
 /** A parser for tRPC's types only (zod-style `_input`/`_output`): the value is parsed already. */
-interface Typed<In, Out> {
+export interface Typed<In, Out> {
   _input: In;
   _output: Out;
   parse: (value: unknown) => Out;
@@ -37,13 +53,24 @@ const typed = <In, Out>() => ({ parse: (value: unknown) => value }) as Typed<In,
 
 type Amounts<C extends CatalogShape> = { [K in FeatureOf<C>]?: number };
 type Swap<T, Old extends PropertyKey, New> = Omit<T, Old> & New;
+/** A parser of an input with amounts, typed with the catalog's features. */
+type WithAmounts<S extends z.ZodType, C extends CatalogShape> = Typed<
+  Swap<z.input<S>, Feature, Amounts<C>>,
+  Swap<z.output<S>, Feature, Amounts<C>>
+>;
+const withAmounts = <S extends z.ZodType, C extends CatalogShape>() =>
+  typed<
+    Swap<z.input<S>, Feature, Amounts<C>>,
+    Swap<z.output<S>, Feature, Amounts<C>>
+  >() as WithAmounts<S, C>;
 
 /** The inputs of a catalog's procedures, typed with its own features and tiers. */
 export const catalogInputTypes = <C extends CatalogShape>() => ({
-  recordUsage: typed<
-    Swap<z.input<typeof recordUsageInput>, Feature, Amounts<C>>,
-    Swap<z.output<typeof recordUsageInput>, Feature, Amounts<C>>
-  >(),
+  recordUsage: withAmounts<typeof recordUsageInput, C>(),
+  reserveUsage: withAmounts<typeof reserveUsageInput, C>(),
+  extendReservation: withAmounts<typeof extendReservationInput, C>(),
+  settleReservation: withAmounts<typeof settleReservationInput, C>(),
+  correctUsage: withAmounts<typeof correctUsageInput, C>(),
   canUseFeature: typed<
     Swap<z.input<typeof canUseFeatureInput>, "feature", { feature: FeatureOf<C> }>,
     Swap<z.output<typeof canUseFeatureInput>, "feature", { feature: FeatureOf<C> }>
@@ -58,3 +85,25 @@ export const catalogInputTypes = <C extends CatalogShape>() => ({
   >(),
 });
 export type CatalogInputTypes<C extends CatalogShape> = ReturnType<typeof catalogInputTypes<C>>;
+
+/**
+ * A service-only write whose input names the catalog's features or tiers: parsed with the call's
+ * catalog, typed with the router's, and run as `run(db, input & { now, tiers })`.
+ */
+export function catalogWrite<N extends Named, T extends Typed<unknown, unknown>, R>(
+  procedure: Procedures["service"],
+  name: N,
+  type: T,
+  run: (db: Db, params: z.output<CatalogSchemas[N]> & { now: Date; tiers: Tiers }) => Promise<R>,
+) {
+  return procedure
+    .use(catalogInput(name))
+    .input(type)
+    .mutation(({ ctx, input }) =>
+      run(ctx.db, {
+        ...(input as z.output<CatalogSchemas[N]>),
+        now: ctx.now(),
+        tiers: ctx.tiers,
+      }),
+    );
+}

@@ -1,8 +1,10 @@
 import { Nav } from "~/components/nav";
 import { Insights } from "~/components/insights";
+import { RefundsCard } from "~/components/refunds";
 import { CANDIDATES_SHOWN, shiftMonth } from "~/lib/features";
 import { requireUser } from "~/server/auth";
 import { now } from "~/server/clock";
+import { recentSessions } from "~/server/sessions";
 import { HydrateClient, prefetch, trpc } from "~/trpc/server";
 
 export const dynamic = "force-dynamic";
@@ -29,6 +31,7 @@ export default async function InsightsPage(props: { searchParams: Promise<{ mont
     trpc.analytics.upgradeCandidates.queryOptions({ month, limit: CANDIDATES_SHOWN }),
     trpc.analytics.featureValue.queryOptions({ month }),
   );
+  const sessions = await recentSessions();
   return (
     <>
       <Nav user={user} />
@@ -41,6 +44,7 @@ export default async function InsightsPage(props: { searchParams: Promise<{ mont
             next={month < current ? shiftMonth(month, 1) : null}
           />
         </HydrateClient>
+        <RefundsCard sessions={sessions} />
       </main>
     </>
   );
