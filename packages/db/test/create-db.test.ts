@@ -26,6 +26,7 @@ describe("createDb on PGlite", () => {
       "limit_refusals",
       "monthly_usage",
       "payments",
+      "reservations",
       "usage_events",
       "users",
     ]);
@@ -40,7 +41,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 2 });
+    expect(row).toEqual({ users: 1, migrations: 3 });
     await again.close();
   });
 

@@ -1,7 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { findDrift } from "../src/record/reconcile";
+import { findDrift, repairDrift } from "../src/record/reconcile";
 import { defaultTiers } from "../src";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { refusalOf, rowCounts, trpcError } from "./helpers";
@@ -326,5 +326,107 @@ describe.each(dbKinds)("live sessions: reserve → extend → settle, on %s", (k
             AND r.released_at IS NULL AND r.expires_at > ${last}::timestamptz)`,
     );
     expect(holdsDrift).toEqual([]);
+    // reconcile agrees, at that clock.
+    expect(await findDrift(suite.handle.db, { tiers: defaultTiers, now: at(20 * MINUTE) })).toEqual(
+      [],
+    );
+  });
+
+  it("lets exactly R of N concurrent reserves through when R fit", async () => {
+    const userId = newUserId();
+    // Free: 3 Anki exports. 10 reserves of one each, at once.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        api().reserveUsage({
+          userId,
+          idempotencyKey: `k${i}`,
+          expiresInSeconds: 60,
+          ankiExports: 1,
+        }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
+    expect((await api().canUseFeature({ userId, feature: "ankiExports" })).held).toBe(3);
+  });
+
+  it("refuses bad input naming the field, and writes nothing", async () => {
+    const userId = newUserId();
+    const hold = await reserve(userId, { ankiExports: 1 }, 60);
+    const before = await rowCounts(suite.handle.db);
+    const cases: [Promise<unknown>, RegExp][] = [
+      [
+        api().reserveUsage({ userId, idempotencyKey: "b", expiresInSeconds: 0, ankiExports: 1 }),
+        /^expiresInSeconds: /,
+      ],
+      [
+        api().reserveUsage({
+          userId,
+          idempotencyKey: "b",
+          expiresInSeconds: 86_401,
+          ankiExports: 1,
+        }),
+        /^expiresInSeconds: /,
+      ],
+      [api().reserveUsage({ userId, idempotencyKey: "b", expiresInSeconds: 60 }), /^amounts: /],
+      [
+        api().extendReservation({
+          reservationId: "not-an-id",
+          idempotencyKey: "b",
+          ankiExports: 1,
+        }),
+        /^reservationId: /,
+      ],
+      [
+        api().extendReservation({ reservationId: hold.reservationId, idempotencyKey: "b" }),
+        /^amounts: /,
+      ],
+      [api().settleReservation({ reservationId: hold.reservationId }), /^amounts: /],
+      [
+        api().correctUsage({
+          userId,
+          idempotencyKey: "b",
+          correctsKey: "x",
+          reason: "",
+          ankiExports: 1,
+        }),
+        /^reason: /,
+      ],
+      [
+        api().reserveUsage({
+          userId,
+          idempotencyKey: "b",
+          expiresInSeconds: 60,
+          ankiExports: -1,
+        }),
+        /^ankiExports: /,
+      ],
+    ];
+    for (const [call, message] of cases) {
+      const error = await trpcError(call);
+      expect(error.code).toBe("BAD_REQUEST");
+      expect(error.message).toMatch(message);
+    }
+    expect(await rowCounts(suite.handle.db)).toEqual(before);
+  });
+
+  it("finds holds that are not the user's reservations, and repairs them from the reservations", async () => {
+    const userId = newUserId();
+    await reserve(userId, { ankiExports: 2 }, 600);
+    const tiers = defaultTiers;
+    const drift = () => findDrift(suite.handle.db, { tiers, now: NOW });
+    const mine = async () => (await drift()).filter((d) => JSON.stringify(d).includes(userId));
+    expect(await mine()).toEqual([]);
+    await suite.handle.db.execute(
+      sql`UPDATE usagekit.users SET holds = '[]'::jsonb WHERE id = ${userId}`,
+    );
+    expect(await api().canUseFeature({ userId, feature: "ankiExports" })).toMatchObject({
+      held: 0,
+    });
+    expect((await mine()).map((d) => d.table)).toEqual(["users"]);
+    await repairDrift(suite.handle.db, { tiers, now: NOW });
+    expect(await mine()).toEqual([]);
+    expect(await api().canUseFeature({ userId, feature: "ankiExports" })).toMatchObject({
+      held: 2,
+    });
   });
 });

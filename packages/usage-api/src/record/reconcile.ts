@@ -3,6 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { isRetryableConflict } from "./retry";
+import { holdsDrift, repairHolds } from "../reservations/reconcile";
 import type { Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
@@ -108,20 +109,25 @@ const driftQuery = (table: string, keys: string[], compared: string[], expected:
   WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
 
 export interface Drift {
-  table: "monthly_usage" | "lifetime_stats" | "daily_activity";
+  /** `users`: live holds that are not the user's live reservations. */
+  table: "monthly_usage" | "lifetime_stats" | "daily_activity" | "users";
   expected: Record<string, unknown> | null;
   actual: Record<string, unknown> | null;
 }
 
-/** Every derived row that disagrees with the ledger and payments (the source of truth). */
-export async function findDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+/**
+ * Every derived row that disagrees with the ledger and payments (the source of truth), and every
+ * user whose live holds are not its live reservations at `now` (default: the system clock).
+ */
+export async function findDrift(db: Db, params: { tiers: Tiers; now?: Date }): Promise<Drift[]> {
   const c = columnsOf(params.tiers);
   const { monthly, lifetime } = compared(c);
   return queryRows<Drift>(
     db,
     sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers))}
     UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c))}
-    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily())}`,
+    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily())}
+    UNION ALL ${holdsDrift(params.tiers, params.now ?? new Date())}`,
   );
 }
 
@@ -187,7 +193,7 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
  * own transaction that is safe while writers run; a deadlock or serialization failure is
  * retried. Returns the drift it found.
  */
-export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Drift[]> {
+export async function repairDrift(db: Db, params: { tiers: Tiers; now?: Date }): Promise<Drift[]> {
   const drift = await findDrift(db, params);
   const users = [...new Set(drift.map((d) => String((d.expected ?? d.actual)!["user_id"])))].sort();
   for (let i = 0; i < users.length; i += REPAIR_CHUNK) {
@@ -195,6 +201,7 @@ export async function repairDrift(db: Db, params: { tiers: Tiers }): Promise<Dri
     for (let attempt = 1; ; attempt++) {
       try {
         await repairUsers(db, params.tiers, chunk);
+        await repairHolds(db, params.tiers, chunk, params.now ?? new Date());
         break;
       } catch (error) {
         if (!isRetryableConflict(error) || attempt >= 10) throw error;
