@@ -42,6 +42,11 @@ export interface CatalogShape {
   readonly features: Readonly<Record<string, FeatureSpec>>;
   readonly tiers: Readonly<Record<string, TierSpec<string>>>;
   readonly roles: Readonly<Record<Role, string>>;
+  /**
+   * When a user's monthly usage of a feature with a limit raises an alert: percents of the limit,
+   * ascending (default 80 and 100).
+   */
+  readonly alertThresholds?: readonly number[];
 }
 
 export type FeatureOf<C extends CatalogShape> = keyof C["features"] & string;
@@ -69,6 +74,8 @@ export interface CatalogTypes<C extends CatalogShape> {
   OverageField: OverageFieldOf<C>;
 }
 
+const DEFAULT_THRESHOLDS: readonly number[] = [80, 100];
+
 const capitalize = <S extends string>(s: S) => (s[0]!.toUpperCase() + s.slice(1)) as Capitalize<S>;
 
 /** A catalog's names: features and tiers in order, and where each feature is counted. */
@@ -92,6 +99,8 @@ export function catalogNames<C extends CatalogShape>(catalog: C) {
     overageField: Object.fromEntries(
       billableFeatures.map((f) => [f, `overage${capitalize(f)}`]),
     ) as { [K in BillableOf<C>]: `overage${Capitalize<K>}` },
+    /** The percents of a limit at which an alert is raised. */
+    alertThresholds: catalog.alertThresholds ?? DEFAULT_THRESHOLDS,
   };
 }
 
@@ -168,6 +177,18 @@ export function defineCatalog<const C extends CatalogShape>(catalog: C): C {
   if (!isObject(catalog.roles)) fail("roles", "must be an object");
   for (const r of ROLES)
     if (!features.includes(catalog.roles[r])) fail(`roles.${r}`, "must name a feature");
+  const thresholds: unknown = catalog.alertThresholds;
+  if (
+    thresholds !== undefined &&
+    !(
+      Array.isArray(thresholds) &&
+      thresholds.length <= 10 &&
+      thresholds.every(
+        (t, i) => Number.isInteger(t) && t >= 1 && t <= 1000 && (i === 0 || t > thresholds[i - 1]),
+      )
+    )
+  )
+    fail("alertThresholds", "must be at most 10 ascending whole percents (1 to 1000)");
   const names = catalogNames(catalog);
   // The ledger's, the monthly row's and the lifetime row's columns of the features.
   for (const columns of [

@@ -16,4 +16,5 @@ export const {
   payments,
   limitRefusals,
   reservations,
+  alerts,
 } = usagekitTables(catalog);

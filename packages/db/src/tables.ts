@@ -102,6 +102,36 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
       () => [check("users_tier_check", tierCheck("tier"))],
     ),
 
+    /**
+     * Alerts: a user's monthly usage of a feature first reached a threshold of its limit (once per
+     * user, month, feature and threshold), with their webhook delivery.
+     */
+    alerts: usagekit.table(
+      "alerts",
+      {
+        userId: text().notNull(),
+        id: bigserial({ mode: "number" }).notNull(),
+        month: date().notNull(),
+        feature: text().notNull(),
+        /** Percent of the limit. */
+        threshold: integer().notNull(),
+        used: bigint({ mode: "number" }).notNull(),
+        limit: bigint({ mode: "number" }).notNull(),
+        createdAt: createdAt(),
+        deliveredAt: timestamp({ withTimezone: true }),
+        attempts: integer().notNull().default(0),
+        nextAttemptAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+        lastError: text(),
+      },
+      (t) => [
+        primaryKey({ columns: [t.userId, t.id] }),
+        uniqueIndex("alerts_once").on(t.userId, t.month, t.feature, t.threshold),
+        index("alerts_undelivered_idx")
+          .on(t.nextAttemptAt)
+          .where(sql`${t.deliveredAt} IS NULL`),
+      ],
+    ),
+
     /** Reservations: amounts held for a live session until settled, released or expired. */
     reservations: usagekit.table(
       "reservations",

@@ -21,6 +21,7 @@ describe("createDb on PGlite", () => {
     const first = await createDb({ url: "", dataDir });
     expect(first.kind).toBe("pglite");
     expect(await tables(first)).toEqual([
+      "alerts",
       "daily_activity",
       "lifetime_stats",
       "limit_refusals",

@@ -138,6 +138,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
     expect(await tablesIn(db, "public")).toEqual(["lessons", "users"]);
     expect(await tablesIn(db, "usagekit")).toEqual([
       "__migrations",
+      "alerts",
       "daily_activity",
       "lifetime_stats",
       "limit_refusals",

@@ -154,7 +154,7 @@ describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
     expect(sqlFiles(out)).toEqual([
       "0000_usagekit.sql",
       "0001_limit_exceeded.sql",
-      "0002_reservations.sql",
+      "0002_sessions_alerts.sql",
       "0003_catalog.sql",
     ]);
     const again = usagekit("generate", "--catalog", withQuizzes, "--out", out);

@@ -42,6 +42,10 @@ export type {
 } from "./limits/tiers";
 export * from "./schemas";
 export { IdempotencyConflictError, isRefusal, LimitExceededError, limitExceededOf } from "./errors";
+export { verifyWebhook } from "./alerts/signature";
+export { deliverDueWebhooks, startWebhookDelivery } from "./alerts/webhooks";
+export type { WebhookOptions } from "./alerts/webhooks";
+export type { Alert } from "./alerts/list";
 export { InternalError } from "./transport/masking";
 export type { ErrorLogger } from "./transport/masking";
 export { MAX_BATCH_CALLS, MAX_BODY_BYTES, MAX_DRAIN_BYTES } from "./transport/http-limits";

@@ -2,6 +2,7 @@ import cluster from "node:cluster";
 import { readEnv } from "./env";
 import { openWhenReady, rootMessage, runWorkers, shutdown } from "./transport/lifecycle";
 import { createUsageServer } from "./transport/server";
+import { startWebhookDelivery } from "./alerts/webhooks";
 
 const env = readEnv();
 const where = `http://${env.HOST}:${env.PORT}/api/trpc`;
@@ -40,19 +41,29 @@ if (cluster.isPrimary && env.USAGE_WORKERS > 1) {
   });
   await listening;
   if (cluster.isPrimary) console.log(`usagekit API on ${where} (${handle.kind})`);
+  // Alerts as signed webhooks; several processes share the work (each alert is locked by one).
+  const webhooks =
+    env.USAGE_WEBHOOK_URL && env.USAGE_WEBHOOK_SECRET
+      ? startWebhookDelivery(handle.db, {
+          url: env.USAGE_WEBHOOK_URL,
+          secret: env.USAGE_WEBHOOK_SECRET,
+        })
+      : null;
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`usagekit API: ${signal}, finishing in-flight requests`);
-    void shutdown(server, handle).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+    void (webhooks?.stop() ?? Promise.resolve())
+      .then(() => shutdown(server, handle))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -220,6 +220,12 @@ export const usageHistoryInput = z.strictObject({
   months: z.number().int("must be an integer").min(1).max(120).default(12),
 });
 
+export const listAlertsInput = z.strictObject({
+  userId: userIdSchema.optional(),
+  /** Only the alerts raised at or after this instant. */
+  since: instantSchema("since").optional(),
+});
+
 const monthSchema = z
   .string({ message: "month must be a YYYY-MM string" })
   .regex(/^[1-9]\d{3}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM (years 1000–9999), e.g. 2026-11");

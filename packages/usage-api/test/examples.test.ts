@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { startPgliteServer } from "./process";
+import { signWebhook } from "../src/alerts/signature";
+import { freePort, spawnServer, startPgliteServer } from "./process";
 
 const run = promisify(execFile);
 const example = (name: string) => join(import.meta.dirname, "..", "examples", name);
@@ -34,6 +35,60 @@ describe("the README's examples", () => {
 
   it("voice-session.ts holds, extends, settles and refunds a session", async () => {
     expect(await runExample("voice-session.ts", { DATABASE_URL: "" })).toBe("742 0");
+  });
+
+  it("webhook-receiver.ts verifies the standalone server's signed alerts, and refuses forgeries", async () => {
+    const secret = "whsec-example-0123456789abcdef";
+    const port = await freePort();
+    const receiver = spawnServer(
+      { PORT: String(port), USAGE_WEBHOOK_SECRET: secret },
+      {
+        args: ["--import", import.meta.resolve("tsx"), example("webhook-receiver.ts")],
+        cwd: tmpdir(),
+      },
+    );
+    const token = "example-test-service-token-0123456789";
+    const server = await startPgliteServer(token, {
+      USAGE_WEBHOOK_URL: `http://127.0.0.1:${port}/usagekit`,
+      USAGE_WEBHOOK_SECRET: secret,
+    });
+    try {
+      await receiver.printed("receiving webhooks", 30_000);
+      // A forged or stale alert is refused.
+      const body = JSON.stringify({ id: 1 });
+      const forged = await fetch(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        headers: {
+          "usagekit-signature": signWebhook(
+            body,
+            "not-the-secret-0123",
+            Math.floor(Date.now() / 1000),
+          ),
+        },
+        body,
+      });
+      expect(forged.status).toBe(401);
+      const stale = await fetch(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        headers: {
+          "usagekit-signature": signWebhook(body, secret, Math.floor(Date.now() / 1000) - 600),
+        },
+        body,
+      });
+      expect(stale.status).toBe(401);
+      // Three Anki exports on the free plan: 80 % and 100 % of its 3, delivered by the server.
+      const call = await fetch(`${server.url}/usage.recordUsage`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ json: { userId: "user_2abc", ankiExports: 3 } }),
+      });
+      expect(call.status).toBe(200);
+      await receiver.printed("user_2abc reached 100 % of ankiExports", 30_000);
+      expect(receiver.output()).toContain("user_2abc reached 80 % of ankiExports");
+    } finally {
+      receiver.kill();
+      await server.stop();
+    }
   });
 
   it("http-client.ts records over HTTP with the official client", async () => {

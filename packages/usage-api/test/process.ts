@@ -88,12 +88,13 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
  * The server on a PGlite folder of its own; `stop()` sends SIGTERM, waits for the exit and removes
  * the folder (also when the test already stopped it).
  */
-export async function startPgliteServer(serviceToken: string) {
+export async function startPgliteServer(serviceToken: string, env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "usagekit-server-"));
   const server = await startServer({
     DATABASE_URL: "",
     USAGE_DATA_DIR: dataDir,
     USAGE_SERVICE_TOKEN: serviceToken,
+    ...env,
   });
   return {
     ...server,

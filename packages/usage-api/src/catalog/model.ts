@@ -28,6 +28,8 @@ export interface Model {
   readonly monthlyField: Readonly<Record<Feature, MonthlyField>>;
   readonly lifetimeField: Readonly<Record<Feature, LifetimeField>>;
   readonly overageField: Readonly<Record<BillableFeature, OverageField>>;
+  /** The percents of a limit at which an alert is raised (default 80 and 100). */
+  readonly alertThresholds: readonly number[];
   /** The catalog's content as a key: equal catalogs build equal statements. */
   readonly key: string;
 }

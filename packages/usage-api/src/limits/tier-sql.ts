@@ -25,3 +25,7 @@ export const softLimitSql = (tiers: Tiers, tier: SQL, feature: BillableFeature) 
 /** Units past the soft limit `soft` that `added` units on top of `before` bring (`overageOf`). */
 export const overageSql = (soft: SQL, before: SQL, added: SQL) => sql`CASE WHEN ${soft} IS NOT NULL
   THEN greatest(0, ${before} + ${added} - ${soft}) - greatest(0, ${before} - ${soft}) ELSE 0 END`;
+
+/** The tier's limit of `feature` (hard or soft); NULL when unlimited. */
+export const limitSql = (tiers: Tiers, tier: SQL, feature: Feature) =>
+  perTier(tiers, tier, (c) => c[feature].limit);

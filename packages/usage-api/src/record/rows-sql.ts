@@ -3,6 +3,7 @@ import type { SQL } from "drizzle-orm";
 import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import { monthEnd, monthStart } from "../calendar/local-month";
+import { raiseAlerts } from "../alerts/raise-sql";
 
 const raw = sql.raw;
 
@@ -70,6 +71,14 @@ export function rowsSql(tiers: Tiers) {
       ${addToMonth((f) => overage.added(f))}
     RETURNING m.user_id AS "userId", to_char(m.month, 'YYYY-MM-DD') AS "monthDate",
       (xmax = 0) AS "created", ${monthlySelect("m")}
+  ), alerted AS (
+    ${raiseAlerts(tiers, {
+      from: sql`mon`,
+      userId: sql`mon."userId"`,
+      month: sql`mon."monthDate"::date`,
+      tier: sql`mon."tierWhenUsed"`,
+      used: (f) => sql.raw(`mon."${c.monthlyField[f]}"`),
+    })}
   ), daily AS (
     INSERT INTO usagekit.daily_activity AS d (user_id, day, events)
     SELECT user_id, day, count(*) FROM ${s} GROUP BY user_id, day ORDER BY user_id, day

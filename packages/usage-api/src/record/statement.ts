@@ -6,6 +6,7 @@ import type { Columns } from "../store/columns";
 import { rowsSql } from "./rows-sql";
 import { fitsSql } from "../limits/fits-sql";
 import { heldSql } from "../limits/holds-sql";
+import { raiseAlerts } from "../alerts/raise-sql";
 import { hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { localDay, localMonth, monthEnd, monthStart, windowStart } from "../calendar/local-month";
 
@@ -140,6 +141,14 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
       ${addToMonth((f) => sql`(SELECT ${overageSql(sql`ok.${softCol(f)}`, sql`m.${monthlyCol(f)}`, sql`excluded.${monthlyCol(f)}`)} FROM ok)`)}
     ${enforce ? sql`WHERE (SELECT ${fitsOrAbort(c, "ok", (f) => sql`m.${monthlyCol(f)} + ${held("ok", f)}`)} FROM ok)` : sql``}
     RETURNING ${monthlySelect("m")}
+  ), alerted AS (
+    ${raiseAlerts(tiers, {
+      from: sql`mon, ok`,
+      userId: sql`ok.user_id`,
+      month: sql`ok.local_month`,
+      tier: sql`ok.tier`,
+      used: (f) => sql.raw(`mon."${c.monthlyField[f]}"`),
+    })}
   ), daily AS (
     INSERT INTO usagekit.daily_activity AS d (user_id, day, events)
     SELECT ok.user_id, ok.day, 1 FROM ok JOIN led USING (user_id)

@@ -5,7 +5,8 @@ import { getUsageHistory } from "../progress/history";
 import { getLifetimeStats } from "../progress/lifetime";
 import { getMilestones } from "../progress/milestones";
 import { getRecommendations } from "../progress/recommendations";
-import { usageHistoryInput, userInput } from "../schemas";
+import { listAlertsInput, usageHistoryInput, userInput } from "../schemas";
+import { listAlerts } from "../alerts/list";
 import { actingUser } from "../transport/auth";
 import { createTRPCRouter } from "../transport/trpc";
 import type { Context, Procedures } from "../transport/trpc";
@@ -39,5 +40,7 @@ export const progressRouter = <C extends CatalogShape>(p: Procedures) => {
     ),
     getRecommendations: read(userInput, (ctx, r) => getRecommendations(ctx.db, r)),
     getMilestones: read(userInput, (ctx, r) => getMilestones(ctx.db, r)),
+    /** The user's alerts: its usage of a feature reached a threshold of its limit. */
+    listAlerts: read(listAlertsInput, (ctx, r, i) => listAlerts(ctx.db, { ...r, since: i.since })),
   });
 };
