@@ -31,6 +31,8 @@ export interface RecordUsageResult {
 
 interface StatementResult extends Partial<MonthlyUsage> {
   inWindow: boolean;
+  /** No user row yet: an enforced event then runs the statement that makes it. */
+  newUser: boolean;
   inserted: number;
 }
 
@@ -38,6 +40,9 @@ type Refusal = LimitExceeded & { tier: TierName };
 
 const recordEvent = preparedStatement((tiers: Tiers) => recordStatement(tiers, false));
 const recordEnforced = preparedStatement((tiers: Tiers) => recordStatement(tiers, true));
+const recordEnforcedNewUser = preparedStatement((tiers: Tiers) =>
+  recordStatement(tiers, true, true),
+);
 
 /** The refusal a statement aborted with (SQLSTATE UK001, its DETAIL the JSON), if it did. */
 function refusalOf(error: unknown): Refusal | null {
@@ -122,10 +127,13 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
   });
   let result: StatementResult;
   try {
-    const run = event.enforceLimits ? recordEnforced : recordEvent;
-    [result] = (await withRetries(() =>
-      inSavepoint(db, (sp) => run<StatementResult>(sp, tiers, values)),
-    )) as [StatementResult];
+    const statement = (run: typeof recordEvent) =>
+      withRetries(() => inSavepoint(db, (sp) => run<StatementResult>(sp, tiers, values)));
+    [result] = (await statement(event.enforceLimits ? recordEnforced : recordEvent)) as [
+      StatementResult,
+    ];
+    if (event.enforceLimits && result.newUser && result.inserted === 0)
+      [result] = (await statement(recordEnforcedNewUser)) as [StatementResult];
   } catch (error) {
     const refusal = refusalOf(error);
     if (!refusal) throw error;
@@ -137,7 +145,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     throw limitExceededError(limitExceeded);
   }
   if (result.inserted > 0) {
-    const { inWindow: _w, inserted: _i, ...usage } = result;
+    const { inWindow: _w, newUser: _n, inserted: _i, ...usage } = result;
     return asResult(usage as MonthlyUsage, true);
   }
   const recorded = await answerRecordedKey(db, v, tiers);

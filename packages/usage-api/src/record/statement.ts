@@ -64,7 +64,7 @@ const $ = (name: string) => sql.placeholder(name);
  * (SQLSTATE UK001), so nothing of the event stays, and the error names what refused it. The
  * tier table and the variant are part of the text: each is prepared once.
  */
-export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
+export function recordStatement(tiers: Tiers, enforce: boolean, newUser = false): SQL {
   const c = columnsOf(tiers);
   const { commaEachBillable, eachFeature, ledgerCol, lifetimeCol, monthlyCol, monthlySelect } = c;
   const { overageCol, roleCol, sessionLengthSql, sessionSecondsSql } = c;
@@ -75,29 +75,34 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
   const tz = sql`coalesce(u.timezone, 'UTC')`;
   // Enforcing, the user's holds count, read from its row locked in its latest version: shared
   // (enforced writes of a user do not wait for each other; a reservation, which updates the row,
-  // waits for them and they for it). A user this statement does not see yet is made by `nu` —
-  // or, made meanwhile by a reservation, locked in its version by ON CONFLICT.
-  const user = enforce
-    ? sql`LEFT JOIN LATERAL (SELECT * FROM (SELECT * FROM usagekit.users WHERE id = a.user_id
-        FOR SHARE) s UNION ALL SELECT * FROM nu) u ON true`
-    : sql`LEFT JOIN usagekit.users u ON u.id = a.user_id`;
-  const newUser = sql`, nu AS (
+  // waits for them and they for it). A user this statement does not see yet writes nothing here
+  // ("newUser") and runs the `newUser` variant, where `nu` makes it — or, made meanwhile by a
+  // reservation, locks it in its latest version by ON CONFLICT.
+  const user = !enforce
+    ? sql`LEFT JOIN usagekit.users u ON u.id = a.user_id`
+    : sql`LEFT JOIN LATERAL (SELECT * FROM (SELECT * FROM usagekit.users WHERE id = a.user_id
+        FOR SHARE) s ${newUser ? sql`UNION ALL SELECT * FROM nu` : sql``}) u ON true`;
+  const makeUser = sql`, nu AS (
     INSERT INTO usagekit.users AS x (id) SELECT a.user_id FROM a
     WHERE NOT EXISTS (SELECT 1 FROM usagekit.users WHERE id = a.user_id)
       AND a.occurred_at >= ${windowStart(sql`a.now`, sql`'UTC'`)}
     ON CONFLICT (id) DO UPDATE SET id = x.id
     RETURNING x.*
   )`;
-  const held = (row: string, f: Feature) =>
-    heldSql(sql.raw(`${row}.holds`), f, sql.raw(`${row}.now`));
+  // What the user's holds keep of each feature, worked out once per event (`held_<feature>`).
+  const held = (row: string, f: Feature) => sql.raw(`${row}.held_${snake(f)}`);
+  const heldCols = eachFeature(
+    (f) =>
+      sql`${heldSql(sql`coalesce(u.holds, '[]'::jsonb)`, f, sql`a.now`)} AS ${sql.raw(`held_${snake(f)}`)}`,
+  );
   return sql`
   WITH a AS (
     SELECT ${$("userId")}::text AS user_id, ${$("idempotencyKey")}::text AS idempotency_key,
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
       ${amounts}
-  )${enforce ? newUser : sql``}, ev AS (
-    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz, u.id IS NULL AS new_user,
-      coalesce(u.holds, '[]'::jsonb) AS holds
+  )${enforce && newUser ? makeUser : sql``}, ev AS (
+    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz, u.id IS NULL AS new_user
+      ${enforce ? sql`, ${heldCols}` : sql``}
       ${commaEachBillable((f) => sql`${softLimitSql(tiers, tier, f)} AS ${softCol(f)}`)},
       ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, tier, f)} AS ${limCol(f)}`)},` : sql``}
       ${localMonth(sql`a.occurred_at`, tz)} AS local_month, ${localDay(sql`a.occurred_at`, tz)} AS day,
@@ -107,7 +112,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
     SELECT ev.* FROM ev ${
       enforce
         ? sql`LEFT JOIN usagekit.monthly_usage cur ON cur.user_id = ev.user_id AND cur.month = ev.local_month
-      WHERE CASE WHEN NOT ev.in_window THEN false
+      WHERE CASE WHEN NOT ev.in_window OR ev.new_user THEN false
         ELSE ${fitsOrAbort(
           c,
           "ev",
@@ -165,6 +170,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean): SQL {
     RETURNING 1
   )
   SELECT coalesce((SELECT in_window FROM ev), true) AS "inWindow",
+    coalesce((SELECT new_user FROM ev), false) AS "newUser",
     (SELECT count(*) FROM led)::int AS "inserted", mon.*
   FROM (SELECT 1) AS one LEFT JOIN mon ON true`;
 }
