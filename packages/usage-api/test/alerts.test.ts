@@ -36,6 +36,9 @@ describe.each(dbKinds)("alerts on %s", (kind) => {
       ["conversations", 100, 20, 20, "2026-11"],
     ]);
     expect(listed[0]!.id).toBeLessThan(listed[1]!.id);
+    // `since` is inclusive: an alert raised at that instant is listed.
+    const since = await api().listAlerts({ userId, since: listed[0]!.createdAt });
+    expect(since.map((a) => a.threshold)).toContain(80);
   });
 
   it("raises every threshold a batch or a settle crosses at once", async () => {
@@ -52,6 +55,12 @@ describe.each(dbKinds)("alerts on %s", (kind) => {
       { feature: "conversations", threshold: 80, used: 20 },
       { feature: "conversations", threshold: 100, used: 20 },
     ]);
+    // A batch judges the thresholds by the month row's tier: a pro user's 20 conversations are
+    // unlimited there, so nothing is raised.
+    const proUser = newUserId();
+    await api().setUserPlan({ userId: proUser, tier: "pro" });
+    await api().recordUsageBatch({ events: [{ userId: proUser, conversations: 20 }] });
+    expect(await raised(proUser)).toEqual([]);
     const sessionUser = newUserId();
     const hold = await api().reserveUsage({
       userId: sessionUser,

@@ -121,6 +121,23 @@ describe.each(dbKinds)("live sessions: reserve → extend → settle, on %s", (k
     });
     const extended = await extend("x2", 2);
     expect(extended.held).toEqual({ realtimeSessions: 1, sessionExtensions: 2 });
+    // One hold, extended: not the old one and the new one side by side.
+    expect(
+      await api(at(5 * MINUTE)).canUseFeature({ userId, feature: "realtimeSessions" }),
+    ).toMatchObject({ held: 1 });
+    // The key of a reservation with other amounts is a CONFLICT, and makes no second one.
+    const other = api().reserveUsage({
+      userId,
+      idempotencyKey: "s",
+      expiresInSeconds: 600,
+      realtimeSessions: 2,
+    });
+    expect((await trpcError(other)).code).toBe("CONFLICT");
+    const [count] = await queryRows<{ n: number }>(
+      suite.handle.db,
+      sql`SELECT count(*)::int AS n FROM usagekit.reservations WHERE user_id = ${userId}`,
+    );
+    expect(count).toEqual({ n: 1 });
     expect(extended.expiresAt).toEqual(at(20 * MINUTE));
     // The same extension again changes nothing; another one no longer fits.
     expect(await extend("x2", 2)).toEqual(extended);
@@ -132,6 +149,42 @@ describe.each(dbKinds)("live sessions: reserve → extend → settle, on %s", (k
     const hold = await reserve(userId, { ankiExports: 3 }, 60);
     const refused = api().recordUsage({ userId, ankiExports: 1, enforceLimits: true });
     expect(await refusalOf(refused)).toMatchObject({ used: 3, limit: 3 });
+    // At its expiry instant the hold no longer counts: not in a read, a write, or a batch.
+    const expiry = at(60_000);
+    expect(
+      await api(expiry).canUseFeature({ userId, feature: "ankiExports", amount: 3 }),
+    ).toMatchObject({ allowed: true, held: 0 });
+    const stale = api(expiry).extendReservation({
+      reservationId: hold.reservationId,
+      idempotencyKey: "x0",
+      ankiExports: 1,
+    });
+    expect((await trpcError(stale)).message).toContain("the reservation has expired");
+    const fits = await api(expiry).recordUsageBatch({
+      events: [{ userId, idempotencyKey: "b1", ankiExports: 1, enforceLimits: true }],
+    });
+    expect(fits.results[0]!.status).toBe("recorded");
+    const one = await api(expiry).recordUsage({
+      userId,
+      idempotencyKey: "e1",
+      ankiExports: 1,
+      enforceLimits: true,
+    });
+    expect(one.recorded).toBe(true);
+    await api(expiry).correctUsage({
+      userId,
+      idempotencyKey: "c1",
+      correctsKey: "b1",
+      reason: "test",
+      ankiExports: 1,
+    });
+    await api(expiry).correctUsage({
+      userId,
+      idempotencyKey: "c2",
+      correctsKey: "e1",
+      reason: "test",
+      ankiExports: 1,
+    });
     // A minute later the hold has expired: nothing ran, and it no longer counts.
     const later = at(61_000);
     expect(
@@ -150,7 +203,7 @@ describe.each(dbKinds)("live sessions: reserve → extend → settle, on %s", (k
       ankiExports: 2,
     });
     expect(settled.usage.ankiExportsUsed).toBe(2);
-    expect(await ledger(userId)).toMatchObject({ n: 1, exports: 2 });
+    expect(await ledger(userId)).toMatchObject({ n: 5, exports: 2 });
   });
 
   it("releases a hold without recording, once", async () => {

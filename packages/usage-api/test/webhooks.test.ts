@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliverDueWebhooks, verifyWebhook } from "../src";
 import { signWebhook } from "../src/alerts/signature";
+import { backoffMs } from "../src/alerts/webhooks";
 import { callerFor, dbKinds, listen, newUserId, useTestDb } from "./db";
 
 const SECRET = "whsec-test-0123456789abcdef";
@@ -43,8 +44,32 @@ describe("verifyWebhook", () => {
     expect(verifyWebhook('{"id":2}', signWebhook(body, SECRET, t), SECRET, now)).toBe(false);
     expect(verifyWebhook(body, signWebhook(body, SECRET, t - 301), SECRET, now)).toBe(false);
     expect(verifyWebhook(body, signWebhook(body, SECRET, t - 299), SECRET, now)).toBe(true);
-    for (const header of [undefined, "", "t=1", `t=${t},v1=zz`, `v1=${"0".repeat(64)}`])
+    // Exactly 5 minutes old is still accepted; from the future by more than that is not.
+    expect(verifyWebhook(body, signWebhook(body, SECRET, t - 300), SECRET, now)).toBe(true);
+    expect(verifyWebhook(body, signWebhook(body, SECRET, t + 301), SECRET, now)).toBe(false);
+    // The timestamp is signed: the same v1 under another t is refused.
+    const v1 = signWebhook(body, SECRET, t).split("v1=")[1]!;
+    expect(verifyWebhook(body, `t=${t + 1},v1=${v1}`, SECRET, now)).toBe(false);
+    // No secret verifies nothing, even a header made with none.
+    expect(verifyWebhook(body, signWebhook(body, "", t), "", now)).toBe(false);
+    for (const header of [
+      undefined,
+      "",
+      "t=1",
+      `t=${t},v1=zz`,
+      `t=${t},v1=abcd`,
+      `t=${t},v1=${"ab".repeat(33)}`,
+      `v1=${"0".repeat(64)}`,
+    ])
       expect(verifyWebhook(body, header, SECRET, now)).toBe(false);
+  });
+});
+
+describe("backoffMs", () => {
+  it("doubles from 10 s and stops at an hour", () => {
+    expect([1, 2, 3, 9, 10, 20].map(backoffMs)).toEqual([
+      10_000, 20_000, 40_000, 2_560_000, 3_600_000, 3_600_000,
+    ]);
   });
 });
 
@@ -108,14 +133,22 @@ describe.each(dbKinds)("alert webhooks on %s", (kind) => {
   it("gives up after 24 hours", async () => {
     const userId = newUserId();
     await callerFor(suite.handle).usage.recordUsage({ userId, ankiExports: 3 });
+    const [raised] = await queryRows<{ ms: number }>(
+      suite.handle.db,
+      sql`SELECT max(extract(epoch FROM created_at) * 1000)::float8 AS ms FROM usagekit.alerts
+        WHERE user_id = ${userId}`,
+    );
+    const round = (afterMs: number) =>
+      deliverDueWebhooks(suite.handle.db, {
+        url,
+        secret: SECRET,
+        now: () => new Date(Math.ceil(raised!.ms) + afterMs),
+      });
     hook.answer(() => "ok");
-    const late = deliverDueWebhooks(suite.handle.db, {
-      url,
-      secret: SECRET,
-      now: () => new Date(Date.now() + 25 * 3600 * 1000),
-    });
-    await late;
+    expect(await round(24 * 3600 * 1000)).toBe(0); // 24 hours after: no more attempts
     expect((await state(userId)).map((s) => s.delivered)).toEqual([false, false]);
+    hook.answer(() => "fail");
+    expect(await round(24 * 3600 * 1000 - 60_000)).toBe(2); // a minute before: still tried
   });
 
   it("never delivers one alert twice from two processes at once", async () => {

@@ -62,7 +62,9 @@ export async function deliverDueWebhooks(db: Db, options: WebhookOptions): Promi
     const rows = await queryRows<Alert & { attempts: number }>(
       tx as unknown as Db,
       sql`SELECT ${alertSelect}, a.attempts AS "attempts" FROM usagekit.alerts a
-        WHERE a.delivered_at IS NULL AND a.next_attempt_at <= ${at}
+        WHERE a.delivered_at IS NULL
+          -- The clock is in milliseconds; an alert raised within this one is due too.
+          AND date_trunc('milliseconds', a.next_attempt_at) <= ${at}
           AND a.created_at > ${at} - make_interval(secs => ${RETRY_FOR_MS / 1000})
         ORDER BY a.next_attempt_at, a.id LIMIT ${options.batch ?? 20}
         FOR UPDATE SKIP LOCKED`,
