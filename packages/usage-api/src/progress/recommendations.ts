@@ -1,7 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { hardLimitOf } from "../limits/tiers";
+import { hardLimitOf, modelOfTiers } from "../limits/tiers";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { overageLines } from "../billing/money";
 import { columnsOf } from "../store/columns";
@@ -26,9 +26,9 @@ const NEAR = 0.8;
 /** (tier, feature, hard limit or NULL, "in plan") for every tier and feature, as SQL constants. */
 const limitRows = (tiers: Tiers) =>
   sql.raw(
-    `(VALUES ${columnsOf(tiers)
+    `(VALUES ${modelOfTiers(tiers)
       .tierNames.flatMap((t) =>
-        columnsOf(tiers).features.map((f) => {
+        modelOfTiers(tiers).features.map((f) => {
           const { limit } = tiers[t][f];
           return `('${t}', '${f}', ${hardLimitOf(tiers[t], f) ?? "NULL"}::bigint, ${limit === null || limit > 0})`;
         }),

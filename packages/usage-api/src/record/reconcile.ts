@@ -45,8 +45,9 @@ const scope = (column: string, userIds?: string[]) =>
 
 /** The monthly rows the ledger implies (overage replayed in ledger order at each event's tier). */
 const expectedMonthly = (tiers: Tiers, userIds?: string[]) => {
-  const { billableFeatures, commaEachBillable, eachFeature, featureColumns } = columnsOf(tiers);
-  const { overageColumn, roleCol, sessionLengthSql, sessionSecondsSql } = columnsOf(tiers);
+  const c = columnsOf(tiers);
+  const { billableFeatures, commaEachBillable, eachFeature, featureColumns } = c;
+  const { overageColumn, roleCol, sessionLengthSql, sessionSecondsSql } = c;
   return sql`
   SELECT user_id, month,
     ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)})::bigint AS ${raw(featureColumns[f].monthly)}`)},

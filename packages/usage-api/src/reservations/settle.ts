@@ -2,10 +2,9 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { badRequest } from "../errors";
 import type { Feature, Tiers } from "../limits/tiers";
-import { readUserMonth } from "../limits/user-month";
 import { recordUsage } from "../record/record-usage";
 import { inTransaction } from "../store/savepoint";
-import { lockReservation, writeHolds } from "./store";
+import { lockReservation } from "./store";
 
 /** The idempotency key of a reservation's settled event (user keys never start with it). */
 export const settleKey = (reservationId: string) => `usagekit:reservation:${reservationId}`;
@@ -15,18 +14,15 @@ async function free(
   tx: Db,
   r: { userId: string; id: string },
   column: "settled_at" | "released_at",
-  tiers: Tiers,
   now: Date,
 ) {
   await tx.execute(sql`UPDATE usagekit.reservations SET ${sql.raw(column)} = now(), updated_at = now()
     WHERE user_id = ${r.userId}::text AND id = ${r.id}::uuid`);
-  const { holds } = await readUserMonth(tx, r.userId, now, tiers);
-  await writeHolds(
-    tx,
-    r.userId,
-    holds.filter((h) => h.id !== r.id),
-    now,
-  );
+  // The user's holds without this one (nor those expired by now), in place.
+  await tx.execute(sql`UPDATE usagekit.users SET updated_at = now(), holds = (
+      SELECT coalesce(jsonb_agg(h), '[]'::jsonb) FROM jsonb_array_elements(holds) h
+      WHERE h ->> 'id' <> ${r.id} AND (h ->> 'expiresAt')::timestamptz > ${now.toISOString()}::timestamptz)
+    WHERE id = ${r.userId}::text`);
 }
 
 /**
@@ -51,7 +47,7 @@ export async function settleReservation(
       now,
       tiers,
     });
-    if (!r.settled) await free(tx, r, "settled_at", tiers, now);
+    if (!r.settled) await free(tx, r, "settled_at", now);
     return answer;
   });
 }
@@ -64,7 +60,7 @@ export async function releaseReservation(
   return inTransaction(db, async (tx) => {
     const r = await lockReservation(tx, params.tiers, params.reservationId);
     if (r.settled) throw badRequest("reservationId: the reservation is settled");
-    if (!r.released) await free(tx, r, "released_at", params.tiers, params.now);
+    if (!r.released) await free(tx, r, "released_at", params.now);
     return { released: true as const };
   });
 }

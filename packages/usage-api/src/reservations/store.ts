@@ -86,17 +86,13 @@ export async function lockReservation(tx: Db, tiers: Tiers, reservationId: strin
 
 /**
  * What counts against the user's hard limits now: this month's usage and the active holds (all
- * of them, or all but `except`), with the user's tier and holds. Read after the user is locked.
+ * of them), with the user's tier and holds. Read after the user is locked.
  */
-export async function countedNow(
-  tx: Db,
-  params: { userId: string; now: Date; tiers: Tiers; except?: string },
-) {
+export async function countedNow(tx: Db, params: { userId: string; now: Date; tiers: Tiers }) {
   const { features, monthlyField } = columnsOf(params.tiers);
   const m = await readUserMonth(tx, params.userId, params.now, params.tiers);
-  const holds = m.holds.filter((h) => h.id !== params.except);
   const counted = Object.fromEntries(
-    features.map((f) => [f, (m.usage?.[monthlyField[f]] ?? 0) + heldOf(holds, f, params.now)]),
+    features.map((f) => [f, (m.usage?.[monthlyField[f]] ?? 0) + heldOf(m.holds, f, params.now)]),
   ) as Record<Feature, number>;
   return { tier: m.tier, holds: m.holds, counted };
 }
