@@ -28,6 +28,15 @@ export interface TierSpec<F extends string> {
   /** The monthly price, a decimal string. */
   readonly price: string;
   readonly limits: { readonly [K in F]: LimitSpec };
+  /**
+   * Features whose unused monthly allowance rolls over: the unused part of the tier allowance of
+   * the previous `months` months (at most `max` in all) is added to this month's.
+   */
+  readonly rollover?: { readonly [K in F]?: RolloverSpec };
+}
+export interface RolloverSpec {
+  readonly months: number;
+  readonly max?: number;
 }
 export const ROLES = [
   "conversation",
@@ -155,6 +164,10 @@ function checkTier(name: string, value: unknown, features: string[]) {
     if (!(f in tier.limits)) fail(`${where}.limits.${f}`, "is missing (null means unlimited)");
   for (const f of Object.keys(tier.limits))
     if (!features.includes(f)) fail(`${where}.limits.${f}`, "is not a feature of the catalog");
+  if (tier.rollover === undefined) return;
+  if (!isObject(tier.rollover)) fail(`${where}.rollover`, "must be an object");
+  for (const f of Object.keys(tier.rollover))
+    if (!features.includes(f)) fail(`${where}.rollover.${f}`, "is not a feature of the catalog");
 }
 
 /**

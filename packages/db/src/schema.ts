@@ -17,4 +17,5 @@ export const {
   limitRefusals,
   reservations,
   alerts,
+  grants,
 } = usagekitTables(catalog);

@@ -8,14 +8,14 @@ import {
   integer,
   jsonb,
   numeric,
-  pgSchema,
   primaryKey,
   text,
   timestamp,
   uniqueIndex,
-  uuid,
 } from "drizzle-orm/pg-core";
 import { catalogNames } from "./define-catalog";
+import { sessionTables } from "./session-tables";
+import { amount, createdAt, usagekit } from "./schema-name";
 import type { CatalogShape, CatalogTypes } from "./define-catalog";
 
 /** A live hold of a user (`users.holds`): its reservation, until when, and what it holds. */
@@ -25,11 +25,7 @@ export interface Hold {
   amounts: Record<string, number>;
 }
 
-/**
- * Every usagekit table lives in the PostgreSQL schema `usagekit`, never `public`, so it coexists
- * with a host's own tables (its own `users` included) in the host's database.
- */
-export const usagekit = pgSchema("usagekit");
+export { usagekit } from "./schema-name";
 
 /**
  * usagekit's tables for a catalog: one column per feature in the ledger, the monthly row and the
@@ -57,7 +53,6 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
   function perFeature<N extends string, C>(names: readonly N[], column: () => C): Record<N, C> {
     return Object.fromEntries(names.map((n) => [n, column()])) as Record<N, C>;
   }
-  const amount = () => integer().notNull().default(0);
   const ledgerAmounts = () => perFeature<Feature, ReturnType<typeof amount>>(features, amount);
   const monthlyCounters = () =>
     perFeature<MonthlyField, ReturnType<typeof counter>>(
@@ -74,7 +69,6 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
       features.map((f) => lifetimeField[f]),
       counter,
     );
-  const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
   /** The columns that name an event of a user: the ledger's and the refusal log's first four. */
   const eventKey = () => ({
     userId: text().notNull(),
@@ -102,58 +96,7 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
       () => [check("users_tier_check", tierCheck("tier"))],
     ),
 
-    /**
-     * Alerts: a user's monthly usage of a feature first reached a threshold of its limit (once per
-     * user, month, feature and threshold), with their webhook delivery.
-     */
-    alerts: usagekit.table(
-      "alerts",
-      {
-        userId: text().notNull(),
-        id: bigserial({ mode: "number" }).notNull(),
-        month: date().notNull(),
-        feature: text().notNull(),
-        /** Percent of the limit. */
-        threshold: integer().notNull(),
-        used: bigint({ mode: "number" }).notNull(),
-        limit: bigint({ mode: "number" }).notNull(),
-        createdAt: createdAt(),
-        deliveredAt: timestamp({ withTimezone: true }),
-        attempts: integer().notNull().default(0),
-        nextAttemptAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-        lastError: text(),
-      },
-      (t) => [
-        primaryKey({ columns: [t.userId, t.id] }),
-        uniqueIndex("alerts_once").on(t.userId, t.month, t.feature, t.threshold),
-        index("alerts_undelivered_idx")
-          .on(t.nextAttemptAt)
-          .where(sql`${t.deliveredAt} IS NULL`),
-      ],
-    ),
-
-    /** Reservations: amounts held for a live session until settled, released or expired. */
-    reservations: usagekit.table(
-      "reservations",
-      {
-        userId: text().notNull(),
-        id: uuid().notNull().defaultRandom(),
-        idempotencyKey: text().notNull(),
-        ...ledgerAmounts(),
-        expiresAt: timestamp({ withTimezone: true }).notNull(),
-        /** The idempotency keys of the extensions applied to it. */
-        extensions: jsonb().$type<string[]>().notNull().default([]),
-        settledAt: timestamp({ withTimezone: true }),
-        releasedAt: timestamp({ withTimezone: true }),
-        createdAt: createdAt(),
-        updatedAt: createdAt(),
-      },
-      (t) => [
-        primaryKey({ columns: [t.userId, t.id] }),
-        uniqueIndex("reservations_id_unique").on(t.id),
-        uniqueIndex("reservations_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
-      ],
-    ),
+    ...sessionTables(ledgerAmounts),
 
     /** One row per user per local calendar month; `month` is the first day of that month. */
     monthlyUsage: usagekit.table(
@@ -167,6 +110,8 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
         completedSessionSeconds: counter(),
         longestSession: counter(),
         ...overageCounters(),
+        /** Per feature, what this month's usage took from grants (`{}` when nothing). */
+        granted: jsonb().$type<Record<string, number>>().notNull().default({}),
         tierWhenUsed: text().$type<TierName>().notNull(),
         lastEventAt: timestamp({ withTimezone: true }).notNull(),
         lastConversationAt: timestamp({ withTimezone: true }),
@@ -206,6 +151,14 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
         /** A correction (negative amounts): the key of the event it corrects, and why. */
         correctsKey: text(),
         reason: text(),
+        /** Per feature, what the event took from the user's grants (null: nothing). */
+        granted: jsonb().$type<Record<string, number>>(),
+        /**
+         * Per billable feature, the units of the event past the tier's soft limit that rollover
+         * or grants covered, so not billed (null: none). Overage replays (bills, reconcile)
+         * subtract it from the soft-limit formula.
+         */
+        covered: jsonb().$type<Record<string, number>>(),
       },
       (t) => [
         primaryKey({ columns: [t.userId, t.id] }),
@@ -235,10 +188,13 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
         amount: numeric({ precision: 12, scale: 2 }).notNull(),
         paidAt: timestamp({ withTimezone: true }).notNull(),
         month: date().notNull(),
+        /** `subscription` (a month of the tier) or `topUp` (bought grants). */
+        kind: text().$type<"subscription" | "topUp">().notNull().default("subscription"),
         createdAt: createdAt(),
       },
       (t) => [
         primaryKey({ columns: [t.userId, t.idempotencyKey] }),
+        check("payments_kind_check", sql`${t.kind} in ('subscription', 'topUp')`),
         check("payments_amount_positive", sql`${t.amount} > 0`),
         check("payments_tier_check", tierCheck("tier")),
       ],

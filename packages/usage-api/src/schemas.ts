@@ -127,6 +127,18 @@ function buildCatalogSchemas({ features, tierNames }: Model) {
       amount: paymentAmountSchema,
       paidAt: instantSchema("paidAt"),
       idempotencyKey: idempotencyKeySchema,
+      /** A subscription (default) pays a month of the tier; a top-up pays for grants. */
+      kind: z
+        .enum(["subscription", "topUp"], { message: 'kind must be "subscription" or "topUp"' })
+        .default("subscription"),
+    }),
+    grantUsageInput: z.strictObject({
+      userId: userIdSchema,
+      idempotencyKey: idempotencyKeySchema,
+      feature: featureSchema,
+      amount: amountSchema.min(1, "must be >= 1"),
+      expiresAt: instantSchema("expiresAt").optional(),
+      reason: plainString("reason", 1, 500),
     }),
     reserveUsageInput: z
       .strictObject({
@@ -194,12 +206,14 @@ export const {
   extendReservationInput,
   settleReservationInput,
   correctUsageInput,
+  grantUsageInput,
 } = catalogSchemas(defaultModel);
 export type RecordUsageInput = z.infer<typeof recordUsageInput>;
 export type BatchEvent = z.infer<typeof batchEventSchema>;
 export type CanUseFeatureInput = z.infer<typeof canUseFeatureInput>;
 export type SetUserPlanInput = z.infer<typeof setUserPlanInput>;
 export type RecordPaymentInput = z.infer<typeof recordPaymentInput>;
+export type GrantUsageInput = z.infer<typeof grantUsageInput>;
 
 export const MAX_BATCH_EVENTS = 1000;
 /**

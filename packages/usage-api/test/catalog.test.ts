@@ -126,6 +126,8 @@ describe.each(dbKinds)("a host's own catalog, on %s", (kind) => {
       limit: 1000,
       remaining: 0,
       held: 0,
+      rolledOver: 0,
+      granted: 0,
     });
     const lifetime = await usage.getLifetimeStats({ userId: "team_1" });
     expect(lifetime.totalAiTranslations).toBe(1020);
@@ -207,7 +209,7 @@ describe.each(dbKinds)("a host's own catalog, on %s", (kind) => {
     const current = await createCallerFactory(router)(plain).usage.getCurrentUsage({
       userId: "ctx_1",
     });
-    expect(current.features.aiTranslations).toEqual({ used: 2, limit: 5, remaining: 3, held: 0 });
+    expect(current.features.aiTranslations).toEqual({ used: 2, limit: 5, remaining: 3, held: 0, rolledOver: 0, granted: 0 });
     // usagekit's own router with such a context: the default catalog, which has no such feature.
     const refused = await trpcError(
       caller(plain).usage.recordUsage({ userId: "ctx_1", aiTranslations: 1 } as never),

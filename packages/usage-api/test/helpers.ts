@@ -37,6 +37,7 @@ export async function rowCounts(db: Db) {
     lifetime_stats: number;
     payments: number;
     limit_refusals: number;
+    grants: number;
     monthly_sums: string;
     lifetime_updated: string | null;
     users_updated: string | null;
@@ -51,6 +52,7 @@ export async function rowCounts(db: Db) {
       (SELECT count(*) FROM usagekit.lifetime_stats)::int AS lifetime_stats,
       (SELECT count(*) FROM usagekit.payments)::int AS payments,
       (SELECT count(*) FROM usagekit.limit_refusals)::int AS limit_refusals,
+      (SELECT count(*) FROM usagekit.grants)::int AS grants,
       (SELECT coalesce(sum(seconds + conversations), 0)::text FROM usagekit.monthly_usage)
         AS monthly_sums,
       (SELECT max(updated_at)::text FROM usagekit.lifetime_stats) AS lifetime_updated,

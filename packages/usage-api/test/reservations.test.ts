@@ -57,6 +57,8 @@ describe.each(dbKinds)("live sessions: reserve → extend → settle, on %s", (k
       limit: 3600,
       remaining: 1200,
       held: 2400,
+      rolledOver: 0,
+      granted: 0,
     });
     expect(
       await refusalOf(

@@ -39,8 +39,8 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect(life.lastActiveAt).toEqual(NOW);
     const current = await suite.api.usage.getCurrentUsage({ userId });
     expect(current.tier).toBe("free");
-    expect(current.features.conversations).toEqual({ used: 1, limit: 20, remaining: 19, held: 0 });
-    expect(current.features.seconds).toEqual({ used: 300, limit: 1800, remaining: 1500, held: 0 });
+    expect(current.features.conversations).toEqual({ used: 1, limit: 20, remaining: 19, held: 0, rolledOver: 0, granted: 0 });
+    expect(current.features.seconds).toEqual({ used: 300, limit: 1800, remaining: 1500, held: 0, rolledOver: 0, granted: 0 });
     expect(current.lastConversationAt).toEqual(NOW);
   });
 
@@ -242,6 +242,8 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
       overage: false,
       resetsAt: new Date("2026-11-30T23:00:00Z"),
       held: 0,
+      rolledOver: 0,
+      granted: 0,
     });
     expect(
       (await suite.api.usage.canUseFeature({ userId, feature: "customPhrases", amount: 3 }))

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { Tiers } from "../limits/tiers";
-import { overageSql, softLimitSql } from "../limits/tier-sql";
+import { coveredSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { columnsOf } from "../store/columns";
 
 /**
@@ -24,7 +24,7 @@ const overageEvents = (scope: SQL, tiers: Tiers) => {
     const x = sql.raw(featureColumns[f].ledger);
     return sql`
     SELECT user_id, month, tier, ${f}::text AS feature,
-      ${overageSql(sql`ev.soft`, sql`ev.run - ev.${x}`, sql`ev.${x}`)} AS units
+      ${overageSql(sql`ev.soft`, sql`ev.run - ev.${x}`, sql`ev.${x}`)} - ${coveredSql("ev", f)} AS units
     FROM (
       SELECT e.*, ${softLimitSql(tiers, sql`e.tier`, f)} AS soft,
         sum(e.${x}) OVER (PARTITION BY e.user_id, e.month ORDER BY e.id) AS run

@@ -19,7 +19,8 @@ export interface PaymentResult {
 /**
  * Records a payment once per idempotency key; it pays for the local month it falls in. Revenue
  * and months subscribed are recomputed from the payments table under the user's row lock, so
- * they always equal what the payments imply. The current tier is not changed.
+ * they always equal what the payments imply (a top-up adds revenue, not a month subscribed).
+ * The current tier is not changed.
  */
 export async function recordPayment(
   db: Db,
@@ -38,9 +39,9 @@ export async function recordPayment(
       sql`
       WITH u AS (SELECT id, timezone FROM usagekit.users WHERE id = ${id} FOR UPDATE),
       p AS (
-        INSERT INTO usagekit.payments (user_id, idempotency_key, tier, amount, paid_at, month)
+        INSERT INTO usagekit.payments (user_id, idempotency_key, tier, amount, paid_at, kind, month)
         SELECT id, ${params.idempotencyKey}, ${params.tier}, ${params.amount}::numeric(12, 2),
-          ${params.paidAt.toISOString()}::timestamptz,
+          ${params.paidAt.toISOString()}::timestamptz, ${params.kind},
           ${localMonth(instant(params.paidAt), sql`timezone`)}
         FROM u
         ON CONFLICT (user_id, idempotency_key) DO NOTHING
@@ -53,7 +54,7 @@ export async function recordPayment(
       const [same] = await queryRows<{ same: boolean }>(
         tx as unknown as Db,
         sql`SELECT tier = ${params.tier} AND amount = ${params.amount}::numeric
-            AND paid_at = ${params.paidAt.toISOString()}::timestamptz AS "same"
+            AND paid_at = ${params.paidAt.toISOString()}::timestamptz AND kind = ${params.kind} AS "same"
           FROM usagekit.payments WHERE user_id = ${id} AND idempotency_key = ${params.idempotencyKey}`,
       );
       if (!same?.same) throw conflictError(params.idempotencyKey);
@@ -64,7 +65,7 @@ export async function recordPayment(
       tx as unknown as Db,
       sql`
       INSERT INTO usagekit.lifetime_stats AS l (user_id, total_revenue, months_subscribed, highest_tier_reached)
-      SELECT ${id}, coalesce(sum(amount), 0), count(DISTINCT month),
+      SELECT ${id}, coalesce(sum(amount), 0), count(DISTINCT month) FILTER (WHERE kind = 'subscription'),
         coalesce((array_agg(tier ORDER BY ${tierRankSql("tier")} DESC))[1], ${defaultTierSql})
       FROM usagekit.payments WHERE user_id = ${id}
       ON CONFLICT (user_id) DO UPDATE SET total_revenue = excluded.total_revenue,

@@ -1,6 +1,7 @@
 import type { Db } from "@usagekit/db";
 import { hardLimitOf } from "./tiers";
 import { heldOf } from "./holds";
+import { allowanceOf } from "./allowance";
 import { fits, remainingOf } from "./rule";
 import type { Feature, TierName, Tiers } from "./tiers";
 import { columnsOf } from "../store/columns";
@@ -16,10 +17,20 @@ interface ReadParams {
 export interface CurrentUsage extends MonthlyUsage {
   tier: TierName;
   period: { start: Date; end: Date };
-  /** Per feature: used this month, the limit, what active holds keep, and what remains of it. */
+  /**
+   * Per feature: used this month, the limit (the tier's, what rolled over and grants), what
+   * active holds keep, what remains of it, and the parts of the limit rollover and grants give.
+   */
   features: Record<
     Feature,
-    { used: number; limit: number | null; remaining: number | null; held: number }
+    {
+      used: number;
+      limit: number | null;
+      remaining: number | null;
+      held: number;
+      rolledOver: number;
+      granted: number;
+    }
   >;
 }
 
@@ -28,13 +39,19 @@ export async function getCurrentUsage(db: Db, params: ReadParams): Promise<Curre
   const { features, monthlyField, emptyMonthly } = columnsOf(params.tiers);
   const m = await readUserMonth(db, params.userId, params.now, params.tiers);
   const usage = m.usage ?? emptyMonthly(m.month, m.periodStart, m.periodEnd, m.tier);
-  const limits = params.tiers[m.tier];
   const perFeature = Object.fromEntries(
     features.map((f) => {
       const used = usage[monthlyField[f]];
       const held = heldOf(m.holds, f, params.now);
-      const { limit } = limits[f];
-      return [f, { used, limit, remaining: remainingOf(limit, used + held), held }];
+      const { limit, rolledOver, granted } = allowanceOf(
+        params.tiers,
+        m.tier,
+        f,
+        m.allowance,
+        params.now,
+      );
+      const remaining = remainingOf(limit, used + held);
+      return [f, { used, limit, remaining, held, rolledOver, granted }];
     }),
   ) as CurrentUsage["features"];
   return {
@@ -56,6 +73,9 @@ export interface CanUseFeatureResult {
   resetsAt: Date;
   /** What the user's active holds (reservations) keep of it: counted against a hard limit. */
   held: number;
+  /** The parts of `limit` that rolled over from earlier months and that grants give. */
+  rolledOver: number;
+  granted: number;
 }
 
 /**
@@ -68,18 +88,28 @@ export async function canUseFeature(
 ): Promise<CanUseFeatureResult> {
   const { monthlyField } = columnsOf(params.tiers);
   const m = await readUserMonth(db, params.userId, params.now, params.tiers);
-  const { limit, overage } = params.tiers[m.tier][params.feature];
+  const config = params.tiers[m.tier];
+  const { limit, rolledOver, granted } = allowanceOf(
+    params.tiers,
+    m.tier,
+    params.feature,
+    m.allowance,
+    params.now,
+  );
   const used = m.usage?.[monthlyField[params.feature]] ?? 0;
   const held = heldOf(m.holds, params.feature, params.now);
+  const hard = hardLimitOf(config, params.feature) === null ? null : limit;
   return {
-    allowed: fits(used + held, params.amount, hardLimitOf(params.tiers[m.tier], params.feature)),
+    allowed: fits(used + held, params.amount, hard),
     feature: params.feature,
     tier: m.tier,
     used,
     limit,
     remaining: remainingOf(limit, used + held),
-    overage: Boolean(overage),
+    overage: Boolean(config[params.feature].overage),
     resetsAt: m.periodEnd,
     held,
+    rolledOver,
+    granted,
   };
 }

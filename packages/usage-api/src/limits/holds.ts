@@ -1,8 +1,7 @@
 import type { Hold } from "@usagekit/db";
 import type { LimitExceeded } from "../errors";
 import { fits } from "./rule";
-import { hardLimitOf } from "./tiers";
-import type { Feature, TierConfig } from "./tiers";
+import type { Feature } from "./tiers";
 
 /**
  * Holds (reservations of a live session) count against hard limits until settled, released or
@@ -21,22 +20,18 @@ export const activeHolds = (holds: readonly Hold[], now: Date) =>
   holds.filter((h) => isActive(h, now));
 
 /**
- * The first hard-limited feature `amounts` do not fit under on top of `counted` (what is used
- * and held), by the one rule, as the refusal it is; null when everything fits.
+ * The first feature `amounts` do not fit under its hard limit (`hard`, with the allowance's
+ * rollover and grants: `hardLimitsOf`) on top of `counted` (what is used and held), by the one
+ * rule, as the refusal it is; null when everything fits.
  */
 export function firstRefusal(
-  config: TierConfig,
+  hard: Record<Feature, number | null>,
   features: readonly Feature[],
   counted: Record<Feature, number>,
   amounts: Record<Feature, number>,
 ): LimitExceeded | null {
-  const over = features.find((f) => !fits(counted[f], amounts[f], hardLimitOf(config, f)));
+  const over = features.find((f) => !fits(counted[f], amounts[f], hard[f]));
   return over === undefined
     ? null
-    : {
-        feature: over,
-        used: counted[over],
-        limit: hardLimitOf(config, over)!,
-        requested: amounts[over],
-      };
+    : { feature: over, used: counted[over], limit: hard[over]!, requested: amounts[over] };
 }

@@ -29,3 +29,10 @@ export const overageSql = (soft: SQL, before: SQL, added: SQL) => sql`CASE WHEN 
 /** The tier's limit of `feature` (hard or soft); NULL when unlimited. */
 export const limitSql = (tiers: Tiers, tier: SQL, feature: Feature) =>
   perTier(tiers, tier, (c) => c[feature].limit);
+
+/**
+ * What of the soft-limit formula's overage of ledger event `e` (alias) rollover or grants
+ * covered (`usage_events.covered`): every replay of overage subtracts it.
+ */
+export const coveredSql = (e: string, feature: BillableFeature) =>
+  sql`coalesce((${sql.raw(e)}.covered ->> ${sql.raw(`'${feature}'`)})::bigint, 0)`;

@@ -11,6 +11,7 @@ import type {
   CatalogShape,
   Feature,
   LimitSpec,
+  RolloverSpec,
   TierName,
 } from "@usagekit/db/catalog";
 import { defaultModel, modelOf, perModel } from "../catalog/model";
@@ -28,16 +29,23 @@ export interface FeatureLimit {
    * (a decimal string, never a float) per `perUnits` units. Absent: the limit is hard.
    */
   overage?: { price: string; perUnits: number };
+  /**
+   * The unused part of the tier allowance of the previous `months` months (at most `max` in all)
+   * is added to this month's, used after it and before grants (`limits/rollover.ts`).
+   */
+  rollover?: { months: number; max?: number };
 }
 
 export type TierConfig = Record<Feature, FeatureLimit>;
 export type Tiers = Record<TierName, TierConfig>;
 
-/** A catalog limit (`null`, a number, or `{ limit, overage }`) as a tier table entry. */
-const fromCatalog = (spec: LimitSpec): FeatureLimit =>
-  spec === null || typeof spec === "number"
+/** A catalog limit (`null`, a number, or `{ limit, overage }`) and rollover as a tier table entry. */
+const fromCatalog = (spec: LimitSpec, rollover?: RolloverSpec): FeatureLimit => ({
+  ...(spec === null || typeof spec === "number"
     ? { limit: spec }
-    : { limit: spec.limit, overage: { ...spec.overage } };
+    : { limit: spec.limit, overage: { ...spec.overage } }),
+  ...(rollover && { rollover: { ...rollover } }),
+});
 
 const rank = (limit: number | null) => (limit === null ? Number.POSITIVE_INFINITY : limit);
 
@@ -79,13 +87,34 @@ export function modelOfTiers(tiers: Tiers): Model {
   return model;
 }
 
+const isCount = (n: unknown, min: number, max: number) =>
+  Number.isSafeInteger(n) && (n as number) >= min && (n as number) <= max;
+
+function checkRollover(where: string, limit: number | null, rollover: unknown) {
+  if (rollover === undefined) return {};
+  const { months, max } = rollover as { months: number; max?: number };
+  assertKeys(where, rollover, max === undefined ? ["months"] : ["months", "max"]);
+  if (!isCount(months, 1, 12)) throw new Error(`${where}.months must be a whole number 1 to 12`);
+  if (max !== undefined && !isCount(max, 1, Number.MAX_SAFE_INTEGER))
+    throw new Error(`${where}.max must be a positive integer`);
+  if (limit === null || limit === 0)
+    throw new Error(`${where}: only a limit above 0 has an allowance to roll over`);
+  return { rollover: max === undefined ? { months } : { months, max } };
+}
+
 function checkLimit(model: Model, where: string, feature: Feature, value: unknown): FeatureLimit {
-  const { limit, overage } = value as FeatureLimit;
-  assertKeys(where, value, overage === undefined ? ["limit"] : ["limit", "overage"]);
+  const { limit, overage, rollover } = value as FeatureLimit;
+  const keys = ["limit", "overage", "rollover"] as const;
+  assertKeys(
+    where,
+    value,
+    keys.filter((k) => k === "limit" || (value as FeatureLimit)[k] !== undefined),
+  );
   if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) {
     throw new Error(`${where}.limit must be a non-negative integer or null`);
   }
-  if (overage === undefined) return { limit };
+  const rolls = checkRollover(`${where}.rollover`, limit, rollover);
+  if (overage === undefined) return { limit, ...rolls };
   assertKeys(`${where}.overage`, overage, ["price", "perUnits"]);
   if (!(model.billableFeatures as readonly string[]).includes(feature)) {
     throw new Error(
@@ -99,7 +128,7 @@ function checkLimit(model: Model, where: string, feature: Feature, value: unknow
   ) {
     throw new Error(`${where}.overage needs a decimal price and perUnits > 0`);
   }
-  return { limit, overage: { price: overage.price, perUnits: overage.perUnits } };
+  return { limit, overage: { price: overage.price, perUnits: overage.perUnits }, ...rolls };
 }
 
 /**
@@ -146,13 +175,18 @@ export function defineTiers(tiers: Tiers, catalogShape?: CatalogShape): Tiers {
 
 /** A catalog's own tier table (its tiers' limits), validated. */
 const catalogTiers = perModel((model) => {
-  const limitsOf = (t: TierName) =>
-    (model.catalog.tiers[t] as unknown as { limits: Record<Feature, LimitSpec> }).limits;
+  const tierOf = (t: TierName) =>
+    model.catalog.tiers[t] as unknown as {
+      limits: Record<Feature, LimitSpec>;
+      rollover?: Partial<Record<Feature, RolloverSpec>>;
+    };
   return defineTiers(
     Object.fromEntries(
       model.tierNames.map((t) => [
         t,
-        Object.fromEntries(model.features.map((f) => [f, fromCatalog(limitsOf(t)[f])])),
+        Object.fromEntries(
+          model.features.map((f) => [f, fromCatalog(tierOf(t).limits[f], tierOf(t).rollover?.[f])]),
+        ),
       ]),
     ) as Tiers,
     model.catalog,

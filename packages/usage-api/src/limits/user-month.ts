@@ -5,6 +5,8 @@ import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import type { TierName, Tiers } from "./tiers";
 import { instant, instantOut, localMonth, monthEnd, monthStart } from "../calendar/local-month";
+import type { AllowanceContext } from "./allowance";
+import { allowanceColumns } from "./allowance-sql";
 
 export interface UserMonth {
   tier: TierName;
@@ -17,6 +19,8 @@ export interface UserMonth {
   periodEnd: Date;
   /** This month's row, or null when the user has no usage in it. */
   usage: MonthlyUsage | null;
+  /** What the month's allowance holds besides the tier: rollover and grants. */
+  allowance: AllowanceContext;
 }
 
 /**
@@ -30,7 +34,13 @@ export async function readUserMonth(
   tiers: Tiers,
 ): Promise<UserMonth> {
   const { monthlySelect, defaultTierSql } = columnsOf(tiers);
-  type Row = MonthlyUsage & { tier: TierName; timezone: string; holds: Hold[]; hasRow: boolean };
+  type Row = MonthlyUsage &
+    Omit<AllowanceContext, "month"> & {
+      tier: TierName;
+      timezone: string;
+      holds: Hold[];
+      hasRow: boolean;
+    };
   const [row] = await queryRows<Row & { curMonth: string; curStart: Date; curEnd: Date }>(
     db,
     sql`
@@ -44,11 +54,13 @@ export async function readUserMonth(
     SELECT p.tier AS "tier", p.tz AS "timezone", p.holds AS "holds", to_char(p.local_month, 'YYYY-MM') AS "curMonth",
       ${instantOut(monthStart(sql`p.local_month`, sql`p.tz`))} AS "curStart",
       ${instantOut(monthEnd(sql`p.local_month`, sql`p.tz`))} AS "curEnd",
-      m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}
+      m.user_id IS NOT NULL AS "hasRow", ${monthlySelect("m")}, coalesce(m.granted, '{}'::jsonb) AS "spent",
+      ${allowanceColumns(tiers, sql`${userId}::text`, sql`p.local_month`)}
     FROM p LEFT JOIN usagekit.monthly_usage m ON m.user_id = ${userId}::text AND m.month = p.local_month`,
   );
   if (!row) throw new Error("readUserMonth returned no row");
-  const { hasRow, tier, timezone, holds, curMonth, curStart, curEnd, ...usage } = row;
+  const { hasRow, tier, timezone, holds, curMonth, curStart, curEnd, ...rest } = row;
+  const { grants, past, since, spent, ...usage } = rest;
   return {
     tier,
     timezone,
@@ -57,5 +69,6 @@ export async function readUserMonth(
     periodStart: curStart,
     periodEnd: curEnd,
     usage: hasRow ? usage : null,
+    allowance: { month: curMonth, grants, past, since, spent },
   };
 }

@@ -17,6 +17,11 @@ export type LifetimeStats = Record<LifetimeField, number> & {
   monthsSubscribed: number;
   totalRevenue: string;
   highestTierReached: TierName;
+  /** Per feature, what grants gave the user in all, and what of it was used. */
+  granted: Record<string, number>;
+  usedFromGrants: Record<string, number>;
+  /** What the user paid for top-ups (`recordPayment` with `kind: "topUp"`), within totalRevenue. */
+  topUpRevenue: string;
   createdAt: Date | null;
   updatedAt: Date | null;
 };
@@ -62,6 +67,13 @@ export async function getLifetimeStats(
       coalesce(l.months_subscribed, 0) AS "monthsSubscribed",
       coalesce(l.total_revenue, 0.00)::numeric(20, 2)::text AS "totalRevenue",
       coalesce(l.highest_tier_reached, ${defaultTierSql}) AS "highestTierReached",
+      (SELECT coalesce(jsonb_object_agg(feature, total), '{}'::jsonb) FROM (SELECT feature,
+        sum(amount) AS total FROM usagekit.grants WHERE user_id = ${id} GROUP BY feature) g) AS "granted",
+      (SELECT coalesce(jsonb_object_agg(feature, used), '{}'::jsonb) FROM (SELECT feature,
+        sum(amount - remaining) AS used FROM usagekit.grants WHERE user_id = ${id} GROUP BY feature) g
+        WHERE used > 0) AS "usedFromGrants",
+      (SELECT coalesce(sum(amount), 0.00)::numeric(20, 2)::text FROM usagekit.payments
+        WHERE user_id = ${id} AND kind = 'topUp') AS "topUpRevenue",
       ${instantOut(sql`l.created_at`)} AS "createdAt",
       ${instantOut(sql`l.updated_at`)} AS "updatedAt"
     FROM t CROSS JOIN s LEFT JOIN usagekit.lifetime_stats l ON l.user_id = ${id}`,

@@ -3,11 +3,11 @@ import type { Db } from "@usagekit/db";
 import { OUT_OF_WINDOW } from "../calendar/window";
 import type { Hold } from "@usagekit/db";
 import { firstRefusal, heldOf } from "../limits/holds";
-import { overageOf, softLimitOf } from "../limits/tiers";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import { lockUsers } from "../store/user-locks";
 import type { MonthlyUsage } from "../store/columns";
+import { PlanAllowances } from "./plan-allowance";
 import { eventContext, keepRefusals, lockMonths, writeEvents } from "./batch-sql";
 import type { PlannedEvent } from "./batch-sql";
 import { answerKnown, KnownKeys, monthKey } from "./idempotency";
@@ -36,9 +36,9 @@ type Used = Record<Feature, number>;
  * key order, the batch planned here in input order (duplicates, the window, limits against the
  * usage before each event), and all its rows written by one statement.
  */
-export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
+export async function applyPlanned(db: Db, valid: ValidEvent[], tiers: Tiers) {
   const c = columnsOf(tiers);
-  const { features, billableFeatures } = c;
+  const { features } = c;
   // The batch's users first: a reservation of one of them waits, or is seen by what follows.
   await lockUsers(
     db,
@@ -66,10 +66,10 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
       return [monthKey(v.event.userId, month), { userId: v.event.userId, month }];
     }),
   );
-  const locked = await queryRows<Used & { userId: string; month: string }>(
-    db,
-    lockMonths(c, [...touched.values()]),
-  );
+  const [locked, allowances] = await Promise.all([
+    queryRows<Used & { userId: string; month: string }>(db, lockMonths(c, [...touched.values()])),
+    PlanAllowances.read(db, tiers, [...touched.values()]),
+  ]);
   const used = new Map<string, Used>(locked.map((m) => [monthKey(m.userId, m.month), m]));
   const existing = new Set(used.keys());
 
@@ -97,7 +97,12 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
       features.map((f) => [f, before[f] + heldOf(ctx.holds, f, v.now)]),
     ) as Used;
     const limitExceeded = event.enforceLimits
-      ? firstRefusal(tiers[ctx.tier], features, counted, amounts)
+      ? firstRefusal(
+          allowances.hardLimits(event.userId, ctx.month, ctx.tier, v.now),
+          features,
+          counted,
+          amounts,
+        )
       : null;
     if (limitExceeded) {
       results.set(i, { status: "refused", limitExceeded });
@@ -110,10 +115,7 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
       });
       continue;
     }
-    const config = tiers[ctx.tier];
-    const overage = Object.fromEntries(
-      billableFeatures.map((f) => [f, overageOf(softLimitOf(config, f), before[f], amounts[f])]),
-    );
+    const allowance = allowances.apply(event.userId, ctx.month, ctx.tier, before, amounts, v.now);
     used.set(mk, Object.fromEntries(features.map((f) => [f, before[f] + amounts[f]])) as Used);
     known.remember(v, ctx.month);
     planned.push({
@@ -127,7 +129,7 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
       tz: ctx.tz,
       newUser: ctx.newUser,
       amounts,
-      overage,
+      ...allowance,
     });
   }
 
@@ -135,7 +137,7 @@ export async function applyEnforced(db: Db, valid: ValidEvent[], tiers: Tiers) {
   if (planned.length > 0) {
     const written = await queryRows<
       MonthlyUsage & { userId: string; monthDate: string; created: boolean; inserted: number }
-    >(db, writeEvents(tiers, planned));
+    >(db, writeEvents(tiers, planned, allowances.spends));
     // A key taken or a month row created by a concurrent single call since the plan read: replan.
     const appeared = written.some(
       (m) => !m.created && !existing.has(monthKey(m.userId, m.monthDate)),

@@ -62,12 +62,16 @@ export interface PlannedEvent {
   newUser: boolean;
   amounts: Record<Feature, number>;
   overage: Partial<Record<BillableFeature, number>>;
+  /** What it takes from grants, and what of the soft-limit formula's overage was covered. */
+  granted: Partial<Record<Feature, number>>;
+  covered: Partial<Record<BillableFeature, number>>;
 }
 
 const eventColumns = ({ features, billableFeatures, featureColumns, ledgerCol }: Columns) =>
   sql.join(
     [
-      sql`i int, user_id text, key text, at timestamptz, month date, day date, tier text, tz text, new_user boolean`,
+      sql`i int, user_id text, key text, at timestamptz, month date, day date, tier text, tz text,
+        new_user boolean, granted jsonb, covered jsonb`,
       ...features.map((f) => sql`${ledgerCol(f)} int`),
       ...billableFeatures.map((f) => sql`${raw(`ov_${featureColumns[f].ledger}`)} int`),
     ],
@@ -88,6 +92,8 @@ const eventRows = (
     tier: e.tier,
     tz: e.tz,
     new_user: e.newUser,
+    granted: Object.keys(e.granted).length > 0 ? e.granted : null,
+    covered: Object.keys(e.covered).length > 0 ? e.covered : null,
     ...Object.fromEntries(features.map((f) => [featureColumns[f].ledger, e.amounts[f]])),
     ...Object.fromEntries(
       billableFeatures.map((f) => [`ov_${featureColumns[f].ledger}`, e.overage[f] ?? 0]),
@@ -100,7 +106,11 @@ const eventRows = (
  * columns the one-event statement writes. Answers each touched month row as it stands now (and
  * whether this statement created it), each with how many ledger rows were inserted.
  */
-export function writeEvents(tiers: Tiers, events: PlannedEvent[]): SQL {
+export function writeEvents(
+  tiers: Tiers,
+  events: PlannedEvent[],
+  spends: Map<string, { userId: string; units: number }>,
+): SQL {
   const c = columnsOf(tiers);
   const { eachFeature, featureColumns, ledgerCol: ledger, overageCol } = c;
   return sql`
@@ -108,8 +118,9 @@ export function writeEvents(tiers: Tiers, events: PlannedEvent[]): SQL {
     SELECT * FROM jsonb_to_recordset(${json(eventRows(c, events))}) AS ev(${eventColumns(c)})
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
-      ${eachFeature(ledger)})
-    SELECT user_id, key, at, month, day, tier, ${eachFeature((f) => sql`ev.${ledger(f)}`)}
+      ${eachFeature(ledger)}, granted, covered)
+    SELECT user_id, key, at, month, day, tier, ${eachFeature((f) => sql`ev.${ledger(f)}`)},
+      granted, covered
     FROM ev ORDER BY i
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
     RETURNING 1
@@ -121,7 +132,14 @@ export function writeEvents(tiers: Tiers, events: PlannedEvent[]): SQL {
   ), ${rowsSql(tiers).summedRows("ev", {
     insert: (f) => sql`sum(ev.${raw(`ov_${featureColumns[f].ledger}`)})`,
     added: (f) => sql`excluded.${overageCol(f)}`,
-  })}
+  }, true)}, spent AS (
+    -- What the plan took from each grant (read under the users' locks, so never below zero).
+    UPDATE usagekit.grants g SET remaining = g.remaining - s.units
+    FROM jsonb_to_recordset(${json(
+      [...spends].map(([id, s]) => ({ id, user_id: s.userId, units: s.units })),
+    )}) AS s(id uuid, user_id text, units bigint)
+    WHERE g.user_id = s.user_id AND g.id = s.id
+  )
   SELECT (SELECT count(*) FROM led)::int AS "inserted", mon.* FROM mon`;
 }
 

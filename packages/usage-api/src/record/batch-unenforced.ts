@@ -15,6 +15,7 @@ import type { KnownKey } from "./idempotency";
 import { amountsOf, invalid } from "./results";
 import type { BatchResult, ValidEvent } from "./results";
 import { localDay, localMonth, windowStart } from "../calendar/local-month";
+import { needsAllowanceSql } from "../limits/allowance-sql";
 
 interface FastEvent {
   i: number;
@@ -67,6 +68,7 @@ function unenforcedStatement(tiers: Tiers): SQL {
     SELECT a.*, coalesce(u.tier, ${c.defaultTierSql}) AS tier, ${tz} AS tz, u.tier IS NULL AS new_user,
       ${localMonth(sql`a.at`, tz)} AS month, ${localDay(sql`a.at`, tz)} AS day,
       a.at >= ${windowStart(sql`a.now`, tz)} AS in_window,
+      ${needsAllowanceSql(tiers, sql`a.user_id`, sql`coalesce(u.tier, ${c.defaultTierSql})`, localMonth(sql`a.at`, tz), sql`a.now`)} AS needs_plan,
       CASE WHEN a.key IS NULL THEN 1
         ELSE row_number() OVER (PARTITION BY a.user_id, a.key ORDER BY a.i) END AS rn
     FROM a LEFT JOIN ${userOf("a.user_id")}
@@ -74,11 +76,11 @@ function unenforcedStatement(tiers: Tiers): SQL {
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledger)})
     SELECT user_id, key, at, month, day, tier, ${eachFeature((f) => sql`ev.${ledger(f)}`)}
-    FROM ev WHERE in_window AND rn = 1 ORDER BY i
+    FROM ev WHERE in_window AND NOT needs_plan AND rn = 1 ORDER BY i
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
     RETURNING user_id, idempotency_key
   ), ok AS (
-    SELECT ev.* FROM ev WHERE ev.in_window AND ev.key IS NULL
+    SELECT ev.* FROM ev WHERE ev.in_window AND NOT ev.needs_plan AND ev.key IS NULL
     UNION ALL
     -- IN, not a join: hashed once, where a join of two CTEs is planned as a nested loop.
     SELECT ev.* FROM ev WHERE ev.rn = 1 AND ev.key IS NOT NULL
@@ -98,16 +100,28 @@ function unenforcedStatement(tiers: Tiers): SQL {
         sql`excluded.${monthlyCol(f)}`,
       ),
   })}
-  -- The inserted events once, on the first row (an InitPlan: computed once, sent once).
+  -- The inserted events and those left to plan once, on the first row (InitPlans: computed
+  -- once, sent once); that row is there when nothing was inserted too.
   SELECT CASE WHEN row_number() OVER () = 1 THEN
       (SELECT coalesce(jsonb_agg(jsonb_build_array(i, to_char(month, 'YYYY-MM-DD'))), '[]') FROM ok)
-    END AS "recorded", mon.*
-  FROM mon`;
+    END AS "recorded",
+    CASE WHEN row_number() OVER () = 1 THEN
+      (SELECT coalesce(jsonb_agg(i), '[]') FROM ev WHERE in_window AND needs_plan)
+    END AS "deferred", mon.*
+  FROM (SELECT 1) AS one LEFT JOIN mon ON true`;
 }
 
-type Written = MonthlyUsage & { userId: string; monthDate: string; recorded: [number, string][] };
+type Written = MonthlyUsage & {
+  userId: string | null;
+  monthDate: string;
+  recorded: [number, string][] | null;
+  deferred: number[] | null;
+};
 
-/** A batch without enforced events: one statement, then the answers for what it did not insert. */
+/**
+ * A batch without enforced events: one statement, then the answers for what it did not insert;
+ * the events whose users' grants or rollover count are left `deferred`, to be planned.
+ */
 export async function applyUnenforced(
   db: Db,
   valid: ValidEvent[],
@@ -129,11 +143,13 @@ export async function applyUnenforced(
   const written = await inSavepoint(db, (d) => writeUnenforced<Written>(d, tiers, values));
   progress.written = true; // what follows only reads
   const months = new Map<string, MonthlyUsage>();
-  for (const { userId, monthDate, recorded: _r, ...usage } of written) {
-    months.set(monthKey(userId, monthDate), usage);
+  for (const { userId, monthDate, recorded: _r, deferred: _d, ...usage } of written) {
+    if (userId !== null) months.set(monthKey(userId, monthDate), usage);
   }
   const results = new Map<number, BatchResult>();
-  const recorded = new Map(written.find((w) => w.recorded)?.recorded ?? []);
+  const recorded = new Map(written[0]!.recorded!);
+  const deferredIndexes = new Set(written[0]!.deferred!);
+  const deferred = valid.filter((v) => deferredIndexes.has(v.i));
   const byIndex = new Map(valid.map((v) => [v.i, v]));
   for (const [i, month] of recorded) {
     results.set(i, {
@@ -142,7 +158,7 @@ export async function applyUnenforced(
     });
   }
   // Not inserted: a key recorded before (or earlier in this batch), or outside the window.
-  const rest = valid.filter((v) => !recorded.has(v.i));
+  const rest = valid.filter((v) => !recorded.has(v.i) && !deferredIndexes.has(v.i));
   const known = await KnownKeys.read(db, c, rest);
   const retried: { v: ValidEvent; seen: KnownKey }[] = [];
   for (const v of rest) {
@@ -151,5 +167,5 @@ export async function applyUnenforced(
     else results.set(v.i, invalid("BAD_REQUEST", OUT_OF_WINDOW));
   }
   for (const [i, r] of await answerKnown(db, c, retried, months)) results.set(i, r);
-  return results;
+  return { results, deferred };
 }

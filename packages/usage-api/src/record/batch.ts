@@ -6,7 +6,7 @@ import type { Tiers } from "../limits/tiers";
 import { catalogSchemas } from "../schemas";
 import type { BatchEvent } from "../schemas";
 import { inTransaction } from "../store/savepoint";
-import { applyEnforced, StalePlan } from "./batch-plan";
+import { applyPlanned, StalePlan } from "./batch-plan";
 import { applyUnenforced } from "./batch-unenforced";
 import { invalid } from "./results";
 import type { BatchResult, ValidEvent } from "./results";
@@ -52,19 +52,27 @@ export async function recordUsageBatch(
  * Records events already validated (each with its own clock), as `recordUsageBatch` does; the
  * results by `i`. Also the way single events are committed in groups (group-commit.ts), which
  * reads `progress.written` after a failure: whether the events were written before it. Without
- * enforced events, one statement records them all (no plan, no locks held); with them, a
- * transaction plans the batch under row locks (batch-plan.ts). A deadlock or a stale plan rolled
- * everything back, so it is run again.
+ * enforced events (or `plan`), one statement records them all (no plan, no locks held) — except
+ * the events whose users' grants or rollover count, planned after it; with them, a transaction
+ * plans the batch under row locks (batch-plan.ts). A deadlock or a stale plan rolled everything
+ * back, so it is run again.
  */
 export async function recordValidEvents(
   db: Db,
   valid: ValidEvent[],
   tiers: Tiers,
   progress = { written: false },
+  plan = false,
 ): Promise<Map<number, BatchResult>> {
   if (valid.length === 0) return new Map();
-  const apply = valid.some((v) => v.event.enforceLimits)
-    ? () => inTransaction(db, (tx) => applyEnforced(tx, valid, tiers))
-    : () => applyUnenforced(db, valid, tiers, progress);
-  return withRetries(apply, isRetryable);
+  const planned = (events: ValidEvent[]) =>
+    withRetries(() => inTransaction(db, (tx) => applyPlanned(tx, events, tiers)), isRetryable);
+  if (plan || valid.some((v) => v.event.enforceLimits)) return planned(valid);
+  const { results, deferred } = await withRetries(
+    () => applyUnenforced(db, valid, tiers, progress),
+    isRetryable,
+  );
+  if (deferred.length > 0)
+    for (const [i, result] of await planned(deferred)) results.set(i, result);
+  return results;
 }

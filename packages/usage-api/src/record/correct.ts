@@ -3,7 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { badRequest, conflictError } from "../errors";
 import { overageSql, softLimitSql } from "../limits/tier-sql";
-import type { Feature, Tiers } from "../limits/tiers";
+import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
 import { columnsOf, snake } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { inTransaction } from "../store/savepoint";
@@ -16,9 +16,11 @@ type Amounts = Partial<Record<Feature, number>>;
 /**
  * The correction as one statement: a ledger entry of the negated amounts in the month, day and
  * tier of the event it corrects (at its time, so reports of that month see it), carrying
- * `corrects_key` and `reason`; the month row lowered by them, each billable feature's overage
- * recomputed as the ledger replay (`reconcile`) counts it — the correction is the month's latest
- * entry — and the lifetime totals lowered. Days active and streaks are not touched.
+ * `corrects_key` and `reason`; the month row (locked before) lowered by them, each billable
+ * feature's overage recomputed as the ledger replay (`reconcile`) counts it — the correction is
+ * the month's latest entry — never below what the month billed (units rollover or grants covered
+ * were not billed: the difference is the entry's `covered`), and the lifetime totals lowered.
+ * Days active and streaks are not touched.
  */
 function correctionStatement(
   tiers: Tiers,
@@ -32,20 +34,34 @@ function correctionStatement(
 ) {
   const c = columnsOf(tiers);
   const { eachFeature, ledgerCol, monthlyCol, lifetimeCol, overageCol, commaEachBillable } = c;
-  const soft = (f: Feature) => sql.raw(`soft_${snake(f)}`);
+  const { billableFeatures } = c;
+  const billed = (f: BillableFeature) => sql.raw(`billed_${snake(f)}`);
+  const replayed = (f: BillableFeature) => sql.raw(`replayed_${snake(f)}`);
+  const covered = billableFeatures.map(
+    (f) => sql`jsonb_build_object(${f}::text, nullif(o.${replayed(f)} - o.${billed(f)}, 0))`,
+  );
   return sql`
-  WITH o AS (
+  WITH r AS (
     SELECT e.user_id, e.month, e.day, e.tier, e.occurred_at,
       ${eachFeature((f) => sql`${-p.amounts[f]}::int AS ${ledgerCol(f)}`)}
-      ${commaEachBillable((f) => sql`${softLimitSql(tiers, sql`e.tier`, f)} AS ${soft(f)}`)}
+      ${commaEachBillable(
+        (f) =>
+          sql`${overageSql(softLimitSql(tiers, sql`e.tier`, f), sql`m.${monthlyCol(f)}`, sql`${-p.amounts[f]}::int`)} AS ${replayed(f)}, m.${overageCol(f)} AS ${sql.raw(`had_${snake(f)}`)}`,
+      )}
     FROM usagekit.usage_events e
+    JOIN usagekit.monthly_usage m ON m.user_id = e.user_id AND m.month = e.month
     WHERE e.user_id = ${p.userId}::text AND e.idempotency_key = ${p.correctsKey}
       AND e.corrects_key IS NULL
+  ), o AS (
+    SELECT r.* ${commaEachBillable((f) => sql`greatest(r.${replayed(f)}, -r.${sql.raw(`had_${snake(f)}`)}) AS ${billed(f)}`)}
+    FROM r
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
-      ${eachFeature(ledgerCol)}, corrects_key, reason)
+      ${eachFeature(ledgerCol)}, corrects_key, reason, covered)
     SELECT user_id, ${p.key}, occurred_at, month, day, tier, ${eachFeature((f) => sql`o.${ledgerCol(f)}`)},
-      ${p.correctsKey}, ${p.reason} FROM o
+      ${p.correctsKey}, ${p.reason},
+      ${covered.length > 0 ? sql`nullif(jsonb_strip_nulls(${sql.join(covered, sql` || `)}), '{}'::jsonb)` : sql`NULL::jsonb`}
+    FROM o
     RETURNING 1
   ), life AS (
     UPDATE usagekit.lifetime_stats l SET
@@ -57,7 +73,7 @@ function correctionStatement(
   UPDATE usagekit.monthly_usage m SET
     ${eachFeature((f) => sql`${monthlyCol(f)} = m.${monthlyCol(f)} + o.${ledgerCol(f)}`)},
     completed_session_seconds = m.completed_session_seconds + ${c.sessionSecondsSql("o")}
-    ${commaEachBillable((f) => sql`${overageCol(f)} = m.${overageCol(f)} + ${overageSql(sql`o.${soft(f)}`, sql`m.${monthlyCol(f)}`, sql`o.${ledgerCol(f)}`)}`)},
+    ${commaEachBillable((f) => sql`${overageCol(f)} = m.${overageCol(f)} + o.${billed(f)}`)},
     updated_at = now()
   FROM o WHERE m.user_id = o.user_id AND m.month = o.month`;
 }
@@ -127,6 +143,9 @@ export async function correctUsage(
           `${under}: correcting ${amounts[under]} would take the event below zero (${left[under]} left of it)`,
         );
       }
+      // The month row locked, so the statement's overage is worked out on its latest version.
+      await tx.execute(sql`SELECT 1 FROM usagekit.monthly_usage
+        WHERE user_id = ${userId}::text AND month = ${left.month}::date FOR UPDATE`);
       await tx.execute(correctionStatement(tiers, { userId, key, correctsKey, reason, amounts }));
       return monthRow(tx, left.month);
     }),

@@ -7,7 +7,7 @@ import { holdsDrift, repairHolds } from "../reservations/reconcile";
 import type { Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
-import { overageSql, softLimitSql } from "../limits/tier-sql";
+import { coveredSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { monthEnd, monthStart } from "../calendar/local-month";
 
 const raw = sql.raw;
@@ -56,7 +56,8 @@ const expectedMonthly = (tiers: Tiers, userIds?: string[]) => {
     ${sql.join(
       billableFeatures.map((f) => {
         const x = raw(featureColumns[f].ledger);
-        return sql`sum(${overageSql(raw(`soft_${featureColumns[f].ledger}`), sql`${raw(`run_${featureColumns[f].ledger}`)} - ${x}`, x)})::bigint AS ${raw(overageColumn[f])},`;
+        const run = raw(`run_${featureColumns[f].ledger}`);
+        return sql`sum(${overageSql(raw(`soft_${featureColumns[f].ledger}`), sql`${run} - ${x}`, x)} - ${coveredSql("ev", f)})::bigint AS ${raw(overageColumn[f])},`;
       }),
     )}
     (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier_when_used,
@@ -89,7 +90,8 @@ const expectedLifetime = (
     FROM usagekit.usage_events WHERE ${scope("user_id", userIds)} GROUP BY user_id) e ON e.user_id = u.id
   LEFT JOIN (SELECT user_id, count(*) AS days FROM usagekit.daily_activity
     WHERE ${scope("user_id", userIds)} GROUP BY user_id) d ON d.user_id = u.id
-  LEFT JOIN (SELECT user_id, sum(amount) AS revenue, count(DISTINCT month) AS months
+  LEFT JOIN (SELECT user_id, sum(amount) AS revenue,
+      count(DISTINCT month) FILTER (WHERE kind = 'subscription') AS months
     FROM usagekit.payments WHERE ${scope("user_id", userIds)} GROUP BY user_id) p ON p.user_id = u.id
   WHERE ${scope("u.id", userIds)}`;
 

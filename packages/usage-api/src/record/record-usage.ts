@@ -11,6 +11,7 @@ import type { MonthlyUsage } from "../store/columns";
 import { inHostTransaction, inSavepoint } from "../store/savepoint";
 import { recordInGroup } from "./group-commit";
 import { answerKnown, KnownKeys } from "./idempotency";
+import { recordValidEvents } from "./batch";
 import { amountsOf } from "./results";
 import type { BatchResult, ValidEvent } from "./results";
 import { withRetries } from "./retry";
@@ -33,6 +34,8 @@ interface StatementResult extends Partial<MonthlyUsage> {
   inWindow: boolean;
   /** No user row yet: an enforced event then runs the statement that makes it. */
   newUser: boolean;
+  /** The user's grants or rollover count: the event is planned under the user's lock. */
+  needsPlan: boolean;
   inserted: number;
 }
 
@@ -134,6 +137,10 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     ];
     if (event.enforceLimits && result.newUser && result.inserted === 0)
       [result] = (await statement(recordEnforcedNewUser)) as [StatementResult];
+    if (result.needsPlan && result.inserted === 0) {
+      const planned = await recordValidEvents(db, [v], tiers, undefined, true);
+      return answerOf(planned.get(v.i)!, event.idempotencyKey);
+    }
   } catch (error) {
     const refusal = refusalOf(error);
     if (!refusal) throw error;
@@ -145,7 +152,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     throw limitExceededError(limitExceeded);
   }
   if (result.inserted > 0) {
-    const { inWindow: _w, newUser: _n, inserted: _i, ...usage } = result;
+    const { inWindow: _w, newUser: _n, needsPlan: _p, inserted: _i, ...usage } = result;
     return asResult(usage as MonthlyUsage, true);
   }
   const recorded = await answerRecordedKey(db, v, tiers);

@@ -19,8 +19,9 @@ export function rowsSql(tiers: Tiers) {
    * and times of the latest event, and the period bounds in the user's current zone (they agree
    * with resetsAt after a zone change). The one-event and the batch statements share it.
    */
-  const addToMonth = (overageAdded: (f: BillableFeature) => SQL) => sql`
+  const addToMonth = (overageAdded: (f: BillableFeature) => SQL, withGrants = false) => sql`
       ${eachFeature((f) => sql`${monthlyCol(f)} = m.${monthlyCol(f)} + excluded.${monthlyCol(f)}`)},
+      ${withGrants ? sql`granted = usagekit.jsonb_add(m.granted, excluded.granted),` : sql``}
       completed_session_seconds = m.completed_session_seconds + excluded.completed_session_seconds,
       longest_session = greatest(m.longest_session, excluded.longest_session),
       ${sql.join(billableFeatures.map((f) => sql`${overageCol(f)} = m.${overageCol(f)} + ${overageAdded(f)},`))}
@@ -46,29 +47,32 @@ export function rowsSql(tiers: Tiers) {
    * the events in CTE `source` (user_id, month, day, tier, tz, at, i and an amount per feature),
    * summed per key and added to the rows as the one-event statement does. `overage` gives, per
    * billable feature, the overage a month row's insert starts with and what its update adds.
-   * `mon` returns each touched month row (`created` when this statement inserted it).
+   * `mon` returns each touched month row (`created` when this statement inserted it). With
+   * `withGrants`, `source` also has `granted` (what each event took from grants), summed into
+   * the month row's.
    */
   function summedRows(
     source: string,
     overage: { insert: (f: BillableFeature) => SQL; added: (f: BillableFeature) => SQL },
+    withGrants = false,
   ): SQL {
     const s = raw(source);
     const sum = (f: Feature) => sql`sum(${s}.${ledgerCol(f)})`;
     return sql`mon AS (
     INSERT INTO usagekit.monthly_usage AS m (user_id, month, period_start, period_end,
       ${eachFeature(monthlyCol)}, completed_session_seconds, longest_session
-      ${commaEachBillable(overageCol)}, tier_when_used, last_event_at, last_conversation_at,
-      last_realtime_at)
+      ${commaEachBillable(overageCol)}, ${withGrants ? sql`granted,` : sql``} tier_when_used,
+      last_event_at, last_conversation_at, last_realtime_at)
     SELECT ${s}.user_id, ${s}.month, ${monthStart(sql`${s}.month`, sql`min(${s}.tz)`)},
       ${monthEnd(sql`${s}.month`, sql`min(${s}.tz)`)}, ${eachFeature(sum)},
       sum(${sessionSecondsSql(source)}), max(${sessionLengthSql(source)})
-      ${commaEachBillable(overage.insert)},
+      ${commaEachBillable(overage.insert)}, ${withGrants ? sql`usagekit.jsonb_sum(${s}.granted),` : sql``}
       (array_agg(${s}.tier ORDER BY ${s}.at DESC, ${s}.i DESC))[1], max(${s}.at),
       max(${s}.at) FILTER (WHERE ${roleCol("conversation", source)} > 0),
       max(${s}.at) FILTER (WHERE ${roleCol("realtimeSession", source)} > 0)
     FROM ${s} GROUP BY ${s}.user_id, ${s}.month ORDER BY ${s}.user_id, ${s}.month
     ON CONFLICT (user_id, month) DO UPDATE SET
-      ${addToMonth((f) => overage.added(f))}
+      ${addToMonth((f) => overage.added(f), withGrants)}
     RETURNING m.user_id AS "userId", to_char(m.month, 'YYYY-MM-DD') AS "monthDate",
       (xmax = 0) AS "created", ${monthlySelect("m")}
   ), alerted AS (

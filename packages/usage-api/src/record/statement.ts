@@ -7,6 +7,7 @@ import { rowsSql } from "./rows-sql";
 import { fitsSql } from "../limits/fits-sql";
 import { heldSql } from "../limits/holds-sql";
 import { raiseAlerts } from "../alerts/raise-sql";
+import { needsAllowanceSql } from "../limits/allowance-sql";
 import { hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { localDay, localMonth, monthEnd, monthStart, windowStart } from "../calendar/local-month";
 
@@ -62,7 +63,9 @@ const $ = (name: string) => sql.placeholder(name);
  * (on `used + held`: the user's active holds count) first against the event alone and then, in
  * the monthly upsert, against the row's latest version; a refusal aborts the whole statement through `usagekit.limit_exceeded(detail)`
  * (SQLSTATE UK001), so nothing of the event stays, and the error names what refused it. The
- * tier table and the variant are part of the text: each is prepared once.
+ * tier table and the variant are part of the text: each is prepared once. An event that needs
+ * more than the tier's limits (grants, rollover: `needsAllowanceSql`) writes nothing here
+ * ("needsPlan") and is planned under the user's lock (batch-plan.ts).
  */
 export function recordStatement(tiers: Tiers, enforce: boolean, newUser = false): SQL {
   const c = columnsOf(tiers);
@@ -101,7 +104,8 @@ export function recordStatement(tiers: Tiers, enforce: boolean, newUser = false)
       ${$("occurredAt")}::timestamptz AS occurred_at, ${$("now")}::timestamptz AS now,
       ${amounts}
   )${enforce && newUser ? makeUser : sql``}, ev AS (
-    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz, u.id IS NULL AS new_user
+    SELECT a.*, ${tier} AS tier, coalesce(u.timezone, 'UTC') AS tz, u.id IS NULL AS new_user,
+      ${needsAllowanceSql(tiers, sql`a.user_id`, tier, localMonth(sql`a.occurred_at`, tz), sql`a.now`)} AS needs_plan
       ${enforce ? sql`, ${heldCols}` : sql``}
       ${commaEachBillable((f) => sql`${softLimitSql(tiers, tier, f)} AS ${softCol(f)}`)},
       ${enforce ? sql`${eachFeature((f) => sql`${hardLimitSql(tiers, tier, f)} AS ${limCol(f)}`)},` : sql``}
@@ -112,14 +116,14 @@ export function recordStatement(tiers: Tiers, enforce: boolean, newUser = false)
     SELECT ev.* FROM ev ${
       enforce
         ? sql`LEFT JOIN usagekit.monthly_usage cur ON cur.user_id = ev.user_id AND cur.month = ev.local_month
-      WHERE CASE WHEN NOT ev.in_window OR ev.new_user THEN false
+      WHERE CASE WHEN NOT ev.in_window OR ev.new_user OR ev.needs_plan THEN false
         ELSE ${fitsOrAbort(
           c,
           "ev",
           (f) => held("ev", f),
           (f) => sql`coalesce(cur.${monthlyCol(f)}, 0) + ${held("ev", f)}`,
         )} END`
-        : sql`WHERE ev.in_window`
+        : sql`WHERE ev.in_window AND NOT ev.needs_plan`
     }
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
@@ -171,6 +175,7 @@ export function recordStatement(tiers: Tiers, enforce: boolean, newUser = false)
   )
   SELECT coalesce((SELECT in_window FROM ev), true) AS "inWindow",
     coalesce((SELECT new_user FROM ev), false) AS "newUser",
+    coalesce((SELECT needs_plan FROM ev), false) AS "needsPlan",
     (SELECT count(*) FROM led)::int AS "inserted", mon.*
   FROM (SELECT 1) AS one LEFT JOIN mon ON true`;
 }

@@ -48,8 +48,8 @@ export async function reserveUsage(
         if (!sameAmounts(known.amounts, amounts)) throw conflictError(idempotencyKey);
         return answerOf(known);
       }
-      const { tier, holds, counted } = await countedNow(tx, { userId, now, tiers });
-      const refusal = firstRefusal(tiers[tier], c.features, counted, amounts);
+      const { holds, counted, hard } = await countedNow(tx, { userId, now, tiers });
+      const refusal = firstRefusal(hard, c.features, counted, amounts);
       if (refusal) throw limitExceededError(refusal);
       const expiresAt = new Date(now.getTime() + params.expiresInSeconds * SECOND);
       const [row] = await queryRows<{ id: string }>(
@@ -97,8 +97,8 @@ export async function extendReservation(
             ? "has expired"
             : null;
       if (state) throw badRequest(`reservationId: the reservation ${state}`);
-      const { tier, holds, counted } = await countedNow(tx, { userId: r.userId, now, tiers });
-      const refusal = firstRefusal(tiers[tier], c.features, counted, added);
+      const { holds, counted, hard } = await countedNow(tx, { userId: r.userId, now, tiers });
+      const refusal = firstRefusal(hard, c.features, counted, added);
       if (refusal) throw limitExceededError(refusal);
       const expiresAt =
         params.expiresInSeconds === undefined

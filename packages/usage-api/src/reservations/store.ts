@@ -5,6 +5,7 @@ import { badRequest } from "../errors";
 import { lockUsers } from "../store/user-locks";
 import { activeHolds, heldOf } from "../limits/holds";
 import type { Feature, Tiers } from "../limits/tiers";
+import { hardLimitsOf } from "../limits/allowance";
 import { readUserMonth } from "../limits/user-month";
 import { columnsOf } from "../store/columns";
 
@@ -94,7 +95,8 @@ export async function countedNow(tx: Db, params: { userId: string; now: Date; ti
   const counted = Object.fromEntries(
     features.map((f) => [f, (m.usage?.[monthlyField[f]] ?? 0) + heldOf(m.holds, f, params.now)]),
   ) as Record<Feature, number>;
-  return { tier: m.tier, holds: m.holds, counted };
+  const hard = hardLimitsOf(params.tiers, m.tier, m.allowance, params.now);
+  return { tier: m.tier, holds: m.holds, counted, hard };
 }
 
 /** Writes the user's holds: the active ones of `holds` (expired ones are dropped here). */

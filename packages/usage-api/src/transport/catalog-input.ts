@@ -8,6 +8,7 @@ import type {
   canUseFeatureInput,
   correctUsageInput,
   extendReservationInput,
+  grantUsageInput,
   recordPaymentInput,
   recordUsageInput,
   reserveUsageInput,
@@ -28,7 +29,8 @@ type Named =
   | "reserveUsageInput"
   | "extendReservationInput"
   | "settleReservationInput"
-  | "correctUsageInput";
+  | "correctUsageInput"
+  | "grantUsageInput";
 
 /**
  * Parses an input that names features or tiers with the schemas of the call's catalog (the
@@ -82,6 +84,10 @@ export const catalogInputTypes = <C extends CatalogShape>() => ({
   recordPayment: typed<
     Swap<z.input<typeof recordPaymentInput>, "tier", { tier: TierOf<C> }>,
     Swap<z.output<typeof recordPaymentInput>, "tier", { tier: TierOf<C> }>
+  >(),
+  grantUsage: typed<
+    Swap<z.input<typeof grantUsageInput>, "feature", { feature: FeatureOf<C> }>,
+    Swap<z.output<typeof grantUsageInput>, "feature", { feature: FeatureOf<C> }>
   >(),
 });
 export type CatalogInputTypes<C extends CatalogShape> = ReturnType<typeof catalogInputTypes<C>>;
