@@ -482,6 +482,104 @@ describe("the demo in a real browser", () => {
     await context.close();
   });
 
+  it("warns Dev at 80 %, offers a top-up at the limit that grants at once, and the owner sees both", async () => {
+    // Dev is free and signed up today (no history): 30 min of practice time on any date.
+    const dev = demoUsers.find((u) => u.name === "Dev")!;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const learner = await context.newPage();
+    learner.on("pageerror", (error) => consoleErrors.push(error.message));
+    await learner.goto(`${baseUrl}/sign-in`);
+    await learner.getByRole("button", { name: /^Dev/ }).click();
+    await learner.waitForURL(/\/dashboard$/);
+    const usedSeconds = async () =>
+      Number(await learner.getByTestId("usage-seconds").getAttribute("data-used"));
+    const practise = async (minutes: number) => {
+      const before = await usedSeconds();
+      await learner.getByTestId("minutes").selectOption(String(minutes));
+      await learner.getByRole("button", { name: "Practise a conversation" }).click();
+      await expect.poll(usedSeconds).toBe(before + minutes * 60);
+    };
+    const alerts = learner.getByTestId("usage-alerts");
+    expect(await alerts.count()).toBe(0);
+    await practise(15);
+    expect(await alerts.count()).toBe(0);
+    await practise(10); // 25 of 30 minutes: past 80 %
+    await alerts.waitFor();
+    expect(await alerts.locator('li[data-feature="seconds"]').getAttribute("data-threshold")).toBe(
+      "80",
+    );
+    expect(await alerts.textContent()).toContain(
+      "You have used 80 % of your practice time this month: 25 min of 30 min.",
+    );
+    await learner.screenshot({ path: join(shots, "13-warned-at-80.png"), fullPage: true });
+    await practise(5);
+    await expect
+      .poll(() => alerts.locator('li[data-feature="seconds"]').getAttribute("data-threshold"))
+      .toBe("100");
+    // At the limit the practice is blocked, with an upgrade and a top-up of an hour.
+    const blocked = learner.getByTestId("blocked-practice");
+    await blocked.waitFor();
+    expect(
+      await learner.getByRole("button", { name: "Practise a conversation" }).isDisabled(),
+    ).toBe(true);
+    expect(await blocked.getByRole("button", { name: /Switch to plus/ }).count()).toBe(1);
+    const topUp = blocked.getByRole("button", { name: "+1 h of practice time for $4.99" });
+    await learner.screenshot({ path: join(shots, "14-paywall.png"), fullPage: true });
+    await topUp.click();
+    await expect
+      .poll(() => learner.getByTestId("result").textContent())
+      .toContain("Added 60 minutes of practice time.");
+    await expect
+      .poll(() => learner.getByTestId("usage-seconds").getAttribute("data-granted"))
+      .toBe("3600");
+    expect(await learner.getByTestId("usage-seconds").textContent()).toContain(
+      "1 h of 1 h 30 min practice time left · incl. 1 h from top-ups",
+    );
+    // The hour is there at once: the next practice fits, and the server agrees.
+    await practise(10);
+    const month = await serviceQuery<{
+      month: string;
+      features: { seconds: { used: number; limit: number; granted: number } };
+    }>(baseUrl, "usage.getCurrentUsage", { userId: dev.id });
+    expect(month.features.seconds).toMatchObject({ used: 2400, limit: 5400, granted: 3600 });
+    const life = await serviceQuery<{ topUpRevenue: string; usedFromGrants: object }>(
+      baseUrl,
+      "usage.getLifetimeStats",
+      { userId: dev.id },
+    );
+    expect(life).toMatchObject({ topUpRevenue: "4.99", usedFromGrants: { seconds: 600 } });
+    await learner.screenshot({ path: join(shots, "15-topped-up.png"), fullPage: true });
+    await context.close();
+
+    // The app owner's Insights: the month's alerts and top-up revenue, as the API reports them.
+    const ownerContext = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const owner = await ownerContext.newPage();
+    owner.on("pageerror", (error) => consoleErrors.push(error.message));
+    await owner.goto(`${baseUrl}/sign-in`);
+    await owner.getByRole("button", { name: /^Olivia/ }).click();
+    await owner.waitForURL(/\/insights$/);
+    const report = await serviceQuery<{
+      alerts: { feature: string; threshold: number; learners: number }[];
+      topUps: { revenue: string };
+    }>(baseUrl, "analytics.monetization", { month: month.month });
+    const card = owner.getByTestId("monetization");
+    expect(await card.getByTestId("top-up-revenue").getAttribute("data-value")).toBe(
+      report.topUps.revenue,
+    );
+    expect(Number(report.topUps.revenue)).toBeGreaterThanOrEqual(4.99);
+    for (const threshold of [80, 100]) {
+      const row = report.alerts.find((a) => a.feature === "seconds" && a.threshold === threshold)!;
+      expect(row.learners).toBeGreaterThanOrEqual(1);
+      expect(
+        await card
+          .locator(`tr[data-feature="seconds"] td[data-threshold="${threshold}"]`)
+          .textContent(),
+      ).toBe(String(row.learners));
+    }
+    await owner.screenshot({ path: join(shots, "16-insights-top-ups.png"), fullPage: true });
+    await ownerContext.close();
+  });
+
   it("logged no browser console errors", () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -22,15 +22,26 @@ export function UsageMeter(props: {
   const catalog = useUsageCatalog();
   const label = props.label ?? featureLabel(props.feature, catalog);
   const row = (
-    usage.features as Record<string, { used: number; limit: number | null; held?: number }>
+    usage.features as Record<
+      string,
+      { used: number; limit: number | null; held?: number; granted?: number; rolledOver?: number }
+    >
   )[props.feature];
   if (!row) throw new Error(`usagekit: the server meters no feature "${props.feature}"`);
-  const { used, limit, held = 0 } = row;
+  const { used, limit, held = 0, granted = 0, rolledOver = 0 } = row;
+  const amount = (n: number) => formatAmount(props.feature, n, catalog);
   // What is left is what neither usage nor a live hold takes.
   const { state, text: meterText } = meter(props.feature, used + held, limit, usage.tier, catalog);
   // A live session's hold counts against the limit until it is settled: said beside the usage.
-  const usedText =
-    held > 0 ? `${meterText} · ${formatAmount(props.feature, held, catalog)} held` : meterText;
+  // The limit's parts beyond the plan, said so the learner knows where the extra came from.
+  const usedText = [
+    meterText,
+    held > 0 && `${amount(held)} held`,
+    rolledOver > 0 && `incl. ${amount(rolledOver)} rolled over`,
+    granted > 0 && `incl. ${amount(granted)} from top-ups`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
   const text =
     props.resets && limit !== null && limit > 0
       ? `${usedText} · ${resetsIn(usage.period.end, props.resets.now, props.resets.timeZone)}`
@@ -43,6 +54,7 @@ export function UsageMeter(props: {
       data-testid={`usage-${props.feature}`}
       data-used={used}
       data-held={held}
+      data-granted={granted}
       data-state={state}
     >
       <div className="usagekit-meter-label">

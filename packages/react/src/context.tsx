@@ -17,7 +17,7 @@ export type UsageApi = TRPCOptionsProxy<AppRouter>["usage"];
  * (`createUsageRouter(catalog)`) included: usagekit's hooks call only its reads.
  */
 export type AnyUsageApi = Pick<UsageApi, "pathKey"> &
-  Record<"getCurrentUsage" | "canUseFeature", object>;
+  Record<"getCurrentUsage" | "canUseFeature" | "listAlerts", object>;
 
 const UsageContext = createContext<{ api: UsageApi; catalog: Catalog } | null>(null);
 

@@ -13,13 +13,13 @@ describe.each(dbKinds)("grants on %s", (kind) => {
   const suite = useTestDb(kind, { now: NOW, max: 10 });
   const api = (now = NOW, auth?: { type: "user"; userId: string }) =>
     callerFor(suite.handle, { now: () => now, ...(auth && { auth }) });
-  /** Each grant's remaining, read from the table itself, oldest first. */
+  /** Each grant's remaining, read from the table itself, by key. */
   const remaining = async (userId: string) =>
     (
       await queryRows<{ key: string; remaining: number }>(
         suite.handle.db,
         sql`SELECT idempotency_key AS key, remaining::int FROM usagekit.grants
-          WHERE user_id = ${userId} ORDER BY created_at, idempotency_key`,
+          WHERE user_id = ${userId} ORDER BY idempotency_key`,
       )
     ).map((g) => [g.key, g.remaining]);
   /** What reconcile finds wrong about the user's rows (nothing, when they agree with the ledger). */
@@ -95,8 +95,8 @@ describe.each(dbKinds)("grants on %s", (kind) => {
     await grant(userId, "soon", 2, { expiresAt: soon });
     for (let i = 0; i < 4; i++) await exportOne(userId); // 3 of the tier, then 1 from "soon"
     expect(await remaining(userId)).toEqual([
-      ["never", 5],
       ["late", 5],
+      ["never", 5],
       ["soon", 1],
     ]);
     // A millisecond before its expiry it still counts; at the instant, it does not.
@@ -110,8 +110,8 @@ describe.each(dbKinds)("grants on %s", (kind) => {
     });
     await exportOne(userId, soon);
     expect(await remaining(userId)).toEqual([
-      ["never", 5],
       ["late", 4],
+      ["never", 5],
       ["soon", 1],
     ]);
   });
@@ -356,4 +356,39 @@ describe.each(dbKinds)("grants on %s", (kind) => {
       expect(await driftOf(userId)).toEqual([]);
     },
   );
+
+  it("shows the month's alerts and top-ups to the app owner (analytics.monetization)", async () => {
+    const report = () => api().analytics.monetization({ month: "2026-11" });
+    const before = await report();
+    const userId = newUserId();
+    // 24 of the free tier's 30 minutes: the 80 % alert; then a top-up of an hour, 10 min used.
+    await api().usage.recordUsage({ userId, seconds: 24 * 60 });
+    await api().usage.recordPayment({
+      userId,
+      tier: "free",
+      amount: "4.99",
+      paidAt: NOW,
+      idempotencyKey: "topup",
+      kind: "topUp",
+    });
+    await api().usage.grantUsage({
+      userId,
+      idempotencyKey: "topup",
+      feature: "seconds",
+      amount: 3600,
+      reason: "top-up",
+    });
+    await api().usage.recordUsage({ userId, seconds: 16 * 60, enforceLimits: true });
+    const after = await report();
+    const learners = (r: typeof before, threshold: number) =>
+      r.alerts.find((a) => a.feature === "seconds" && a.threshold === threshold)?.learners ?? 0;
+    expect(learners(after, 80) - learners(before, 80)).toBe(1);
+    expect(learners(after, 100) - learners(before, 100)).toBe(1);
+    const cents = (s: string) => Math.round(Number(s) * 100);
+    expect(cents(after.topUps.revenue) - cents(before.topUps.revenue)).toBe(499);
+    expect(after.topUps.payers - before.topUps.payers).toBe(1);
+    const seconds = (m: Record<string, number>) => m.seconds ?? 0;
+    expect(seconds(after.topUps.granted) - seconds(before.topUps.granted)).toBe(3600);
+    expect(seconds(after.topUps.usedFromGrants) - seconds(before.topUps.usedFromGrants)).toBe(600);
+  });
 });

@@ -1,7 +1,16 @@
 "use client";
 
 import type { TierName } from "@usagekit/db/catalog";
-import { featureLabel, formatAmount, tierLabel, upgradeFor, useUsage } from "@usagekit/react";
+import {
+  featureLabel,
+  formatAmount,
+  tierLabel,
+  TopUpPrompt,
+  upgradeFor,
+  useUsage,
+} from "@usagekit/react";
+import { buyTopUp } from "~/app/dashboard/actions";
+import { TOP_UP } from "~/lib/top-up";
 import type { Gate } from "@usagekit/react";
 import type { ActionResult } from "~/app/dashboard/actions";
 import { PlanSwitcher } from "./plan-switcher";
@@ -58,6 +67,19 @@ export function ActionGate(props: {
             </>
           ) : (
             "It resets with the month."
+          )}
+          {blocked.feature === "seconds" && (
+            <TopUpPrompt
+              feature="seconds"
+              amount={TOP_UP.minutes * 60}
+              price={TOP_UP.price}
+              currency="$"
+              onTopUp={async () => {
+                const result = await buyTopUp({ requestId: crypto.randomUUID() });
+                props.onResult(result);
+                return result;
+              }}
+            />
           )}
         </div>
       )}

@@ -12,7 +12,7 @@ import { PlanSwitcher } from "./plan-switcher";
 import { RecommendationsCard } from "./recommendations-card";
 import { UsageBars } from "./usage-bars";
 import { VoiceSessionCard } from "./voice-session";
-import { UpgradePrompt, useUsage } from "@usagekit/react";
+import { UpgradePrompt, UsageAlerts, useUsage } from "@usagekit/react";
 
 /** `now`: the demo's clock at render (the server's), so words like "in 3 days" agree. */
 export function Dashboard({ timezone, now }: { timezone: string; now: string }) {
@@ -22,6 +22,7 @@ export function Dashboard({ timezone, now }: { timezone: string; now: string }) 
   return (
     <div className="grid">
       <div className="column">
+        <UsageAlerts />
         {result &&
           (result.ok || !result.limitExceeded ? (
             <div

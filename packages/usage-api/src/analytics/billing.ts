@@ -7,7 +7,7 @@ import { inMonth, inReport, orderedNames } from "./activity";
 import { overageLines, sumMoney } from "../billing/money";
 
 /** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
-const billingMonth = (month: string) => {
+export const billingMonth = (month: string) => {
   const [year, m] = month.split("-").map(Number) as [number, number];
   return sql`make_date(${year}::int, ${m}::int, 1)`;
 };

@@ -45,9 +45,10 @@ export async function grantUsage(
     ), l AS (
       INSERT INTO usagekit.lifetime_stats (user_id) VALUES (${userId}::text) ON CONFLICT DO NOTHING
     ), g AS (
-      INSERT INTO usagekit.grants (user_id, idempotency_key, feature, amount, remaining, expires_at, reason)
+      INSERT INTO usagekit.grants (user_id, idempotency_key, feature, amount, remaining, expires_at,
+        reason, created_at)
       VALUES (${userId}::text, ${idempotencyKey}, ${feature}, ${amount}, ${amount},
-        ${expiresAt}::timestamptz, ${reason})
+        ${expiresAt}::timestamptz, ${reason}, ${now.toISOString()}::timestamptz)
       ON CONFLICT (user_id, idempotency_key) DO NOTHING
       RETURNING *
     ), k AS (

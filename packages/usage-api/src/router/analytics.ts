@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { dropOff, featureAdoption, retention, userSegments } from "../analytics/activity";
 import { overageReport, upgradeCandidates } from "../analytics/billing";
 import { featureValue } from "../analytics/value";
+import { monetization } from "../analytics/monetization";
 import { assertNotFutureMonth } from "../calendar/window";
 import { monthInput, monthListInput, retentionInput, userSegmentsInput } from "../schemas";
 import { createTRPCRouter } from "../transport/trpc";
@@ -34,5 +35,6 @@ export const analyticsRouter = (p: Procedures) => {
     dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() })),
     upgradeCandidates: report(monthListInput, (ctx, i) => upgradeCandidates(ctx.db, i)),
     overage: report(monthListInput, (ctx, i) => overageReport(ctx.db, i)),
+    monetization: report(monthInput, (ctx, i) => monetization(ctx.db, i)),
   });
 };

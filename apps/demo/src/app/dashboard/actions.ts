@@ -8,6 +8,8 @@ import type { ActionResult } from "~/server/action-result";
 
 export type { ActionResult } from "~/server/action-result";
 import { requireUser } from "~/server/auth";
+import { TOP_UP } from "~/lib/top-up";
+import { now } from "~/server/clock";
 import { serviceCaller } from "~/server/context";
 
 const practiceInput = z.object({ minutes: z.number().int().min(1).max(120), requestId: z.uuid() });
@@ -46,6 +48,39 @@ export async function switchPlan(tier: TierName): Promise<ActionResult> {
     const api = await serviceCaller();
     const plan = await api.usage.setUserPlan({ userId: user.id, tier: tierSchema.parse(tier) });
     return { ok: true, message: `You are now on ${plan.tier}.` };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/**
+ * The demo's shop: the learner buys an hour of practice time. The payment is recorded as a
+ * top-up (revenue, not a month subscribed) and the hour granted at once, both under the request
+ * id, so a retried click pays and grants once.
+ */
+export async function buyTopUp(input: { requestId: string }): Promise<ActionResult> {
+  const user = await requireUser();
+  try {
+    const { requestId } = z.object({ requestId: z.uuid() }).parse(input);
+    const api = await serviceCaller();
+    const { tier } = await api.usage.getCurrentUsage({ userId: user.id });
+    const key = `top-up-${requestId}`;
+    await api.usage.recordPayment({
+      userId: user.id,
+      tier,
+      amount: TOP_UP.price,
+      paidAt: now(),
+      idempotencyKey: key,
+      kind: "topUp",
+    });
+    await api.usage.grantUsage({
+      userId: user.id,
+      idempotencyKey: key,
+      feature: "seconds",
+      amount: TOP_UP.minutes * 60,
+      reason: `top-up: +${TOP_UP.minutes} minutes`,
+    });
+    return { ok: true, message: `Added ${TOP_UP.minutes} minutes of practice time.` };
   } catch (error) {
     return failure(error);
   }

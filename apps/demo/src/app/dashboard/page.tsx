@@ -15,6 +15,7 @@ export default async function DashboardPage() {
     trpc.usage.getUsageHistory.queryOptions({ months: 12 }),
     trpc.usage.getMilestones.queryOptions({}),
     trpc.usage.getRecommendations.queryOptions({}),
+    trpc.usage.listAlerts.queryOptions({}),
   );
   return (
     <>

@@ -1,5 +1,6 @@
 import { Nav } from "~/components/nav";
 import { Insights } from "~/components/insights";
+import { MonetizationCard } from "~/components/monetization-card";
 import { RefundsCard } from "~/components/refunds";
 import { CANDIDATES_SHOWN, shiftMonth } from "~/lib/features";
 import { requireUser } from "~/server/auth";
@@ -30,6 +31,7 @@ export default async function InsightsPage(props: { searchParams: Promise<{ mont
     trpc.analytics.overage.queryOptions({ month }),
     trpc.analytics.upgradeCandidates.queryOptions({ month, limit: CANDIDATES_SHOWN }),
     trpc.analytics.featureValue.queryOptions({ month }),
+    trpc.analytics.monetization.queryOptions({ month }),
   );
   const sessions = await recentSessions();
   return (
@@ -43,6 +45,7 @@ export default async function InsightsPage(props: { searchParams: Promise<{ mont
             previous={shiftMonth(month, -1)}
             next={month < current ? shiftMonth(month, 1) : null}
           />
+          <MonetizationCard month={month} />
         </HydrateClient>
         <RefundsCard sessions={sessions} />
       </main>
