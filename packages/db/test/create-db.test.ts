@@ -23,6 +23,7 @@ describe("createDb on PGlite", () => {
     expect(await tables(first)).toEqual([
       "alerts",
       "daily_activity",
+      "grants",
       "lifetime_stats",
       "limit_refusals",
       "monthly_usage",
@@ -42,7 +43,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 3 });
+    expect(row).toEqual({ users: 1, migrations: 4 });
     await again.close();
   });
 

@@ -140,6 +140,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       "__migrations",
       "alerts",
       "daily_activity",
+      "grants",
       "lifetime_stats",
       "limit_refusals",
       "monthly_usage",
@@ -153,7 +154,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       sql`SELECT (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS host,
                  (SELECT count(*) FROM usagekit.__migrations)::int AS ours`,
     );
-    expect(counts).toEqual({ host: 1, ours: 3 });
+    expect(counts).toEqual({ host: 1, ours: 4 });
     // The host's Drizzle instance writes both: its own users and usagekit's, side by side.
     const hostTyped = db as unknown as ReturnType<typeof drizzlePglite<typeof hostSchema>>;
     await hostTyped.insert(hostUsers).values({ id: "user_2abc", email: "a@example.com" });
@@ -203,9 +204,10 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
     await migrate(db);
     await migrate(db); // a no-op the second time
 
-    // Every row kept; the columns added since (a user's holds, a correction's key and reason)
-    // hold their defaults.
-    expect(await contents(db, "usagekit", ["holds", "corrects_key", "reason"])).toEqual(before);
+    // Every row kept; the columns added since (a user's holds, a correction's key and reason,
+    // what an event took from grants and what they covered, a payment's kind) hold their defaults.
+    const added = ["holds", "corrects_key", "reason", "granted", "covered", "kind"];
+    expect(await contents(db, "usagekit", added)).toEqual(before);
     expect(Object.values(before).every((r) => r.length > 0)).toBe(true);
     for (const t of USAGEKIT_TABLES) expect(await tablesIn(db, "public")).not.toContain(t);
     // The same structure as a fresh installation, and the ledger's id sequence goes on.

@@ -209,7 +209,14 @@ describe.each(dbKinds)("a host's own catalog, on %s", (kind) => {
     const current = await createCallerFactory(router)(plain).usage.getCurrentUsage({
       userId: "ctx_1",
     });
-    expect(current.features.aiTranslations).toEqual({ used: 2, limit: 5, remaining: 3, held: 0, rolledOver: 0, granted: 0 });
+    expect(current.features.aiTranslations).toEqual({
+      used: 2,
+      limit: 5,
+      remaining: 3,
+      held: 0,
+      rolledOver: 0,
+      granted: 0,
+    });
     // usagekit's own router with such a context: the default catalog, which has no such feature.
     const refused = await trpcError(
       caller(plain).usage.recordUsage({ userId: "ctx_1", aiTranslations: 1 } as never),

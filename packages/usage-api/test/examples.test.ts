@@ -37,6 +37,10 @@ describe("the README's examples", () => {
     expect(await runExample("voice-session.ts", { DATABASE_URL: "" })).toBe("742 0");
   });
 
+  it("top-up.ts sells an hour that lifts the limit at once and is used after the plan's own", async () => {
+    expect(await runExample("top-up.ts", { DATABASE_URL: "" })).toBe("true true 5400 3600 600");
+  });
+
   it("webhook-receiver.ts verifies the standalone server's signed alerts, and refuses forgeries", async () => {
     const secret = "whsec-example-0123456789abcdef";
     const port = await freePort();

@@ -2,7 +2,7 @@ import { queryRows } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
-import { findDrift } from "../src/record/reconcile";
+import { findDrift, repairDrift } from "../src/record/reconcile";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { refusalOf, rowCounts, trpcError } from "./helpers";
 
@@ -390,5 +390,34 @@ describe.each(dbKinds)("grants on %s", (kind) => {
     const seconds = (m: Record<string, number>) => m.seconds ?? 0;
     expect(seconds(after.topUps.granted) - seconds(before.topUps.granted)).toBe(3600);
     expect(seconds(after.topUps.usedFromGrants) - seconds(before.topUps.usedFromGrants)).toBe(600);
+  });
+
+  it("is checked by reconcile: the grants and the month rows against what the ledger took", async () => {
+    const userId = newUserId();
+    await grant(userId, "g", 3);
+    for (let i = 0; i < 5; i++) await exportOne(userId);
+    expect(await driftOf(userId)).toEqual([]);
+    await suite.handle.db.execute(
+      sql`UPDATE usagekit.grants SET remaining = remaining + 1 WHERE user_id = ${userId}`,
+    );
+    expect(await driftOf(userId)).toEqual([
+      {
+        table: "grants",
+        expected: { user_id: userId, feature: "ankiExports", used: 2 },
+        actual: { user_id: userId, feature: "ankiExports", used: 1 },
+      },
+    ]);
+    await suite.handle.db.execute(
+      sql`UPDATE usagekit.grants SET remaining = remaining - 1 WHERE user_id = ${userId}`,
+    );
+    await suite.handle.db.execute(
+      sql`UPDATE usagekit.monthly_usage SET granted = '{}' WHERE user_id = ${userId}`,
+    );
+    const drift = await driftOf(userId);
+    expect(drift.map((d) => [d.table, d.expected?.granted, d.actual?.granted])).toEqual([
+      ["monthly_usage", { ankiExports: 2 }, {}],
+    ]);
+    await repairDrift(suite.handle.db, { tiers: defaultTiers, now: NOW });
+    expect(await driftOf(userId)).toEqual([]);
   });
 });

@@ -39,8 +39,22 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect(life.lastActiveAt).toEqual(NOW);
     const current = await suite.api.usage.getCurrentUsage({ userId });
     expect(current.tier).toBe("free");
-    expect(current.features.conversations).toEqual({ used: 1, limit: 20, remaining: 19, held: 0, rolledOver: 0, granted: 0 });
-    expect(current.features.seconds).toEqual({ used: 300, limit: 1800, remaining: 1500, held: 0, rolledOver: 0, granted: 0 });
+    expect(current.features.conversations).toEqual({
+      used: 1,
+      limit: 20,
+      remaining: 19,
+      held: 0,
+      rolledOver: 0,
+      granted: 0,
+    });
+    expect(current.features.seconds).toEqual({
+      used: 300,
+      limit: 1800,
+      remaining: 1500,
+      held: 0,
+      rolledOver: 0,
+      granted: 0,
+    });
     expect(current.lastConversationAt).toEqual(NOW);
   });
 

@@ -49,11 +49,7 @@ export function allowanceColumns(tiers: Tiers, user: SQL, month: SQL): SQL {
  * The allowance contexts of (user, month) pairs (`month` a `YYYY-MM-DD` first day), for writers
  * that already hold the users' locks (planned batches, reservations).
  */
-export const readAllowances = (
-  db: Db,
-  tiers: Tiers,
-  months: { userId: string; month: string }[],
-) =>
+export const readAllowances = (db: Db, tiers: Tiers, months: { userId: string; month: string }[]) =>
   queryRows<AllowanceContext & { userId: string; monthDate: string }>(
     db,
     sql`SELECT q."userId" AS "userId", q.month::text AS "monthDate", to_char(q.month, 'YYYY-MM') AS "month",

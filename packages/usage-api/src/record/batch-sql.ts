@@ -129,10 +129,14 @@ export function writeEvents(
     -- holding that row while this statement holds month rows the plan change wants (deadlock).
     INSERT INTO usagekit.users (id) SELECT DISTINCT user_id FROM ev WHERE new_user ORDER BY 1
     ON CONFLICT (id) DO NOTHING
-  ), ${rowsSql(tiers).summedRows("ev", {
-    insert: (f) => sql`sum(ev.${raw(`ov_${featureColumns[f].ledger}`)})`,
-    added: (f) => sql`excluded.${overageCol(f)}`,
-  }, true)}, spent AS (
+  ), ${rowsSql(tiers).summedRows(
+    "ev",
+    {
+      insert: (f) => sql`sum(ev.${raw(`ov_${featureColumns[f].ledger}`)})`,
+      added: (f) => sql`excluded.${overageCol(f)}`,
+    },
+    true,
+  )}, spent AS (
     -- What the plan took from each grant (read under the users' locks, so never below zero).
     UPDATE usagekit.grants g SET remaining = g.remaining - s.units
     FROM jsonb_to_recordset(${json(

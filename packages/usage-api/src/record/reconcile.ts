@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { isRetryableConflict } from "./retry";
 import { holdsDrift, repairHolds } from "../reservations/reconcile";
+import { grantsDrift } from "../grants/reconcile";
 import type { Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
@@ -18,6 +19,7 @@ const compared = ({ featureColumns, overageColumn }: Columns) => ({
     "completed_session_seconds",
     "longest_session",
     ...Object.values(overageColumn),
+    "granted",
     "tier_when_used",
     "last_event_at",
     "last_conversation_at",
@@ -60,6 +62,7 @@ const expectedMonthly = (tiers: Tiers, userIds?: string[]) => {
         return sql`sum(${overageSql(raw(`soft_${featureColumns[f].ledger}`), sql`${run} - ${x}`, x)} - ${coveredSql("ev", f)})::bigint AS ${raw(overageColumn[f])},`;
       }),
     )}
+    usagekit.jsonb_sum(granted) AS granted,
     (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier_when_used,
     max(occurred_at) AS last_event_at,
     max(occurred_at) FILTER (WHERE ${roleCol("conversation")} > 0) AS last_conversation_at,
@@ -112,8 +115,11 @@ const driftQuery = (table: string, keys: string[], compared: string[], expected:
   WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
 
 export interface Drift {
-  /** `users`: live holds that are not the user's live reservations. */
-  table: "monthly_usage" | "lifetime_stats" | "daily_activity" | "users";
+  /**
+   * `users`: live holds that are not the user's live reservations; `grants`: what grants gave
+   * is not what the ledger took from them (reported, not repaired).
+   */
+  table: "monthly_usage" | "lifetime_stats" | "daily_activity" | "users" | "grants";
   expected: Record<string, unknown> | null;
   actual: Record<string, unknown> | null;
 }
@@ -130,7 +136,8 @@ export async function findDrift(db: Db, params: { tiers: Tiers; now?: Date }): P
     sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers))}
     UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c))}
     UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily())}
-    UNION ALL ${holdsDrift(params.tiers, params.now ?? new Date())}`,
+    UNION ALL ${holdsDrift(params.tiers, params.now ?? new Date())}
+    UNION ALL ${grantsDrift()}`,
   );
 }
 
