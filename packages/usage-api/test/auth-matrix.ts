@@ -215,6 +215,45 @@ export const procedures: Procedure[] = [
       (d.results as { status: string }[]).every((r) => r.status === "invalid"),
   },
   {
+    path: "usage.grantUsage",
+    method: "POST",
+    access: "serviceOnly",
+    input: (userId, n) => ({
+      userId: userId ?? "self",
+      idempotencyKey: `matrix-grant-${n}`,
+      feature: "ankiExports",
+      amount: 2,
+      reason: "matrix",
+    }),
+    check: (d) => d.remaining === 2,
+    wrote: (before, after) => {
+      const granted = (s: UserState) =>
+        num((s.lifetime.granted as Data | undefined)?.ankiExports) +
+        100 * num(((s.current.features as Data).ankiExports as Data).granted);
+      return [
+        {
+          what: "service reads after the grant: lifetime granted + 100 × this month's granted",
+          actual: granted(after),
+          expected: granted(before) + 2 + 200,
+        },
+      ];
+    },
+  },
+  {
+    path: "usage.listAlerts",
+    method: "GET",
+    access: "read",
+    input: (userId) => (userId === undefined ? {} : { userId }),
+    check: (d) => Array.isArray(d),
+  },
+  {
+    path: "analytics.monetization",
+    method: "GET",
+    access: "analytics",
+    input: () => ({ month }),
+    check: has("topUps"),
+  },
+  {
     path: "analytics.featureAdoption",
     method: "GET",
     access: "analytics",
