@@ -84,7 +84,14 @@ describe.each(servers.map((s) => [s.kind, s] as const))(
       // usagekit under the host's text id, through the mounted router.
       const usage = await client.usage.getCurrentUsage.query({});
       expect(usage.conversations).toBe(20);
-      expect(usage.features.conversations).toEqual({ used: 20, limit: 20, remaining: 0, held: 0 });
+      expect(usage.features.conversations).toEqual({
+        used: 20,
+        limit: 20,
+        remaining: 0,
+        held: 0,
+        rolledOver: 0,
+        granted: 0,
+      });
       const forbidden = await client.usage.getCurrentUsage
         .query({ userId: "user_someone_else" })
         .then(
