@@ -6,7 +6,7 @@ import type { TierName } from "@usagekit/db/catalog";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { demoUsers } from "../src/lib/demo-users";
-import { serviceQuery } from "./demo-server";
+import { serviceMutation, serviceQuery } from "./demo-server";
 
 const baseUrl = inject("baseUrl");
 /** Screenshots land here; CI keeps the folder as artifacts. */
@@ -483,8 +483,10 @@ describe("the demo in a real browser", () => {
   });
 
   it("warns Dev at 80 %, offers a top-up at the limit that grants at once, and the owner sees both", async () => {
-    // Dev is free and signed up today (no history): 30 min of practice time on any date.
+    // Dev signed up today (no history of practice time): on free, 30 min of it on any date. Other
+    // suites change Dev's plan (the demo's matrix acts as Dev): put it back first.
     const dev = demoUsers.find((u) => u.name === "Dev")!;
+    await serviceMutation(baseUrl, "usage.setUserPlan", { userId: dev.id, tier: "free" });
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     const learner = await context.newPage();
     learner.on("pageerror", (error) => consoleErrors.push(error.message));
@@ -500,6 +502,7 @@ describe("the demo in a real browser", () => {
       await expect.poll(usedSeconds).toBe(before + minutes * 60);
     };
     const alerts = learner.getByTestId("usage-alerts");
+    expect(await usedSeconds()).toBe(0);
     expect(await alerts.count()).toBe(0);
     await practise(15);
     expect(await alerts.count()).toBe(0);

@@ -83,3 +83,17 @@ export async function serviceQuery<T>(
   });
   return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
 }
+
+/** What the mutation `procedure` ("usage.setUserPlan") answers for `input`, sent with the service token. */
+export async function serviceMutation<T>(
+  baseUrl: string,
+  procedure: string,
+  input: unknown,
+): Promise<T> {
+  const response = await fetch(`${baseUrl}/api/trpc/${procedure}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${SERVICE_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ json: input }),
+  });
+  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
+}

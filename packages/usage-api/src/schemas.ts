@@ -228,6 +228,7 @@ export const recordUsageBatchInput = z.strictObject({
 });
 
 export const userInput = z.strictObject({ userId: userIdSchema.optional() });
+export const eraseUserInput = z.strictObject({ userId: userIdSchema });
 
 export const usageHistoryInput = z.strictObject({
   userId: userIdSchema.optional(),

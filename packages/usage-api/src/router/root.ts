@@ -11,6 +11,7 @@ import {
 import { analyticsRouter } from "./analytics";
 import { billingRouter } from "./billing";
 import { limitsRouter } from "./limits";
+import { privacyRouter } from "./privacy";
 import { progressRouter } from "./progress";
 import { recordRouter } from "./record";
 import { reservationsRouter } from "./reservations";
@@ -29,6 +30,7 @@ function routersFor<const C extends CatalogShape>(catalog: C) {
     billingRouter<C>(p, types),
     progressRouter<C>(p),
     reservationsRouter<C>(p, types),
+    privacyRouter(p),
   );
   const appRouter = createTRPCRouter({ usage: usageRouter, analytics: analyticsRouter(p) });
   return { usageRouter, appRouter };

@@ -1,0 +1,44 @@
+import { usagekitTables } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { getTableName, sql } from "drizzle-orm";
+import { modelOfTiers } from "../limits/tiers";
+import type { Tiers } from "../limits/tiers";
+import { withRetries } from "../record/retry";
+import { inTransaction } from "../store/savepoint";
+import { lockUsers } from "../store/user-locks";
+
+/**
+ * Erases a user: every row about them — the ledger, months, days, lifetime, payments, refusals,
+ * reservations, grants, alerts and the user row — in one transaction. The user's rows are locked
+ * first in the order writers take them (the user's transaction lock, the user row, then month,
+ * day and lifetime rows), so a write in flight either finishes before and is erased with the
+ * rest, or waits and is recorded after, for a user then new. A deadlock with such a writer is
+ * retried. Idempotent: erasing an unknown or erased user answers the same.
+ */
+export async function eraseUser(db: Db, params: { userId: string; tiers: Tiers }) {
+  const id = sql`${params.userId}::text`;
+  const tables = Object.values(usagekitTables(modelOfTiers(params.tiers).catalog)).map((t) =>
+    getTableName(t),
+  );
+  await withRetries(() =>
+    inTransaction(db, async (tx) => {
+      await lockUsers(tx, [params.userId]);
+      await tx.execute(sql`SELECT 1 FROM usagekit.users WHERE id = ${id} FOR UPDATE`);
+      for (const [table, order] of [
+        ["monthly_usage", "month"],
+        ["daily_activity", "day"],
+        ["lifetime_stats", "user_id"],
+      ] as const)
+        await tx.execute(sql`SELECT 1 FROM ${sql.raw(`usagekit.${table}`)} WHERE user_id = ${id}
+          ORDER BY ${sql.raw(order)} FOR UPDATE`);
+      // One statement, after the locks: it sees every row committed before them.
+      const deletes = tables.map(
+        (t, i) =>
+          sql`${sql.raw(`d${i}`)} AS (DELETE FROM ${sql.raw(`usagekit.${t}`)}
+            WHERE ${sql.raw(t === "users" ? "id" : "user_id")} = ${id})`,
+      );
+      await tx.execute(sql`WITH ${sql.join(deletes, sql`, `)} SELECT 1`);
+    }),
+  );
+  return { erased: true as const };
+}
