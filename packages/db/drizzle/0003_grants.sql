@@ -12,13 +12,14 @@ CREATE TABLE "usagekit"."grants" (
 	CONSTRAINT "grants_remaining_check" CHECK ("usagekit"."grants"."remaining" >= 0 AND "usagekit"."grants"."remaining" <= "usagekit"."grants"."amount")
 );
 --> statement-breakpoint
+DROP INDEX "usagekit"."reservations_id_unique";--> statement-breakpoint
 ALTER TABLE "usagekit"."monthly_usage" ADD COLUMN "granted" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "usagekit"."payments" ADD COLUMN "kind" text DEFAULT 'subscription' NOT NULL;--> statement-breakpoint
 ALTER TABLE "usagekit"."usage_events" ADD COLUMN "granted" jsonb;--> statement-breakpoint
 ALTER TABLE "usagekit"."usage_events" ADD COLUMN "covered" jsonb;--> statement-breakpoint
-CREATE UNIQUE INDEX "grants_id_unique" ON "usagekit"."grants" USING btree ("id");--> statement-breakpoint
 CREATE UNIQUE INDEX "grants_user_id_idempotency_key_unique" ON "usagekit"."grants" USING btree ("user_id","idempotency_key");--> statement-breakpoint
 CREATE INDEX "grants_live_idx" ON "usagekit"."grants" USING btree ("user_id") WHERE "usagekit"."grants"."remaining" > 0;--> statement-breakpoint
+CREATE INDEX "reservations_id_idx" ON "usagekit"."reservations" USING btree ("id");--> statement-breakpoint
 ALTER TABLE "usagekit"."payments" ADD CONSTRAINT "payments_kind_check" CHECK ("usagekit"."payments"."kind" in ('subscription', 'topUp'));--> statement-breakpoint
 -- Per-feature amounts kept as JSON objects (`{ "seconds": 60 }`), added key by key: the ledger's and
 -- the month rows' `granted`. Zeros are dropped, so nothing taken reads as `{}`.

@@ -70,7 +70,8 @@ export function sessionTables<F extends string>(ledgerAmounts: () => Record<F, A
       },
       (t) => [
         primaryKey({ columns: [t.userId, t.id] }),
-        uniqueIndex("reservations_id_unique").on(t.id),
+        // Found by its id alone (settle, release); unique with the user, in the primary key.
+        index("reservations_id_idx").on(t.id),
         uniqueIndex("reservations_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
       ],
     ),
@@ -95,7 +96,6 @@ export function sessionTables<F extends string>(ledgerAmounts: () => Record<F, A
       },
       (t) => [
         primaryKey({ columns: [t.userId, t.id] }),
-        uniqueIndex("grants_id_unique").on(t.id),
         uniqueIndex("grants_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
         // Every write asks whether its user has a grant left: an index of only those.
         index("grants_live_idx")

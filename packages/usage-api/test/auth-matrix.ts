@@ -240,6 +240,13 @@ export const procedures: Procedure[] = [
     },
   },
   {
+    path: "usage.getForecast",
+    method: "GET",
+    access: "read",
+    input: (userId) => (userId === undefined ? {} : { userId }),
+    check: has("features"),
+  },
+  {
     path: "usage.listAlerts",
     method: "GET",
     access: "read",

@@ -300,62 +300,56 @@ describe.each(dbKinds)("grants on %s", (kind) => {
     expect(await driftOf(userId)).toEqual([]);
   });
 
-  it.runIf(kind === "postgres")(
-    "lets exactly allowance + grant of N concurrent enforced writes through, never below zero",
-    async () => {
-      const userId = newUserId();
-      await grant(userId, "a", 3);
-      await grant(userId, "b", 2, { expiresAt: at("2026-12-01T00:00:00Z") });
-      // Half of them late events for October: two months spending one user's grants at once.
-      const enforced = Array.from({ length: 24 }, (_, i) =>
-        api().usage.recordUsage({
-          userId,
-          idempotencyKey: `x${i}`,
-          ankiExports: 1,
-          enforceLimits: true,
-          ...(i % 2 === 1 && { occurredAt: at("2026-10-20T12:00:00Z") }),
-        }),
-      );
-      const outcomes = await Promise.allSettled(enforced);
-      const ok = outcomes.filter((o) => o.status === "fulfilled").length;
-      expect(ok).toBe(3 + 3 + 3 + 2);
-      for (const o of outcomes)
-        if (o.status === "rejected") expect(String(o.reason)).toMatch(/limit/i);
-      expect(await remaining(userId)).toEqual([
-        ["a", 0],
-        ["b", 0],
-      ]);
-      const [taken] = await queryRows<{ granted: number; rows: number }>(
-        suite.handle.db,
-        sql`SELECT coalesce(sum((granted ->> 'ankiExports')::int), 0)::int AS granted,
+  it("lets exactly allowance + grant of N concurrent enforced writes through, never below zero", async () => {
+    const userId = newUserId();
+    await grant(userId, "a", 3);
+    await grant(userId, "b", 2, { expiresAt: at("2026-12-01T00:00:00Z") });
+    // Half of them late events for October: two months spending one user's grants at once.
+    const enforced = Array.from({ length: 24 }, (_, i) =>
+      api().usage.recordUsage({
+        userId,
+        idempotencyKey: `x${i}`,
+        ankiExports: 1,
+        enforceLimits: true,
+        ...(i % 2 === 1 && { occurredAt: at("2026-10-20T12:00:00Z") }),
+      }),
+    );
+    const outcomes = await Promise.allSettled(enforced);
+    const ok = outcomes.filter((o) => o.status === "fulfilled").length;
+    expect(ok).toBe(3 + 3 + 3 + 2);
+    for (const o of outcomes)
+      if (o.status === "rejected") expect(String(o.reason)).toMatch(/limit/i);
+    expect(await remaining(userId)).toEqual([
+      ["a", 0],
+      ["b", 0],
+    ]);
+    const [taken] = await queryRows<{ granted: number; rows: number }>(
+      suite.handle.db,
+      sql`SELECT coalesce(sum((granted ->> 'ankiExports')::int), 0)::int AS granted,
           count(*)::int AS rows FROM usagekit.usage_events WHERE user_id = ${userId}`,
-      );
-      expect(taken).toEqual({ granted: 5, rows: 11 });
-      expect(await driftOf(userId)).toEqual([]);
-    },
-  );
+    );
+    expect(taken).toEqual({ granted: 5, rows: 11 });
+    expect(await driftOf(userId)).toEqual([]);
+  });
 
-  it.runIf(kind === "postgres")(
-    "spends a grant exactly once under concurrent unenforced writes and batches",
-    async () => {
-      const userId = newUserId();
-      await grant(userId, "g", 10);
-      const single = Array.from({ length: 12 }, (_, i) =>
-        api().usage.recordUsage({ userId, idempotencyKey: `s${i}`, ankiExports: 1 }),
-      );
-      const batches = Array.from({ length: 4 }, (_, b) =>
-        api().usage.recordUsageBatch({
-          events: [0, 1].map((i) => ({ userId, idempotencyKey: `b${b}-${i}`, ankiExports: 1 })),
-        }),
-      );
-      await Promise.all([...single, ...batches]);
-      // 20 exports: 3 of the tier, 10 of the grant, 7 past the limit (recorded as reported).
-      expect(await remaining(userId)).toEqual([["g", 0]]);
-      const month = await api().usage.getCurrentUsage({ userId });
-      expect(month.features.ankiExports).toMatchObject({ used: 20, limit: 13, granted: 10 });
-      expect(await driftOf(userId)).toEqual([]);
-    },
-  );
+  it("spends a grant exactly once under concurrent unenforced writes and batches", async () => {
+    const userId = newUserId();
+    await grant(userId, "g", 10);
+    const single = Array.from({ length: 12 }, (_, i) =>
+      api().usage.recordUsage({ userId, idempotencyKey: `s${i}`, ankiExports: 1 }),
+    );
+    const batches = Array.from({ length: 4 }, (_, b) =>
+      api().usage.recordUsageBatch({
+        events: [0, 1].map((i) => ({ userId, idempotencyKey: `b${b}-${i}`, ankiExports: 1 })),
+      }),
+    );
+    await Promise.all([...single, ...batches]);
+    // 20 exports: 3 of the tier, 10 of the grant, 7 past the limit (recorded as reported).
+    expect(await remaining(userId)).toEqual([["g", 0]]);
+    const month = await api().usage.getCurrentUsage({ userId });
+    expect(month.features.ankiExports).toMatchObject({ used: 20, limit: 13, granted: 10 });
+    expect(await driftOf(userId)).toEqual([]);
+  });
 
   it("shows the month's alerts and top-ups to the app owner (analytics.monetization)", async () => {
     const report = () => api().analytics.monetization({ month: "2026-11" });

@@ -4,6 +4,7 @@ import type { Tiers } from "../limits/tiers";
 import { getUsageHistory } from "../progress/history";
 import { getLifetimeStats } from "../progress/lifetime";
 import { getMilestones } from "../progress/milestones";
+import { getForecast } from "../progress/forecast";
 import { getRecommendations } from "../progress/recommendations";
 import { listAlertsInput, usageHistoryInput, userInput } from "../schemas";
 import { listAlerts } from "../alerts/list";
@@ -40,6 +41,8 @@ export const progressRouter = <C extends CatalogShape>(p: Procedures) => {
     ),
     getRecommendations: read(userInput, (ctx, r) => getRecommendations(ctx.db, r)),
     getMilestones: read(userInput, (ctx, r) => getMilestones(ctx.db, r)),
+    /** When the learner will reach each limit at their own pace. */
+    getForecast: read(userInput, (ctx, r) => getForecast(ctx.db, r)),
     /** The user's alerts: its usage of a feature reached a threshold of its limit. */
     listAlerts: read(listAlertsInput, (ctx, r, i) => listAlerts(ctx.db, { ...r, since: i.since })),
   });

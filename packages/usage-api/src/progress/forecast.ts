@@ -1,0 +1,93 @@
+import { queryRows } from "@usagekit/db";
+import type { Db } from "@usagekit/db";
+import { sql } from "drizzle-orm";
+import { dateText, instant, localDay } from "../calendar/local-month";
+import { allowanceOf } from "../limits/allowance";
+import type { Feature, Tiers } from "../limits/tiers";
+import { readUserMonth } from "../limits/user-month";
+import { columnsOf } from "../store/columns";
+
+/** How far back the learner's habit (the share of days they practise) is read. */
+export const HABIT_DAYS = 28;
+
+export interface FeatureForecast {
+  used: number;
+  limit: number;
+  /** Expected use at the end of the learner's local month, at their own pace. */
+  projected: number;
+  /** The local date (`YYYY-MM-DD`) that pace reaches the limit, or null if not this month. */
+  reachesLimitOn: string | null;
+}
+
+export interface Forecast {
+  month: string;
+  features: Partial<Record<Feature, FeatureForecast>>;
+}
+
+/** What the forecast reads of the learner's days: today, the month's length, their activity. */
+interface Days {
+  today: string;
+  dayOfMonth: number;
+  daysInMonth: number;
+  /** Active local days this month so far. */
+  activeThisMonth: number;
+  /** Active local days among the last HABIT_DAYS (today included), and how many of those days
+   * the learner has existed for (from their first active day). */
+  activeRecently: number;
+  daysKnown: number;
+}
+
+/**
+ * The pace of a learner, from their own days: what they use per active day this month, times the
+ * share of days they practise (active days among the last 28, or since their first active day if
+ * that is more recent) over the days left in the month. Pure, so planted histories test it.
+ */
+export function project(used: number, limit: number, days: Days, month: string): FeatureForecast {
+  const perActiveDay = days.activeThisMonth > 0 ? used / days.activeThisMonth : 0;
+  const share = days.daysKnown > 0 ? days.activeRecently / days.daysKnown : 0;
+  const perDay = perActiveDay * share;
+  const left = days.daysInMonth - days.dayOfMonth;
+  const projected = Math.round(used + perDay * left);
+  let reachesLimitOn: string | null = null;
+  if (used >= limit) reachesLimitOn = days.today;
+  else if (perDay > 0) {
+    const day = days.dayOfMonth + Math.ceil((limit - used) / perDay);
+    if (day <= days.daysInMonth) reachesLimitOn = `${month}-${String(day).padStart(2, "0")}`;
+  }
+  return { used, limit, projected, reachesLimitOn };
+}
+
+/**
+ * When the learner will run out, feature by feature: for each feature with a limit above 0 this
+ * month (the tier's, rollover and grants), their use so far, the projected use at the end of
+ * their local month at their own pace (`project`), and the local day it reaches the limit.
+ */
+export async function getForecast(
+  db: Db,
+  params: { userId: string; now: Date; tiers: Tiers },
+): Promise<Forecast> {
+  const { features, monthlyField } = columnsOf(params.tiers);
+  const m = await readUserMonth(db, params.userId, params.now, params.tiers);
+  const today = localDay(instant(params.now), sql`${m.timezone}::text`);
+  const [days] = await queryRows<Days>(
+    db,
+    sql`WITH t AS (SELECT ${today} AS today)
+    SELECT ${dateText(sql`t.today`)} AS "today", extract(day FROM t.today)::int AS "dayOfMonth",
+      extract(day FROM (date_trunc('month', t.today) + interval '1 month - 1 day'))::int AS "daysInMonth",
+      (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${params.userId}
+        AND d.day >= date_trunc('month', t.today)::date AND d.day <= t.today)::int AS "activeThisMonth",
+      (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${params.userId}
+        AND d.day > t.today - ${HABIT_DAYS}::int AND d.day <= t.today)::int AS "activeRecently",
+      (SELECT least(${HABIT_DAYS}::int, t.today - min(d.day) + 1) FROM usagekit.daily_activity d
+        WHERE d.user_id = ${params.userId} AND d.day <= t.today)::int AS "daysKnown"
+    FROM t`,
+  );
+  const forecast: Forecast["features"] = {};
+  for (const f of features) {
+    const { limit } = allowanceOf(params.tiers, m.tier, f, m.allowance, params.now);
+    if (limit === null || limit === 0) continue;
+    const used = m.usage?.[monthlyField[f]] ?? 0;
+    forecast[f] = project(used, limit, { ...days!, daysKnown: days!.daysKnown ?? 0 }, m.month);
+  }
+  return { month: m.month, features: forecast };
+}
