@@ -18,6 +18,12 @@ export type Db = PgDatabase<PgQueryResultHKT, any>;
 
 export interface DbHandle {
   db: Db;
+  /**
+   * With `readUrl`: the streaming replica, for reads that may lag (usagekit sends it the
+   * analytics, never a read a limit or an idempotency decision depends on). No migrations run
+   * there: the replica follows the primary.
+   */
+  readDb?: Db;
   kind: "postgres" | "pglite";
   close(): Promise<void>;
 }
@@ -28,6 +34,8 @@ export interface CreateDbOptions {
    * package never reads `process.env` itself.
    */
   url?: string;
+  /** A postgres:// URL of a streaming replica of `url` (`DATABASE_READ_URL`): see `readDb`. */
+  readUrl?: string;
   /** PGlite data folder (`memory://` for a throwaway one); defaults to `./.data/pglite`. */
   dataDir?: string;
   /** Where the drizzle-kit migrations are; defaults to this package's `drizzle/` folder. */
@@ -54,37 +62,42 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
   const url = options.url || undefined;
   if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url))
+    if (![url, options.readUrl ?? url].every((u) => /^postgres(ql)?:\/\//.test(u)))
       throw new Error("the database URL must be a postgres:// URL");
     if (options.pooler && options.statementTimeoutMs)
       throw new Error(
         "statementTimeoutMs is a startup parameter, which a transaction pooler refuses: set statement_timeout on the database or role",
       );
-    const client = postgres(url, {
-      max: options.max ?? 10,
-      ...(options.pooler === "transaction" ? { prepare: false } : {}),
-      onnotice: () => {},
-      // A server that went away is retried at once and then every half second (the default
-      // backoff grows to 20 s), and a connection attempt gives up after 5 s.
-      backoff: (retries: number) => Math.min(0.1 * retries, 0.5),
-      connect_timeout: 5,
-      // No catalog query on connect: postgres.js (3.4.9) runs it as the first statement of every
-      // new connection and drops its promise, so a connection killed (57P01, a reset) while it
-      // runs is an unhandled rejection that exits the process (porsager/postgres#1192, #1223).
-      // usagekit binds and reads no PostgreSQL arrays, which is all the fetched types are for.
-      fetch_types: false,
-      // No session settings of usagekit's own: its answers do not depend on DateStyle, TimeZone,
-      // IntervalStyle or search_path (instants are answered as to_jsonb, tables are qualified).
-      ...(options.statementTimeoutMs
-        ? { connection: { statement_timeout: options.statementTimeoutMs } }
-        : {}),
-    });
+    const connect = (to: string) =>
+      postgres(to, {
+        max: options.max ?? 10,
+        ...(options.pooler === "transaction" ? { prepare: false } : {}),
+        onnotice: () => {},
+        // A server that went away is retried at once and then every half second (the default
+        // backoff grows to 20 s), and a connection attempt gives up after 5 s.
+        backoff: (retries: number) => Math.min(0.1 * retries, 0.5),
+        connect_timeout: 5,
+        // No catalog query on connect: postgres.js (3.4.9) runs it as the first statement of every
+        // new connection and drops its promise, so a connection killed (57P01, a reset) while it
+        // runs is an unhandled rejection that exits the process (porsager/postgres#1192, #1223).
+        // usagekit binds and reads no PostgreSQL arrays, which is all the fetched types are for.
+        fetch_types: false,
+        // No session settings of usagekit's own: its answers do not depend on DateStyle, TimeZone,
+        // IntervalStyle or search_path (instants are answered as to_jsonb, tables are qualified).
+        ...(options.statementTimeoutMs
+          ? { connection: { statement_timeout: options.statementTimeoutMs } }
+          : {}),
+      });
+    const client = connect(url);
+    const reader = options.readUrl ? connect(options.readUrl) : null;
     const db = drizzlePostgres({ client, schema, casing: "snake_case", logger: options.logger });
+    const readDb = reader
+      ? drizzlePostgres({ client: reader, schema, casing: "snake_case", logger: options.logger })
+      : undefined;
     // In-flight queries get 5 s to finish; a connection that lost its server is not waited for.
-    return migrated(
-      { db, kind: "postgres", close: () => client.end({ timeout: 5 }) },
-      migrationsFolder,
-    );
+    const close = () =>
+      Promise.all([client.end({ timeout: 5 }), reader?.end({ timeout: 5 })]).then(() => {});
+    return migrated({ db, ...(readDb && { readDb }), kind: "postgres", close }, migrationsFolder);
   }
   const dataDir = options.dataDir ?? "./.data/pglite";
   const inMemory = dataDir.includes("://");

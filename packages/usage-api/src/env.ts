@@ -8,6 +8,15 @@ const schema = z
       .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgres:// URL")
       .optional()
       .or(z.literal("").transform(() => undefined)),
+    /**
+     * A postgres:// URL of a streaming replica of DATABASE_URL: the analytics are answered there
+     * (and by the primary while it cannot answer). Unset: everything on DATABASE_URL.
+     */
+    DATABASE_READ_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_READ_URL must be a postgres:// URL")
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
     DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
     /**
      * `transaction`: DATABASE_URL is a transaction-pooling pooler (PgBouncer in transaction mode,

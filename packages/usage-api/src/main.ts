@@ -22,6 +22,7 @@ if (cluster.isPrimary && env.USAGE_WORKERS > 1) {
   // Listening at once: /healthz answers 503 (and every call 503) until the database is open.
   const opening = openWhenReady({
     url: env.DATABASE_URL,
+    readUrl: env.DATABASE_READ_URL,
     dataDir: env.USAGE_DATA_DIR,
     max: env.DATABASE_POOL_MAX,
     // Behind a transaction pooler the timeout would be a startup parameter, which it refuses.
@@ -31,6 +32,7 @@ if (cluster.isPrimary && env.USAGE_WORKERS > 1) {
   });
   const server = createUsageServer({
     db: opening.then((h) => h.db),
+    readDb: opening.then((h) => h.readDb),
     serviceToken: env.USAGE_SERVICE_TOKEN,
   });
   const listening = new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));

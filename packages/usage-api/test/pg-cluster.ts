@@ -39,8 +39,11 @@ export interface PrivateCluster {
 /**
  * A PostgreSQL cluster of its own in a temporary folder, from the installed PostgreSQL's `initdb`
  * and `pg_ctl`, so a test may crash and restart it. As root, it runs as a dedicated system user.
+ * With `replicaOf`, a streaming replica of that (running) cluster instead: `pg_basebackup -R`.
  */
-export async function createPrivateCluster(): Promise<PrivateCluster> {
+export async function createPrivateCluster(
+  made: { replicaOf?: PrivateCluster } = {},
+): Promise<PrivateCluster> {
   const bin = postgresBin();
   if (bin === undefined) throw new Error("no PostgreSQL installation under /usr/lib/postgresql");
   const home = mkdtempSync(join(tmpdir(), "usagekit-pg-"));
@@ -58,7 +61,12 @@ export async function createPrivateCluster(): Promise<PrivateCluster> {
     chownSync(home, uid, gid);
     chmodSync(home, 0o700);
   }
-  run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+  if (made.replicaOf)
+    run("pg_basebackup", [
+      ...["-h", "127.0.0.1", "-p", String(made.replicaOf.port), "-U", "postgres"],
+      ...["-D", data, "-R", "-X", "stream", "--no-sync"],
+    ]);
+  else run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
   const port = await freePort();
   const options = [
     `-p ${port}`,

@@ -141,7 +141,8 @@ describe.runIf(DATABASE_URL)("the write path's plans", () => {
       const scans: string[] = [];
       for (const [query, params] of statements) {
         const [row] = await client.unsafe(`EXPLAIN (FORMAT JSON) ${query}`, params as never[]);
-        const plan = (row as { "QUERY PLAN": [{ Plan: PlanNode }] })["QUERY PLAN"][0].Plan;
+        const plan = (row as unknown as { "QUERY PLAN": [{ Plan: PlanNode }] })["QUERY PLAN"][0]
+          .Plan;
         for (const s of crossUserScans(plan)) scans.push(`${s}: ${query.slice(0, 160)}`);
       }
       expect(scans).toEqual([]);

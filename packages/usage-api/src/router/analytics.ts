@@ -8,10 +8,12 @@ import { monthInput, monthListInput, retentionInput, userSegmentsInput } from ".
 import { createTRPCRouter } from "../transport/trpc";
 import type { Context, Procedures } from "../transport/trpc";
 import type { Tiers } from "../limits/tiers";
+import type { Db } from "@usagekit/db";
+import { onReplica } from "../transport/replica";
 
 type MonthsIn = { month?: string; fromMonth?: string };
 
-/** Cross-user reports for the app owner (analyst or service). */
+/** Cross-user reports for the app owner (analyst or service), on the read replica if any. */
 export const analyticsRouter = (p: Procedures) => {
   /**
    * A report: its input with the month(s) checked against the clock first (a future month is
@@ -19,13 +21,16 @@ export const analyticsRouter = (p: Procedures) => {
    */
   const report = <S extends z.ZodType<MonthsIn>, R>(
     input: S,
-    run: (ctx: Context, input: z.output<S> & { tiers: Tiers }) => Promise<R>,
+    run: (ctx: Context & { db: Db }, input: z.output<S> & { tiers: Tiers }) => Promise<R>,
   ) =>
     p.analytics.input(input).query(({ ctx, input }) => {
       const { month, fromMonth } = input as MonthsIn;
       if (month) assertNotFutureMonth("month", month, ctx.now());
       if (fromMonth) assertNotFutureMonth("fromMonth", fromMonth, ctx.now());
-      return run(ctx, { ...(input as z.output<S>), tiers: ctx.tiers });
+      // On the replica when there is one: a report may lag, a limit never reads there.
+      return onReplica(ctx, (db) =>
+        run({ ...ctx, db }, { ...(input as z.output<S>), tiers: ctx.tiers }),
+      );
     });
   return createTRPCRouter({
     featureAdoption: report(monthInput, (ctx, i) => featureAdoption(ctx.db, i)),

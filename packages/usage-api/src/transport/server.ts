@@ -14,6 +14,8 @@ export { MAX_BATCH_CALLS, MAX_BODY_BYTES };
 export interface ServerOptions {
   /** The database, or the promise of it while it opens (meanwhile every request answers 503). */
   db: Db | Promise<Db>;
+  /** A streaming replica for the analytics (`DATABASE_READ_URL`); they fall back to `db`. */
+  readDb?: Db | Promise<Db | undefined>;
   tiers?: Tiers;
   serviceToken?: string;
   logError?: ErrorLogger;
@@ -77,6 +79,12 @@ async function health(db: Db, timeoutMs: number): Promise<boolean> {
  */
 export function createUsageServer(options: ServerOptions): Server {
   let db: Db | null = options.db instanceof Promise ? null : options.db;
+  let readDb: Db | undefined = options.readDb instanceof Promise ? undefined : options.readDb;
+  if (options.readDb instanceof Promise)
+    options.readDb.then(
+      (d) => (readDb = d),
+      () => {},
+    );
   if (options.db instanceof Promise)
     options.db.then(
       (d) => (db = d),
@@ -90,6 +98,7 @@ export function createUsageServer(options: ServerOptions): Server {
     createContext: ({ req }) =>
       createTRPCContext({
         db: db!,
+        readDb,
         tiers: options.tiers,
         serviceToken: options.serviceToken,
         logError: options.logError,

@@ -18,6 +18,8 @@ import type { Model } from "../catalog/model";
 
 export interface CreateContextOptions {
   db: Db;
+  /** A streaming replica of `db` for reads that may lag (`createDb({ readUrl })`'s `readDb`). */
+  readDb?: Db;
   /**
    * A service-token attempt (`Bearer <token>`), only when the host passes one; a host whose own
    * sessions travel as bearer tokens resolves them itself and passes `userId`.
@@ -47,6 +49,7 @@ export function createTRPCContext(opts: CreateContextOptions) {
   if (opts.auth?.type === "user") assertUserId(opts.auth.userId);
   return {
     db: opts.db,
+    readDb: opts.readDb,
     auth:
       opts.auth ??
       resolveAuth({
