@@ -20,6 +20,16 @@ describe.each(dbKinds)("recommendations on %s", (kind) => {
       });
     }
     expect(await api.getRecommendations({ userId: ana })).toEqual([
+      // 17 on 3 active days of the 4 since her first: 17/3 × 3/4 = 4.25 a day, so the 3 left
+      // are used by tomorrow. Her practice time is used up already (1,800 s): nothing to warn.
+      {
+        kind: "runsOut",
+        feature: "conversations",
+        on: "2026-11-16",
+        used: 17,
+        limit: 20,
+        upgrade: { tier: "plus", limit: 300 },
+      },
       {
         kind: "nearLimit",
         feature: "conversations",

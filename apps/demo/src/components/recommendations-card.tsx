@@ -11,6 +11,19 @@ const DAY_MS = 86_400_000;
 /** One recommendation in the words a learner uses. */
 function say(r: Recommendation, now: Date, timezone: string): string {
   switch (r.kind) {
+    case "runsOut": {
+      // A local date (YYYY-MM-DD): written as it is, whatever the zone.
+      const on = new Date(`${r.on}T12:00:00Z`).toLocaleDateString("en-GB", {
+        day: "numeric",
+        month: "short",
+        timeZone: "UTC",
+      });
+      const all = `${formatAmount(r.feature, r.limit)} ${featureNoun(r.feature)}`;
+      const up = r.upgrade
+        ? ` — ${catalog.tiers[r.upgrade.tier].label} gives ${r.upgrade.limit === null ? "unlimited" : `${formatAmount(r.feature, r.upgrade.limit)} a month`}`
+        : "";
+      return `At this pace you will use all ${all} by ${on}${up}.`;
+    }
     case "nearLimit": {
       const days = Math.max(0, Math.ceil((r.resetsAt.getTime() - now.getTime()) / DAY_MS));
       const date = r.resetsAt.toLocaleDateString("en-GB", {

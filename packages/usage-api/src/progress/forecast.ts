@@ -3,7 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { dateText, instant, localDay } from "../calendar/local-month";
 import { allowanceOf } from "../limits/allowance";
-import type { Feature, Tiers } from "../limits/tiers";
+import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { readUserMonth } from "../limits/user-month";
 import { columnsOf } from "../store/columns";
 
@@ -66,6 +66,15 @@ export async function getForecast(
   db: Db,
   params: { userId: string; now: Date; tiers: Tiers },
 ): Promise<Forecast> {
+  const { month, features } = await forecastOf(db, params);
+  return { month, features };
+}
+
+/** The forecast with the tier it was made at (what recommendations offer the way up from). */
+export async function forecastOf(
+  db: Db,
+  params: { userId: string; now: Date; tiers: Tiers },
+): Promise<Forecast & { tier: TierName }> {
   const { features, monthlyField } = columnsOf(params.tiers);
   const m = await readUserMonth(db, params.userId, params.now, params.tiers);
   const today = localDay(instant(params.now), sql`${m.timezone}::text`);
@@ -89,5 +98,5 @@ export async function getForecast(
     const used = m.usage?.[monthlyField[f]] ?? 0;
     forecast[f] = project(used, limit, { ...days!, daysKnown: days!.daysKnown ?? 0 }, m.month);
   }
-  return { month: m.month, features: forecast };
+  return { month: m.month, tier: m.tier, features: forecast };
 }

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { hardLimitOf, modelOfTiers } from "../limits/tiers";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { overageLines } from "../billing/money";
+import { forecastOf } from "./forecast";
 import { columnsOf } from "../store/columns";
 import {
   dayRuns,
@@ -15,6 +16,16 @@ import {
 } from "../calendar/local-month";
 
 export type Recommendation =
+  | {
+      kind: "runsOut";
+      feature: Feature;
+      /** The local date the learner's pace reaches the limit (getForecast). */
+      on: string;
+      used: number;
+      limit: number;
+      /** The next plan that gives more of it, and how much; null on the highest. */
+      upgrade: { tier: TierName; limit: number | null } | null;
+    }
   | { kind: "nearLimit"; feature: Feature; used: number; limit: number; resetsAt: Date }
   | { kind: "unused"; feature: Feature; limit: number | null }
   | { kind: "streakAtRisk"; streak: number }
@@ -36,11 +47,49 @@ const limitRows = (tiers: Tiers) =>
       .join(", ")}) AS lim(tier, feature, hard_limit, in_plan)`,
   );
 
+/** The first tier above `tier` that gives more of `feature` (or all of it), with that limit. */
+function upgradeFor(tiers: Tiers, tier: TierName, feature: Feature) {
+  const names = modelOfTiers(tiers).tierNames;
+  const own = tiers[tier][feature].limit;
+  const next = names
+    .slice(names.indexOf(tier) + 1)
+    .find((t) => own !== null && (tiers[t][feature].limit ?? Infinity) > own);
+  return next === undefined ? null : { tier: next, limit: tiers[next][feature].limit };
+}
+
 /**
- * What a learner could do next, from their own usage, in one SQL statement: features of their
- * plan nearly used up this month (with when they reset), features of their plan not used yet
- * this month, a streak that breaks unless they practise today (in their zone), and a higher
- * plan that would have cost less than their plan plus this month's overage.
+ * The hard limits the learner's own pace reaches before the month ends (getForecast), first:
+ * "at this pace you run out on 24 Nov — Plus gives 300 a month".
+ */
+async function runningOut(
+  db: Db,
+  params: { userId: string; now: Date; tiers: Tiers },
+): Promise<Recommendation[]> {
+  const forecast = await forecastOf(db, params);
+  return Object.entries(forecast.features).flatMap(([f, fc]) => {
+    const feature = f as Feature;
+    if (!fc || fc.reachesLimitOn === null || fc.used >= fc.limit) return [];
+    if (hardLimitOf(params.tiers[forecast.tier], feature) === null) return [];
+    const upgrade = upgradeFor(params.tiers, forecast.tier, feature);
+    return [
+      {
+        kind: "runsOut" as const,
+        feature,
+        on: fc.reachesLimitOn,
+        used: fc.used,
+        limit: fc.limit,
+        upgrade,
+      },
+    ];
+  });
+}
+
+/**
+ * What a learner could do next, from their own usage: the limits their pace reaches this month
+ * (`runningOut`), then, in one SQL statement, features of their plan nearly used up this month
+ * (with when they reset), a streak that breaks unless they practise today (in their zone), a
+ * higher plan that would have cost less than their plan plus this month's overage, and features
+ * of their plan not used yet this month.
  */
 export async function getRecommendations(
   db: Db,
@@ -108,22 +157,26 @@ export async function getRecommendations(
     FROM mine WHERE in_plan AND used = 0 AND hard_limit IS NOT NULL
     ORDER BY k, ord`,
   );
-  return rows.map((r): Recommendation => {
-    switch (r.kind) {
-      case "nearLimit":
-        return {
-          kind: r.kind,
-          feature: r.feature as Feature,
-          used: r.used!,
-          limit: r.limit!,
-          resetsAt: r.resetsAt!,
-        };
-      case "streakAtRisk":
-        return { kind: r.kind, streak: r.streak! };
-      case "cheaperPlan":
-        return { kind: r.kind, tier: r.tier as TierName, overage: r.overage!, saves: r.saves! };
-      default:
-        return { kind: "unused", feature: r.feature as Feature, limit: r.limit };
-    }
-  });
+  const soon = await runningOut(db, params);
+  return [
+    ...soon,
+    ...rows.map((r): Recommendation => {
+      switch (r.kind) {
+        case "nearLimit":
+          return {
+            kind: r.kind,
+            feature: r.feature as Feature,
+            used: r.used!,
+            limit: r.limit!,
+            resetsAt: r.resetsAt!,
+          };
+        case "streakAtRisk":
+          return { kind: r.kind, streak: r.streak! };
+        case "cheaperPlan":
+          return { kind: r.kind, tier: r.tier as TierName, overage: r.overage!, saves: r.saves! };
+        default:
+          return { kind: "unused", feature: r.feature as Feature, limit: r.limit };
+      }
+    }),
+  ];
 }
