@@ -514,6 +514,14 @@ describe("the demo in a real browser", () => {
     expect(await alerts.textContent()).toContain(
       "You have used 80 % of your practice time this month: 25 min of 30 min.",
     );
+    // Each meter says where the learner's pace takes it by the month's end, as the API forecasts.
+    const pace = await serviceQuery<{
+      features: { seconds: { projected: number; reachesLimitOn: string | null } };
+    }>(baseUrl, "usage.getForecast", { userId: dev.id });
+    await expect
+      .poll(() => learner.getByTestId("usage-seconds").getAttribute("data-projected"))
+      .toBe(String(pace.features.seconds.projected));
+    expect(await learner.getByTestId("usage-seconds").textContent()).toContain("at this pace");
     await learner.screenshot({ path: join(shots, "13-warned-at-80.png"), fullPage: true });
     await practise(5);
     await expect

@@ -17,6 +17,8 @@ export function UsageMeter(props: {
   label?: string;
   /** With the time now and the user's zone, a limited feature says when it resets ("in 3 days"). */
   resets?: { now: Date; timeZone: string };
+  /** The feature's `getForecast` entry: where the learner's pace takes it by the month's end. */
+  forecast?: { projected: number; reachesLimitOn: string | null };
 }) {
   const usage = useUsage();
   const catalog = useUsageCatalog();
@@ -42,10 +44,15 @@ export function UsageMeter(props: {
   ]
     .filter(Boolean)
     .join(" · ");
-  const text =
+  const resetText =
     props.resets && limit !== null && limit > 0
       ? `${usedText} · ${resetsIn(usage.period.end, props.resets.now, props.resets.timeZone)}`
       : usedText;
+  // Last: where the learner's pace takes it by the month's end.
+  const text =
+    props.forecast && limit !== null && limit > 0
+      ? `${resetText} · ${paceText(props.forecast, amount)}`
+      : resetText;
   const percent =
     limit === null || limit === 0 ? 0 : Math.min(100, Math.round((used / limit) * 100));
   return (
@@ -55,6 +62,7 @@ export function UsageMeter(props: {
       data-used={used}
       data-held={held}
       data-granted={granted}
+      data-projected={props.forecast?.projected}
       data-state={state}
     >
       <div className="usagekit-meter-label">
@@ -76,6 +84,21 @@ export function UsageMeter(props: {
       )}
     </div>
   );
+}
+
+/** "at this pace 28 by the month's end, the limit on 16 Nov" (a local date, written as it is). */
+function paceText(
+  forecast: { projected: number; reachesLimitOn: string | null },
+  amount: (n: number) => string,
+) {
+  const on =
+    forecast.reachesLimitOn &&
+    new Date(`${forecast.reachesLimitOn}T12:00:00Z`).toLocaleDateString("en-GB", {
+      day: "numeric",
+      month: "short",
+      timeZone: "UTC",
+    });
+  return `at this pace ${amount(forecast.projected)} by the month's end${on ? `, the limit on ${on}` : ""}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 "use client";
 
-import { useSuspenseQuery } from "@tanstack/react-query";
+import { useQuery, useSuspenseQuery } from "@tanstack/react-query";
 import { formatAmount, UsageMeter, useUsage } from "@usagekit/react";
 import { useTRPC } from "~/trpc/react";
 import { features } from "@usagekit/usage-api/tiers";
@@ -12,6 +12,10 @@ export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
   // This month's bill so far, as the server computes it (the same money the owner's report bills).
   const [bill] = useSuspenseQuery(trpc.usage.getBillingHistory.queryOptions({ months: 1 })).data;
   const thisMonth = bill?.month === usage.month ? bill : undefined;
+  // Where the learner's pace takes each limited feature by the month's end (usage.getForecast).
+  const forecast = useQuery(trpc.usage.getForecast.queryOptions({})).data;
+  const paceOf = (feature: (typeof features)[number]) =>
+    forecast?.month === usage.month ? forecast.features[feature] : undefined;
   const resets = usage.period.end.toLocaleString("en-GB", {
     timeZone: timezone,
     dateStyle: "medium",
@@ -36,7 +40,11 @@ export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
       <ul className="bars">
         {features.map((feature) => (
           <li key={feature}>
-            <UsageMeter feature={feature} resets={{ now, timeZone: timezone }} />
+            <UsageMeter
+              feature={feature}
+              resets={{ now, timeZone: timezone }}
+              forecast={paceOf(feature)}
+            />
           </li>
         ))}
       </ul>

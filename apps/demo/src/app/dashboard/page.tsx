@@ -16,6 +16,7 @@ export default async function DashboardPage() {
     trpc.usage.getMilestones.queryOptions({}),
     trpc.usage.getRecommendations.queryOptions({}),
     trpc.usage.listAlerts.queryOptions({}),
+    trpc.usage.getForecast.queryOptions({}),
   );
   return (
     <>
