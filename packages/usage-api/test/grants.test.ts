@@ -414,4 +414,44 @@ describe.each(dbKinds)("grants on %s", (kind) => {
     await repairDrift(suite.handle.db, { tiers: defaultTiers, now: NOW });
     expect(await driftOf(userId)).toEqual([]);
   });
+
+  it("is counted by reservations: a hold fits the allowance with its grants, and no more", async () => {
+    const userId = newUserId();
+    await api().usage.grantUsage({
+      userId,
+      idempotencyKey: "g",
+      feature: "seconds",
+      amount: 600,
+      reason: "top-up",
+    });
+    // Free: 1,800 s, and the grant's 600.
+    const hold = await api().usage.reserveUsage({
+      userId,
+      idempotencyKey: "r1",
+      expiresInSeconds: 600,
+      seconds: 2400,
+    });
+    expect(hold.held).toMatchObject({ seconds: 2400 });
+    expect(
+      await refusalOf(
+        api().usage.reserveUsage({
+          userId,
+          idempotencyKey: "r2",
+          expiresInSeconds: 600,
+          seconds: 1,
+        }),
+      ),
+    ).toMatchObject({ feature: "seconds", used: 2400, limit: 2400 });
+    // Settled at 2,000 s: 1,800 of the tier, 200 of the grant; 400 left to hold.
+    await api().usage.settleReservation({ reservationId: hold.reservationId, seconds: 2000 });
+    expect(await remaining(userId)).toEqual([["g", 400]]);
+    const second = await api().usage.reserveUsage({
+      userId,
+      idempotencyKey: "r3",
+      expiresInSeconds: 600,
+      seconds: 400,
+    });
+    expect(second.held).toMatchObject({ seconds: 400 });
+    expect(await driftOf(userId)).toEqual([]);
+  });
 });
