@@ -454,4 +454,82 @@ describe.each(dbKinds)("grants on %s", (kind) => {
     expect(second.held).toMatchObject({ seconds: 400 });
     expect(await driftOf(userId)).toEqual([]);
   });
+
+  it("judges a grant's expiry by the clock, not by a late event's time, and re-bills nothing", async () => {
+    const userId = newUserId();
+    const expires = at("2026-11-14T00:00:00Z");
+    await api(at("2026-11-13T00:00:00Z")).usage.grantUsage({
+      userId,
+      idempotencyKey: "g",
+      feature: "ankiExports",
+      amount: 5,
+      expiresAt: expires,
+      reason: "top-up",
+    });
+    for (let i = 0; i < 3; i++) await exportOne(userId, at("2026-11-13T12:00:00Z"));
+    // A live grant of another feature: the user's writes are planned with their grants.
+    await grant(userId, "phrases", 1, { feature: "customPhrases" });
+    // Now (15 Nov) the exports' grant has expired: a late event of the 13th does not get it.
+    const late = api().usage.recordUsage({
+      userId,
+      ankiExports: 1,
+      enforceLimits: true,
+      occurredAt: at("2026-11-13T18:00:00Z"),
+    });
+    expect(await refusalOf(late)).toMatchObject({ used: 3, limit: 3 });
+    expect(await remaining(userId)).toEqual([
+      ["g", 5],
+      ["phrases", 1],
+    ]);
+
+    // A learner already in overage gets a grant: only what comes after is taken from it.
+    const ben = newUserId();
+    await api().usage.setUserPlan({ userId: ben, tier: "plus" });
+    await api().usage.recordUsage({ userId: ben, seconds: 36_000 + 600 });
+    await api().usage.grantUsage({
+      userId: ben,
+      idempotencyKey: "g",
+      feature: "seconds",
+      amount: 3600,
+      reason: "top-up",
+    });
+    // Enforced past the soft limit and the grant: recorded (a soft limit is never refused).
+    await api().usage.recordUsage({ userId: ben, seconds: 60, enforceLimits: true });
+    expect(await remaining(ben)).toEqual([["g", 3540]]);
+    await api().usage.recordUsage({ userId: ben, seconds: 7200, enforceLimits: true });
+    const month = await api().usage.getCurrentUsage({ userId: ben });
+    expect(month.overageSeconds).toBe(600 + 7200 - 3540);
+    expect(await driftOf(ben)).toEqual([]);
+  });
+
+  it("answers a grant or a payment key reused with another payload with CONFLICT", async () => {
+    const userId = newUserId();
+    await grant(userId, "k", 3, { expiresAt: at("2026-12-31T00:00:00Z") });
+    for (const other of [
+      { expiresAt: at("2026-12-30T00:00:00Z") },
+      { reason: "another reason" },
+      { feature: "customPhrases" },
+    ])
+      expect(
+        (
+          await trpcError(
+            grant(userId, "k", 3, { expiresAt: at("2026-12-31T00:00:00Z"), ...other }),
+          )
+        ).code,
+      ).toBe("CONFLICT");
+    // Expiring at the clock's own instant is already expired.
+    const now = await trpcError(grant(userId, "n", 1, { expiresAt: NOW }));
+    expect(now.code).toBe("BAD_REQUEST");
+    const pay = (kind?: "topUp") =>
+      api().usage.recordPayment({
+        userId,
+        tier: "free",
+        amount: "4.99",
+        paidAt: NOW,
+        idempotencyKey: "pay",
+        ...(kind && { kind }),
+      });
+    await pay("topUp");
+    expect((await trpcError(pay())).code).toBe("CONFLICT");
+  });
 });

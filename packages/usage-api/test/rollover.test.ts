@@ -89,4 +89,22 @@ describe.each(dbKinds)("rollover on %s", (kind) => {
     const drift = await findDrift(suite.handle.db, { tiers, now: NOW });
     expect(drift.filter((d) => JSON.stringify(d).includes(userId))).toEqual([]);
   });
+
+  it("charges a month's overuse to what rolled into it, and plans a rolling tier's writes", async () => {
+    const userId = newUserId();
+    await api().usage.setUserPlan({ userId, tier: "plus" });
+    await exports(userId, 45, at("2026-09-10T12:00:00Z")); // 5 unused
+    await exports(userId, 52, at("2026-10-10T12:00:00Z")); // 2 past its own, from September's
+    // 3 of September's 5 left (under the max of 15); October itself left nothing.
+    expect(await check(userId)).toMatchObject({ used: 0, limit: 53, rolledOver: 3 });
+
+    // Free rolls a month over: with 2 of October's and no grant, 5 enforced exports fit, not 3.
+    const ana = newUserId();
+    await exports(ana, 1, NOW, { occurredAt: at("2026-10-20T12:00:00Z") });
+    for (let i = 0; i < 5; i++) await exports(ana, 1, NOW, { enforceLimits: true });
+    expect(await refusalOf(exports(ana, 1, NOW, { enforceLimits: true }))).toMatchObject({
+      used: 5,
+      limit: 5,
+    });
+  });
 });
