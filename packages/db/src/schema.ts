@@ -1,3 +1,4 @@
+import { getTableName } from "drizzle-orm";
 import { catalog } from "./catalog";
 import { usagekitTables } from "./tables";
 
@@ -5,6 +6,11 @@ export { usagekit, usagekitTables } from "./tables";
 export type { Hold } from "./tables";
 export { tierNames } from "./catalog";
 export type { TierName } from "./catalog";
+
+const defaultTables = usagekitTables(catalog);
+
+/** The names of usagekit's tables (the same for every catalog: only their columns differ). */
+export const usagekitTableNames = Object.values(defaultTables).map((t) => getTableName(t));
 
 /** usagekit's tables for the default catalog (drizzle-kit generates `drizzle/` from these). */
 export const {
@@ -18,4 +24,4 @@ export const {
   reservations,
   alerts,
   grants,
-} = usagekitTables(catalog);
+} = defaultTables;

@@ -3,7 +3,7 @@
 import type { LimitExceeded } from "@usagekit/usage-api";
 import { resetsIn } from "./allowance";
 import { useUsageCatalog } from "./context";
-import { featureLabel, featureNoun, formatAmount, meter } from "./format";
+import { featureLabel, featureNoun, formatAmount, localDateLabel, meter } from "./format";
 import { useUsage } from "./hooks";
 import type { AnyFeature } from "./names";
 
@@ -91,13 +91,7 @@ function paceText(
   forecast: { projected: number; reachesLimitOn: string | null },
   amount: (n: number) => string,
 ) {
-  const on =
-    forecast.reachesLimitOn &&
-    new Date(`${forecast.reachesLimitOn}T12:00:00Z`).toLocaleDateString("en-GB", {
-      day: "numeric",
-      month: "short",
-      timeZone: "UTC",
-    });
+  const on = forecast.reachesLimitOn && localDateLabel(forecast.reachesLimitOn);
   return `at this pace ${amount(forecast.projected)} by the month's end${on ? `, the limit on ${on}` : ""}`;
 }
 

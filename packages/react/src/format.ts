@@ -70,3 +70,11 @@ export function meter(
         : `${amount(left)} of ${amount(limit)} ${label} left`,
   };
 }
+
+/** A local date (`YYYY-MM-DD`, as the API answers it) as people read it ("16 Nov"), as it is. */
+export const localDateLabel = (date: string) =>
+  new Date(`${date}T12:00:00Z`).toLocaleDateString("en-GB", {
+    day: "numeric",
+    month: "short",
+    timeZone: "UTC",
+  });

@@ -4,7 +4,7 @@ export type { AnyFeature, AnyTier, Catalog } from "./names";
 export { limitExceededOf, useCanUse, useRefreshUsage, useUsage } from "./hooks";
 export { UpgradePrompt, UsageMeter } from "./components";
 export { TopUpPrompt, UsageAlerts, useAlerts } from "./monetization";
-export { featureLabel, featureNoun, formatAmount, meter } from "./format";
+export { featureLabel, featureNoun, formatAmount, localDateLabel, meter } from "./format";
 export type { MeterState } from "./format";
 export { allowance, isSoftLimit, resetsIn, tierLabel, upgradeFor } from "./allowance";
 export type { Gate } from "./allowance";

@@ -417,13 +417,7 @@ describe.each(dbKinds)("grants on %s", (kind) => {
 
   it("is counted by reservations: a hold fits the allowance with its grants, and no more", async () => {
     const userId = newUserId();
-    await api().usage.grantUsage({
-      userId,
-      idempotencyKey: "g",
-      feature: "seconds",
-      amount: 600,
-      reason: "top-up",
-    });
+    await grant(userId, "g", 600, { feature: "seconds" });
     // Free: 1,800 s, and the grant's 600.
     const hold = await api().usage.reserveUsage({
       userId,
@@ -486,13 +480,7 @@ describe.each(dbKinds)("grants on %s", (kind) => {
     const ben = newUserId();
     await api().usage.setUserPlan({ userId: ben, tier: "plus" });
     await api().usage.recordUsage({ userId: ben, seconds: 36_000 + 600 });
-    await api().usage.grantUsage({
-      userId: ben,
-      idempotencyKey: "g",
-      feature: "seconds",
-      amount: 3600,
-      reason: "top-up",
-    });
+    await grant(ben, "g", 3600, { feature: "seconds" });
     // Enforced past the soft limit and the grant: recorded (a soft limit is never refused).
     await api().usage.recordUsage({ userId: ben, seconds: 60, enforceLimits: true });
     expect(await remaining(ben)).toEqual([["g", 3540]]);

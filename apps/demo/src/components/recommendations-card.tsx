@@ -1,7 +1,7 @@
 "use client";
 
 import { useSuspenseQuery } from "@tanstack/react-query";
-import { featureNoun, formatAmount } from "@usagekit/react";
+import { featureNoun, formatAmount, localDateLabel } from "@usagekit/react";
 import type { Recommendation } from "@usagekit/usage-api";
 import { catalog } from "@usagekit/db/catalog";
 import { useTRPC } from "~/trpc/react";
@@ -12,12 +12,7 @@ const DAY_MS = 86_400_000;
 function say(r: Recommendation, now: Date, timezone: string): string {
   switch (r.kind) {
     case "runsOut": {
-      // A local date (YYYY-MM-DD): written as it is, whatever the zone.
-      const on = new Date(`${r.on}T12:00:00Z`).toLocaleDateString("en-GB", {
-        day: "numeric",
-        month: "short",
-        timeZone: "UTC",
-      });
+      const on = localDateLabel(r.on);
       const all = `${formatAmount(r.feature, r.limit)} ${featureNoun(r.feature)}`;
       const up = r.upgrade
         ? ` — ${catalog.tiers[r.upgrade.tier].label} gives ${r.upgrade.limit === null ? "unlimited" : `${formatAmount(r.feature, r.upgrade.limit)} a month`}`

@@ -6,14 +6,17 @@ import { columnsOf } from "../store/columns";
 import type { AllowanceContext } from "./allowance";
 import type { Feature, Tiers } from "./tiers";
 
-/** The features some tier rolls over, and the most months any tier looks back. */
+/** The tiers that roll something over, the features they roll, and the most months looked back. */
 function rolloverOf(tiers: Tiers) {
-  const rules = Object.values(tiers).flatMap((config) =>
-    Object.entries(config).flatMap(([f, l]) => (l.rollover ? [[f, l.rollover.months]] : [])),
-  ) as [Feature, number][];
+  const rules = Object.entries(tiers).flatMap(([tier, config]) =>
+    Object.entries(config).flatMap(([f, l]) =>
+      l.rollover ? [{ tier, feature: f as Feature, months: l.rollover.months }] : [],
+    ),
+  );
   return {
-    features: [...new Set(rules.map(([f]) => f))],
-    months: Math.max(0, ...rules.map(([, m]) => m)),
+    tiers: [...new Set(rules.map((r) => r.tier))],
+    features: [...new Set(rules.map((r) => r.feature))],
+    months: Math.max(0, ...rules.map((r) => r.months)),
   };
 }
 
@@ -67,9 +70,7 @@ export const readAllowances = (db: Db, tiers: Tiers, months: { userId: string; m
  * recorded by one statement.
  */
 export function needsAllowanceSql(tiers: Tiers, user: SQL, tier: SQL, month: SQL, now: SQL): SQL {
-  const rolling = Object.keys(tiers).filter((t) =>
-    Object.values(tiers[t as keyof Tiers]).some((l) => l.rollover),
-  );
+  const rolling = rolloverOf(tiers).tiers;
   return sql`(${rolling.length > 0 ? sql`${tier} IN (${sql.raw(rolling.map((t) => `'${t}'`).join(", "))}) OR` : sql``}
     EXISTS (SELECT 1 FROM usagekit.grants g WHERE g.user_id = ${user} AND g.remaining > 0
       AND (g.expires_at IS NULL OR g.expires_at > ${now}))

@@ -7,6 +7,7 @@ import type { Feature, TierName, Tiers } from "./tiers";
 import { columnsOf } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { readUserMonth } from "./user-month";
+import type { UserMonth } from "./user-month";
 
 interface ReadParams {
   userId: string;
@@ -34,25 +35,27 @@ export interface CurrentUsage extends MonthlyUsage {
   >;
 }
 
+/** One feature this month: used, its limit with rollover and grants, held, and what remains. */
+function featureNow(m: UserMonth, f: Feature, params: ReadParams) {
+  const used = m.usage?.[columnsOf(params.tiers).monthlyField[f]] ?? 0;
+  const held = heldOf(m.holds, f, params.now);
+  const { limit, rolledOver, granted } = allowanceOf(
+    params.tiers,
+    m.tier,
+    f,
+    m.allowance,
+    params.now,
+  );
+  return { used, limit, remaining: remainingOf(limit, used + held), held, rolledOver, granted };
+}
+
 /** This local month's usage with the tier's limit and what remains of it for every feature. */
 export async function getCurrentUsage(db: Db, params: ReadParams): Promise<CurrentUsage> {
-  const { features, monthlyField, emptyMonthly } = columnsOf(params.tiers);
+  const { features, emptyMonthly } = columnsOf(params.tiers);
   const m = await readUserMonth(db, params.userId, params.now, params.tiers);
   const usage = m.usage ?? emptyMonthly(m.month, m.periodStart, m.periodEnd, m.tier);
   const perFeature = Object.fromEntries(
-    features.map((f) => {
-      const used = usage[monthlyField[f]];
-      const held = heldOf(m.holds, f, params.now);
-      const { limit, rolledOver, granted } = allowanceOf(
-        params.tiers,
-        m.tier,
-        f,
-        m.allowance,
-        params.now,
-      );
-      const remaining = remainingOf(limit, used + held);
-      return [f, { used, limit, remaining, held, rolledOver, granted }];
-    }),
+    features.map((f) => [f, featureNow(m, f, params)]),
   ) as CurrentUsage["features"];
   return {
     ...usage,
@@ -86,18 +89,13 @@ export async function canUseFeature(
   db: Db,
   params: ReadParams & { feature: Feature; amount: number },
 ): Promise<CanUseFeatureResult> {
-  const { monthlyField } = columnsOf(params.tiers);
   const m = await readUserMonth(db, params.userId, params.now, params.tiers);
   const config = params.tiers[m.tier];
-  const { limit, rolledOver, granted } = allowanceOf(
-    params.tiers,
-    m.tier,
+  const { used, limit, remaining, held, rolledOver, granted } = featureNow(
+    m,
     params.feature,
-    m.allowance,
-    params.now,
+    params,
   );
-  const used = m.usage?.[monthlyField[params.feature]] ?? 0;
-  const held = heldOf(m.holds, params.feature, params.now);
   const hard = hardLimitOf(config, params.feature) === null ? null : limit;
   return {
     allowed: fits(used + held, params.amount, hard),
@@ -105,7 +103,7 @@ export async function canUseFeature(
     tier: m.tier,
     used,
     limit,
-    remaining: remainingOf(limit, used + held),
+    remaining,
     overage: Boolean(config[params.feature].overage),
     resetsAt: m.periodEnd,
     held,

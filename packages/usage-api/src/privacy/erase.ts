@@ -1,8 +1,6 @@
-import { usagekitTables } from "@usagekit/db";
+import { usagekitTableNames } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
-import { getTableName, sql } from "drizzle-orm";
-import { modelOfTiers } from "../limits/tiers";
-import type { Tiers } from "../limits/tiers";
+import { sql } from "drizzle-orm";
 import { withRetries } from "../record/retry";
 import { inTransaction } from "../store/savepoint";
 import { lockUsers } from "../store/user-locks";
@@ -15,11 +13,8 @@ import { lockUsers } from "../store/user-locks";
  * rest, or waits and is recorded after, for a user then new. A deadlock with such a writer is
  * retried. Idempotent: erasing an unknown or erased user answers the same.
  */
-export async function eraseUser(db: Db, params: { userId: string; tiers: Tiers }) {
+export async function eraseUser(db: Db, params: { userId: string }) {
   const id = sql`${params.userId}::text`;
-  const tables = Object.values(usagekitTables(modelOfTiers(params.tiers).catalog)).map((t) =>
-    getTableName(t),
-  );
   await withRetries(() =>
     inTransaction(db, async (tx) => {
       await lockUsers(tx, [params.userId]);
@@ -32,7 +27,7 @@ export async function eraseUser(db: Db, params: { userId: string; tiers: Tiers }
         await tx.execute(sql`SELECT 1 FROM ${sql.raw(`usagekit.${table}`)} WHERE user_id = ${id}
           ORDER BY ${sql.raw(order)} FOR UPDATE`);
       // One statement, after the locks: it sees every row committed before them.
-      const deletes = tables.map(
+      const deletes = usagekitTableNames.map(
         (t, i) =>
           sql`${sql.raw(`d${i}`)} AS (DELETE FROM ${sql.raw(`usagekit.${t}`)}
             WHERE ${sql.raw(t === "users" ? "id" : "user_id")} = ${id})`,

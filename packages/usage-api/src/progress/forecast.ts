@@ -96,7 +96,7 @@ export async function forecastOf(
     const { limit } = allowanceOf(params.tiers, m.tier, f, m.allowance, params.now);
     if (limit === null || limit === 0) continue;
     const used = m.usage?.[monthlyField[f]] ?? 0;
-    forecast[f] = project(used, limit, { ...days!, daysKnown: days!.daysKnown ?? 0 }, m.month);
+    forecast[f] = project(used, limit, days!, m.month);
   }
   return { month: m.month, tier: m.tier, features: forecast };
 }

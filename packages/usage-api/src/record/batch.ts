@@ -61,8 +61,7 @@ export async function recordValidEvents(
   db: Db,
   valid: ValidEvent[],
   tiers: Tiers,
-  progress = { written: false },
-  plan = false,
+  { progress = { written: false }, plan = false } = {},
 ): Promise<Map<number, BatchResult>> {
   if (valid.length === 0) return new Map();
   const planned = (events: ValidEvent[]) =>

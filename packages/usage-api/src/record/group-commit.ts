@@ -98,7 +98,7 @@ async function commitGroup(lane: Lane, group: Waiting<unknown>[]) {
   const progress = { written: false };
   try {
     const valid = group.map((w, i) => ({ ...w.event, i }));
-    const results = await recordValidEvents(lane.db, valid, lane.tiers, progress);
+    const results = await recordValidEvents(lane.db, valid, lane.tiers, { progress });
     group.forEach((w, i) => w.resolve(results.get(i)!));
   } catch (error) {
     if (progress.written || !statementFailedCleanly(error)) for (const w of group) w.reject(error);

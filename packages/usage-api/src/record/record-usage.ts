@@ -138,7 +138,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     if (event.enforceLimits && result.newUser && result.inserted === 0)
       [result] = (await statement(recordEnforcedNewUser)) as [StatementResult];
     if (result.needsPlan && result.inserted === 0) {
-      const planned = await recordValidEvents(db, [v], tiers, undefined, true);
+      const planned = await recordValidEvents(db, [v], tiers, { plan: true });
       return answerOf(planned.get(v.i)!, event.idempotencyKey);
     }
   } catch (error) {

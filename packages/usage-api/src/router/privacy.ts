@@ -8,5 +8,5 @@ export const privacyRouter = (p: Procedures) =>
   createTRPCRouter({
     eraseUser: p.service
       .input(eraseUserInput)
-      .mutation(({ ctx, input }) => eraseUser(ctx.db, { ...input, tiers: ctx.tiers })),
+      .mutation(({ ctx, input }) => eraseUser(ctx.db, input)),
   });

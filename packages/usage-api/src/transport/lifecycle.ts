@@ -2,19 +2,10 @@ import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { createDb } from "@usagekit/db";
 import type { CreateDbOptions, DbHandle } from "@usagekit/db";
+import { codesOf } from "../store/error-codes";
 
 const WAITABLE =
   /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|EAI_AGAIN|57P03|57P01|08006|08001)$/;
-
-/** The driver's or the database's code of `error` or of any error in its cause chain. */
-const codesOf = (error: unknown): string[] => {
-  const codes: string[] = [];
-  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") codes.push(code);
-  }
-  return codes;
-};
 
 /**
  * What went wrong, in one line without SQL: the deepest error's message (a migration's query

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "@usagekit/db";
 import type { ErrorLogger } from "./masking";
+import { codesOf } from "../store/error-codes";
 
 /**
  * The replica could not answer, whatever the query: it is down or unreachable (no SQLSTATE, or
@@ -8,12 +9,8 @@ import type { ErrorLogger } from "./masking";
  * for a conflict with recovery (40001 on a standby).
  */
 function unreachable(error: unknown): boolean {
-  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code))
-      return /^(08|57P0|53|40001)/.test(code);
-  }
-  return true;
+  const sqlState = codesOf(error).find((c) => /^[0-9A-Z]{5}$/.test(c));
+  return sqlState === undefined || /^(08|57P0|53|40001)/.test(sqlState);
 }
 
 /**
