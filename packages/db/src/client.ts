@@ -72,7 +72,9 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       postgres(to, {
         max: options.max ?? 10,
         ...(options.pooler === "transaction" ? { prepare: false } : {}),
-        onnotice: () => {},
+        // A long migration's progress (`usagekit: ...` notices) is printed; other notices are not.
+        onnotice: (notice: { message?: string }) =>
+          void (notice.message?.startsWith("usagekit:") && console.log(notice.message)),
         // A server that went away is retried at once and then every half second (the default
         // backoff grows to 20 s), and a connection attempt gives up after 5 s.
         backoff: (retries: number) => Math.min(0.1 * retries, 0.5),

@@ -6,6 +6,7 @@ export type { CreateDbOptions, Db, DbHandle, Schema } from "./client";
 export { DataFolderInUseError } from "./data-lock";
 export {
   defaultMigrationsFolder,
+  ensureLedgerPartitions,
   migrate,
   MIGRATIONS_SCHEMA,
   MIGRATIONS_TABLE,

@@ -90,4 +90,26 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<voi
     migrationsSchema: MIGRATIONS_SCHEMA,
     migrationsTable: MIGRATIONS_TABLE,
   });
+  await ensureLedgerPartitions(db);
+}
+
+/**
+ * Makes the ledger's monthly partitions from last month to a year ahead that are missing (every
+ * `migrate` does, so each start keeps a year ahead). Nothing depends on it for writes to succeed:
+ * an event of a month without a partition goes to the default one, and moves into its month's
+ * partition when that is made. Answers how many it made.
+ */
+export async function ensureLedgerPartitions(db: Db, monthsAhead = 12): Promise<number> {
+  // A host's migrations folder written before the partitioned ledger has no such function.
+  const [known] = await queryRows<{ found: boolean }>(
+    db,
+    sql`SELECT to_regprocedure('usagekit.ensure_ledger_partitions(date, date)') IS NOT NULL AS found`,
+  );
+  if (known?.found !== true) return 0;
+  const [made] = await queryRows<{ made: number }>(
+    db,
+    sql`SELECT usagekit.ensure_ledger_partitions((current_date - interval '1 month')::date,
+      (current_date + make_interval(months => ${monthsAhead}::int))::date) AS made`,
+  );
+  return made?.made ?? 0;
 }

@@ -18,6 +18,7 @@ export const {
   monthlyUsage,
   lifetimeStats,
   usageEvents,
+  usageEventKeys,
   dailyActivity,
   payments,
   limitRefusals,

@@ -138,7 +138,10 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
       updatedAt: createdAt(),
     }),
 
-    /** The append-only ledger: every accepted usage event. The source of truth. */
+    /**
+     * The append-only ledger: every accepted usage event. The source of truth. Partitioned by
+     * local month: one partition per month, created ahead (and a default one for any other).
+     */
     usageEvents: usagekit.table(
       "usage_events",
       {
@@ -160,12 +163,35 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
          */
         covered: jsonb().$type<Record<string, number>>(),
       },
+      // Partitioned by `month` (migration 0004: `usagekit.ensure_ledger_partitions`), so every
+      // key of the ledger holds the month; a key's uniqueness for the user across all months is
+      // `usage_event_keys`'s.
       (t) => [
-        primaryKey({ columns: [t.userId, t.id] }),
-        uniqueIndex("usage_events_user_id_idempotency_key_unique").on(t.userId, t.idempotencyKey),
+        primaryKey({ columns: [t.userId, t.month, t.id] }),
+        uniqueIndex("usage_events_user_id_idempotency_key_month_unique").on(
+          t.userId,
+          t.idempotencyKey,
+          t.month,
+        ),
         // Cross-user reports (analytics) read one UTC month of the ledger at a time.
         index("usage_events_occurred_at_idx").on(t.occurredAt),
       ],
+    ),
+
+    /**
+     * Every idempotency key of the ledger, once per user whatever the month (a partitioned
+     * table's unique index holds only within a partition): the statement that records an event
+     * claims its key here first, so a retry in any month finds it.
+     */
+    usageEventKeys: usagekit.table(
+      "usage_event_keys",
+      {
+        userId: text().notNull(),
+        idempotencyKey: text().notNull(),
+        /** The ledger partition the event is in. */
+        month: date().notNull(),
+      },
+      (t) => [primaryKey({ columns: [t.userId, t.idempotencyKey] })],
     ),
 
     /** One row per user per local day with any usage: days active and streaks. */

@@ -12,7 +12,9 @@ const tables = async (handle: Awaited<ReturnType<typeof createDb>>) =>
   (
     await queryRows<{ name: string }>(
       handle.db,
-      sql`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'usagekit' AND tablename <> '__migrations' ORDER BY 1`,
+      sql`SELECT c.relname AS name FROM pg_class c
+        WHERE c.relnamespace = 'usagekit'::regnamespace AND c.relkind IN ('r', 'p')
+          AND NOT c.relispartition AND c.relname <> '__migrations' ORDER BY 1`,
     )
   ).map((t) => t.name);
 
@@ -29,6 +31,7 @@ describe("createDb on PGlite", () => {
       "monthly_usage",
       "payments",
       "reservations",
+      "usage_event_keys",
       "usage_events",
       "users",
     ]);
@@ -43,7 +46,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 4 });
+    expect(row).toEqual({ users: 1, migrations: 5 });
     await again.close();
   });
 

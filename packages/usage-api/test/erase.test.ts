@@ -15,7 +15,10 @@ async function rowsAbout(db: Db, userId: string): Promise<Record<string, number>
     db,
     sql`SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns
       WHERE table_schema = 'usagekit' AND ((column_name = 'user_id')
-        OR (table_name = 'users' AND column_name = 'id')) ORDER BY 1`,
+        OR (table_name = 'users' AND column_name = 'id'))
+        -- A partition's rows are counted in its parent's (the ledger's months).
+        AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = table_schema AND c.relname = table_name AND c.relispartition) ORDER BY 1`,
   );
   const counts: Record<string, number> = {};
   for (const { table, column } of tables) {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
+import { claimed, claimKeys, keyedEvent } from "./ledger-key";
 import { rowsSql, userOf } from "./rows-sql";
 import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
@@ -34,7 +35,7 @@ export const recordedKeys = (
     to_char(e.month, 'YYYY-MM-DD') AS "month",
     ${eachFeature((f) => sql`e.${ledgerCol(f)}::int AS ${raw(`"${f}"`)}`)}
   FROM jsonb_to_recordset(${json(keys)}) AS q("userId" text, key text)
-  JOIN usagekit.usage_events e ON e.user_id = q."userId" AND e.idempotency_key = q.key`;
+  JOIN ${keyedEvent} ON k.user_id = q."userId" AND k.idempotency_key = q.key`;
 
 /** Locks the month rows the batch may change (in key order) and reads their counters. */
 export const lockMonths = (
@@ -116,13 +117,14 @@ export function writeEvents(
   return sql`
   WITH ev AS (
     SELECT * FROM jsonb_to_recordset(${json(eventRows(c, events))}) AS ev(${eventColumns(c)})
+  ), claimed AS (
+    ${claimKeys({ from: sql`ev`, userId: sql`user_id`, key: sql`key`, month: sql`month`, where: sql`true` })}
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledger)}, granted, covered)
     SELECT user_id, key, at, month, day, tier, ${eachFeature((f) => sql`ev.${ledger(f)}`)},
       granted, covered
-    FROM ev ORDER BY i
-    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    FROM ev WHERE ${claimed(sql`ev.user_id`, sql`ev.key`)} ORDER BY i
     RETURNING 1
   ), usr AS (
     -- Only users that had no row: inserting an existing user's id would wait for a plan change

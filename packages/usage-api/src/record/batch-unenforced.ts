@@ -3,6 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
+import { claimed, claimKeys } from "./ledger-key";
 import { rowsSql, userOf } from "./rows-sql";
 import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
@@ -72,12 +73,14 @@ function unenforcedStatement(tiers: Tiers): SQL {
       CASE WHEN a.key IS NULL THEN 1
         ELSE row_number() OVER (PARTITION BY a.user_id, a.key ORDER BY a.i) END AS rn
     FROM a LEFT JOIN ${userOf("a.user_id")}
+  ), claimed AS (
+    ${claimKeys({ from: sql`ev`, userId: sql`user_id`, key: sql`key`, month: sql`month`, where: sql`in_window AND NOT needs_plan AND rn = 1` })}
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledger)})
     SELECT user_id, key, at, month, day, tier, ${eachFeature((f) => sql`ev.${ledger(f)}`)}
-    FROM ev WHERE in_window AND NOT needs_plan AND rn = 1 ORDER BY i
-    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    FROM ev WHERE in_window AND NOT needs_plan AND rn = 1
+      AND ${claimed(sql`ev.user_id`, sql`ev.key`)} ORDER BY i
     RETURNING user_id, idempotency_key
   ), ok AS (
     SELECT ev.* FROM ev WHERE ev.in_window AND NOT ev.needs_plan AND ev.key IS NULL

@@ -8,6 +8,7 @@ import { columnsOf, snake } from "../store/columns";
 import type { MonthlyUsage } from "../store/columns";
 import { inTransaction } from "../store/savepoint";
 import { readMonths } from "./batch-sql";
+import { keyedEvent } from "./ledger-key";
 import { amountsOf } from "./results";
 import { withRetries } from "./retry";
 
@@ -48,13 +49,16 @@ function correctionStatement(
         (f) =>
           sql`${overageSql(softLimitSql(tiers, sql`e.tier`, f), sql`m.${monthlyCol(f)}`, sql`${-p.amounts[f]}::int`)} AS ${replayed(f)}, m.${overageCol(f)} AS ${sql.raw(`had_${snake(f)}`)}`,
       )}
-    FROM usagekit.usage_events e
+    FROM ${keyedEvent}
     JOIN usagekit.monthly_usage m ON m.user_id = e.user_id AND m.month = e.month
-    WHERE e.user_id = ${p.userId}::text AND e.idempotency_key = ${p.correctsKey}
+    WHERE k.user_id = ${p.userId}::text AND k.idempotency_key = ${p.correctsKey}
       AND e.corrects_key IS NULL
   ), o AS (
     SELECT r.* ${commaEachBillable((f) => sql`greatest(r.${replayed(f)}, -r.${sql.raw(`had_${snake(f)}`)}) AS ${billed(f)}`)}
     FROM r
+  ), claimed AS (
+    INSERT INTO usagekit.usage_event_keys (user_id, idempotency_key, month)
+    SELECT user_id, ${p.key}, month FROM o
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledgerCol)}, corrects_key, reason, covered)
@@ -118,8 +122,8 @@ export async function correctUsage(
             FROM usagekit.usage_events k WHERE k.user_id = e.user_id
             AND k.corrects_key = e.idempotency_key), 0))::int AS ${sql.raw(`"${f}"`)}`,
           )}
-        FROM usagekit.usage_events e
-        WHERE e.user_id = ${userId}::text AND e.idempotency_key = ${correctsKey}
+        FROM ${keyedEvent}
+        WHERE k.user_id = ${userId}::text AND k.idempotency_key = ${correctsKey}
           AND e.corrects_key IS NULL
         FOR UPDATE OF e`,
       );
@@ -129,7 +133,7 @@ export async function correctUsage(
         tx,
         sql`SELECT corrects_key AS "correctsKey",
           ${c.eachFeature((f) => sql`${c.ledgerCol(f)}::int AS ${sql.raw(`"${f}"`)}`)}
-        FROM usagekit.usage_events WHERE user_id = ${userId}::text AND idempotency_key = ${key}`,
+        FROM ${keyedEvent} WHERE k.user_id = ${userId}::text AND k.idempotency_key = ${key}`,
       );
       if (seen) {
         const same =

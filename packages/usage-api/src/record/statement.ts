@@ -3,6 +3,7 @@ import type { SQL } from "drizzle-orm";
 import type { BillableFeature, Feature, Tiers } from "../limits/tiers";
 import { columnsOf, snake } from "../store/columns";
 import type { Columns } from "../store/columns";
+import { claimed, claimKeys } from "./ledger-key";
 import { rowsSql } from "./rows-sql";
 import { fitsSql } from "../limits/fits-sql";
 import { heldSql } from "../limits/holds-sql";
@@ -125,11 +126,13 @@ export function recordStatement(tiers: Tiers, enforce: boolean, newUser = false)
         )} END`
         : sql`WHERE ev.in_window AND NOT ev.needs_plan`
     }
+  ), claimed AS (
+    ${claimKeys({ from: sql`ok`, userId: sql`user_id`, key: sql`idempotency_key`, month: sql`local_month`, where: sql`true` })}
   ), led AS (
     INSERT INTO usagekit.usage_events (user_id, idempotency_key, occurred_at, month, day, tier,
       ${eachFeature(ledgerCol)})
     SELECT user_id, idempotency_key, occurred_at, local_month, day, tier, ${okCols} FROM ok
-    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    WHERE ${claimed(sql`ok.user_id`, sql`ok.idempotency_key`)}
     RETURNING user_id
   ), usr AS (
     INSERT INTO usagekit.users (id) SELECT led.user_id FROM led, ev WHERE ev.new_user
