@@ -4,6 +4,7 @@
 //
 //   node server.mjs [--port 3000] [--hostname 0.0.0.0] [--request-timeout 10000]
 import { createServer } from "node:http";
+import { URL } from "node:url";
 import { parseArgs } from "node:util";
 import next from "next";
 
@@ -18,6 +19,25 @@ const { values } = parseArgs({
 const port = Number(values.port);
 const requestTimeout = Number(values["request-timeout"]);
 
+/**
+ * A browser's request that changes something, sent from another site: the Origin names another
+ * host (or is "null"), or the browser says it is cross-site. Refused before Next sees it, so no
+ * page elsewhere can sign a visitor in, switch their plan or run any action for them. Clients
+ * that are not browsers send neither header and are judged by their credentials alone.
+ */
+function crossSite(req) {
+  if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return false;
+  if (req.headers["sec-fetch-site"] === "cross-site") return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  const host = req.headers["x-forwarded-host"] ?? req.headers.host;
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
 const app = next({ dev: false, dir: import.meta.dirname, hostname: values.hostname, port });
 const handle = app.getRequestHandler();
 await app.prepare();
@@ -29,7 +49,14 @@ const server = createServer(
     keepAliveTimeout: 5_000,
     connectionsCheckingInterval: 250,
   },
-  (req, res) => void handle(req, res),
+  (req, res) => {
+    if (crossSite(req)) {
+      res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
+      res.end("A request from another site is refused.\n");
+      return;
+    }
+    void handle(req, res);
+  },
 );
 server.listen(port, values.hostname, () => {
   console.log(`usagekit demo on http://${values.hostname}:${port}`);

@@ -208,3 +208,65 @@ describe("the demo's /api/trpc endpoint", () => {
     expect((await chunked({ userId: ben.id, seconds: 1 })).status).toBe(200);
   });
 });
+
+describe("the demo's hardening", () => {
+  it("answers pages with a CSP that forbids framing, nosniff, a referrer policy and no X-Powered-By", async () => {
+    for (const path of ["/", "/sign-in", "/dashboard"]) {
+      const response = await fetch(`${baseUrl}${path}`, { redirect: "manual" });
+      const csp = response.headers.get("content-security-policy") ?? "";
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).toContain("default-src 'self'");
+      expect(csp, path).not.toContain("unsafe-eval");
+      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(response.headers.get("referrer-policy"), path).toBe("strict-origin-when-cross-origin");
+      expect(response.headers.get("x-frame-options"), path).toBe("DENY");
+      expect(response.headers.get("x-powered-by"), path).toBeNull();
+    }
+  });
+
+  it("refuses posts from another site: sign-in, actions and API calls, writing nothing", async () => {
+    const evil = { origin: "https://evil.example" };
+    const signInFrom = (headers: Record<string, string>) =>
+      fetch(`${baseUrl}/api/sign-in`, {
+        method: "POST",
+        headers,
+        body: new URLSearchParams({ userId: ana.id }),
+        redirect: "manual",
+      });
+    for (const headers of [evil, { origin: "null" }, { "sec-fetch-site": "cross-site" }]) {
+      const refused = await signInFrom(headers);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get("set-cookie")).toBeNull();
+    }
+    // The same post from the demo's own pages signs in.
+    const own = await signInFrom({
+      origin: new URL(baseUrl).origin,
+      "sec-fetch-site": "same-origin",
+    });
+    expect(own.status).toBe(303);
+
+    // A new learner's usage, read with the service token.
+    const service = { authorization: `Bearer ${SERVICE_TOKEN}` };
+    const userId = `hardening-${Date.now()}`;
+    const usage = async () =>
+      (
+        (await (await query("getCurrentUsage", { userId }, service)).json()) as {
+          result: { data: { json: { seconds: number } } };
+        }
+      ).result.data.json.seconds;
+    const write = await mutate("recordUsage", { userId, seconds: 60 }, { ...service, ...evil });
+    expect(write.status).toBe(403);
+    // A server action (the plan buttons, practice) posted from elsewhere never reaches Next.
+    const cookie = await signIn(ana.id);
+    const action = await fetch(`${baseUrl}/dashboard`, {
+      method: "POST",
+      headers: { cookie, "next-action": "0".repeat(40), "content-type": "text/plain", ...evil },
+      body: "[]",
+    });
+    expect(action.status).toBe(403);
+    expect(await usage()).toBe(0);
+    // Without Origin (a server, not a browser), the credentials alone decide.
+    expect((await mutate("recordUsage", { userId, seconds: 60 }, service)).status).toBe(200);
+    expect(await usage()).toBe(60);
+  });
+});

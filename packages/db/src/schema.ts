@@ -25,4 +25,6 @@ export const {
   reservations,
   alerts,
   grants,
+  ledgerRetained,
+  retainedOverage,
 } = defaultTables;

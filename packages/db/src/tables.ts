@@ -14,6 +14,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { catalogNames } from "./define-catalog";
+import { retentionTables } from "./retention-tables";
 import { sessionTables } from "./session-tables";
 import { amount, createdAt, usagekit } from "./schema-name";
 import type { CatalogShape, CatalogTypes } from "./define-catalog";
@@ -97,6 +98,8 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
     ),
 
     ...sessionTables(ledgerAmounts),
+
+    ...retentionTables(features),
 
     /** One row per user per local calendar month; `month` is the first day of that month. */
     monthlyUsage: usagekit.table(

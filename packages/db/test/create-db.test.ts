@@ -26,11 +26,13 @@ describe("createDb on PGlite", () => {
       "alerts",
       "daily_activity",
       "grants",
+      "ledger_retained",
       "lifetime_stats",
       "limit_refusals",
       "monthly_usage",
       "payments",
       "reservations",
+      "retained_overage",
       "usage_event_keys",
       "usage_events",
       "users",
@@ -46,7 +48,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 5 });
+    expect(row).toEqual({ users: 1, migrations: 6 });
     await again.close();
   });
 

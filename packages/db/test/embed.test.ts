@@ -151,11 +151,13 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       "alerts",
       "daily_activity",
       "grants",
+      "ledger_retained",
       "lifetime_stats",
       "limit_refusals",
       "monthly_usage",
       "payments",
       "reservations",
+      "retained_overage",
       "usage_event_keys",
       "usage_events",
       "users",
@@ -165,7 +167,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       sql`SELECT (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS host,
                  (SELECT count(*) FROM usagekit.__migrations)::int AS ours`,
     );
-    expect(counts).toEqual({ host: 1, ours: 5 });
+    expect(counts).toEqual({ host: 1, ours: 6 });
     // The host's Drizzle instance writes both: its own users and usagekit's, side by side.
     const hostTyped = db as unknown as ReturnType<typeof drizzlePglite<typeof hostSchema>>;
     await hostTyped.insert(hostUsers).values({ id: "user_2abc", email: "a@example.com" });

@@ -2,21 +2,19 @@
  * Recomputes the monthly, daily and lifetime rows from the ledger and payments and reports every
  * row that drifted; with --fix, rewrites them. Exits 1 when drift was found and not fixed.
  */
-import { createDb } from "@usagekit/db";
 import { defaultTiers } from "../src";
-import { readEnv } from "../src/env";
-import { rootMessage } from "../src/transport/lifecycle";
+import { openDatabase } from "./open-database";
 import { findDrift, repairDrift } from "../src/record/reconcile";
+import { retainedSummary } from "../src/retention/retain";
 
 const fix = process.argv.includes("--fix");
-const env = readEnv();
-const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.USAGE_DATA_DIR }).catch(
-  (error: unknown) => {
-    console.error(`reconcile: cannot open the database: ${rootMessage(error)}`);
-    process.exit(1);
-  },
-);
+const handle = await openDatabase("reconcile");
 try {
+  const retained = await retainedSummary(handle.db);
+  if (retained)
+    console.log(
+      `reconcile: retention dropped the ledger's months before ${retained.keptFrom} for ${retained.users} learner(s): those months are not checked, only their totals in the lifetime rows`,
+    );
   const drift = await (fix ? repairDrift : findDrift)(handle.db, { tiers: defaultTiers });
   for (const d of drift) console.log(JSON.stringify(d));
   console.log(

@@ -40,7 +40,7 @@ describe.each(dbKinds)("eraseUser on %s", (kind) => {
     );
 
   /** A learner with a row in every table: usage in two months, a payment, a refusal, a live
-   * session, a grant and alerts. */
+   * session, a grant, alerts and months dropped by retention. */
   async function populated(userId: string) {
     const a = api().usage;
     await a.setUserPlan({ userId, tier: "free", timezone: "Asia/Tokyo" });
@@ -70,6 +70,13 @@ describe.each(dbKinds)("eraseUser on %s", (kind) => {
       reason: "top-up",
     });
     await a.reserveUsage({ userId, idempotencyKey: "r", expiresInSeconds: 600, seconds: 60 });
+    // What retention kept of a month it dropped (retention.test.ts makes these for real; here
+    // with no totals, so the learner's rows still agree with their ledger).
+    await suite.handle.db.execute(sql`INSERT INTO usagekit.ledger_retained (user_id, kept_from)
+      VALUES (${userId}, '2026-03-01')`);
+    await suite.handle.db
+      .execute(sql`INSERT INTO usagekit.retained_overage (user_id, month, tier, feature, units)
+      VALUES (${userId}, '2026-02-01', 'plus', 'seconds', 60)`);
   }
 
   it("removes every row about the user in every table, and nobody else's", async () => {

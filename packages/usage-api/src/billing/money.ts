@@ -16,7 +16,7 @@ import { columnsOf } from "../store/columns";
  * units it caused per billable feature, replayed in ledger order within its own month at its
  * tier's soft limit exactly as the monthly row counted it — so the money always agrees with the
  * rows' overage counters (a correction, negative, takes its overage back). Only the rows with
- * overage are replayed.
+ * overage are replayed; the months the retention command dropped add the units it kept.
  */
 const overageEvents = (scope: SQL, tiers: Tiers) => {
   const { billableFeatures, featureColumns, overageColumn } = columnsOf(tiers);
@@ -32,11 +32,21 @@ const overageEvents = (scope: SQL, tiers: Tiers) => {
       WHERE m.${sql.raw(overageColumn[f])} > 0 AND e.${x} <> 0 AND ${scope}
     ) ev`;
   });
-  return perFeature.length > 0
-    ? sql.join(perFeature, sql` UNION ALL `)
-    : sql`SELECT NULL::text AS user_id, NULL::date AS month, NULL::text AS tier, NULL::text AS feature,
-        0::bigint AS units WHERE false`;
+  // The months the retention command dropped from the ledger: their overage units, kept.
+  const retained = sql`
+    SELECT r.user_id, r.month, r.tier, r.feature, r.units
+    FROM usagekit.monthly_usage m JOIN usagekit.retained_overage r ON r.user_id = m.user_id AND r.month = m.month
+    WHERE ${scope}`;
+  return sql.join([...perFeature, retained], sql` UNION ALL `);
 };
+
+/**
+ * The overage units of the monthly rows in `scope` per user, month, tier and billable feature,
+ * replayed from the ledger: what the retention command keeps of a month it drops.
+ */
+export const overageUnits = (scope: SQL, tiers: Tiers) => sql`
+  SELECT user_id, month, tier, feature, sum(units) AS units FROM (${overageEvents(scope, tiers)}) o
+  GROUP BY user_id, month, tier, feature HAVING sum(units) <> 0`;
 
 /** Each tier's overage price per billable feature as a constant table. */
 const overagePrices = (tiers: Tiers): SQL => {

@@ -1,6 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import { getLifetimeStats } from "./lifetime";
 import type { LifetimeStats } from "./lifetime";
 import { dayRuns, instantOut } from "../calendar/local-month";
@@ -62,32 +63,38 @@ export interface Milestones {
 
 /**
  * When each earned milestone was reached, from the ledger: the event whose running total crossed
- * the target, or the first event on the day a streak reached its length.
+ * the target, or the first event on the day a streak reached its length. Months the retention
+ * command dropped count by what it kept: their totals start the running totals, and the
+ * milestones reached in them keep their instants.
  */
-async function earnedDates(
+export async function earnedDates(
   db: Db,
   { roleCol }: Columns,
   userId: string,
 ): Promise<Record<string, Date | null>> {
   const id = sql`${userId}::text`;
+  /** The total of a feature in the months retention dropped (a column of `ledger_retained`). */
+  const kept = (column: SQL) =>
+    sql`coalesce((SELECT ${column} FROM usagekit.ledger_retained WHERE user_id = ${id}), 0)`;
   const crossing = (column: string, id: string, target: number) =>
     sql`${instantOut(sql.raw(`min(occurred_at) FILTER (WHERE ${column} >= ${target})`))} AS ${sql.raw(`"${id}"`)}`;
   const runs = milestones.filter((m) => m.kind !== "first" && m.kind !== "streak");
   const column = { hours: "run_seconds", exports: "run_exports", phrases: "run_phrases" } as const;
   const target = (m: Milestone) => (m.kind === "hours" ? m.target * 3600 : m.target);
   const streaks = milestones.filter((m) => m.kind === "streak");
-  const [row] = await queryRows<Record<string, Date | null>>(
+  const [row] = await queryRows<Record<string, Date | null> & { kept: Record<string, string> }>(
     db,
     sql`
     WITH e AS (
       SELECT occurred_at, ${roleCol("conversation")} AS conversations,
-        sum(${roleCol("practiceTime")}) OVER w AS run_seconds,
-        sum(${roleCol("export")}) OVER w AS run_exports,
-        sum(${roleCol("phrase")}) OVER w AS run_phrases
+        ${kept(roleCol("practiceTime"))} + sum(${roleCol("practiceTime")}) OVER w AS run_seconds,
+        ${kept(roleCol("export"))} + sum(${roleCol("export")}) OVER w AS run_exports,
+        ${kept(roleCol("phrase"))} + sum(${roleCol("phrase")}) OVER w AS run_phrases
       FROM usagekit.usage_events WHERE user_id = ${id}
       WINDOW w AS (ORDER BY occurred_at, id)
     ), runs AS (${dayRuns(id)})
-    SELECT ${instantOut(sql`min(occurred_at) FILTER (WHERE conversations > 0)`)} AS "first-conversation",
+    SELECT coalesce((SELECT milestones FROM usagekit.ledger_retained WHERE user_id = ${id}), '{}') AS "kept",
+      ${instantOut(sql`min(occurred_at) FILTER (WHERE conversations > 0)`)} AS "first-conversation",
       ${sql.join(
         runs.map((m) => crossing(column[m.kind as keyof typeof column], m.id, target(m))),
         sql`, `,
@@ -102,7 +109,11 @@ async function earnedDates(
       )}
     FROM e`,
   );
-  return row ?? {};
+  if (!row) return {};
+  const { kept: reached, ...dates } = row;
+  const earned: Record<string, Date | null> = dates;
+  for (const [milestone, at] of Object.entries(reached)) earned[milestone] = new Date(at);
+  return earned;
 }
 
 /** Earned milestones with the date they were earned, and the next one of each kind. */

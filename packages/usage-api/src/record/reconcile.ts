@@ -45,6 +45,14 @@ const scope = (column: string, userIds?: string[]) =>
         sql`, `,
       )})`;
 
+/**
+ * A month or day row (`alias`, its date column `column`) of a month the retention command
+ * dropped from the ledger: not checked against the ledger, which no longer holds its events.
+ */
+const retainedOnly = (alias: string, column: string) =>
+  sql`EXISTS (SELECT 1 FROM usagekit.ledger_retained r WHERE r.user_id = ${raw(alias)}.user_id
+    AND ${raw(`${alias}.${column}`)} < r.kept_from)`;
+
 /** The monthly rows the ledger implies (overage replayed in ledger order at each event's tier). */
 const expectedMonthly = (tiers: Tiers, userIds?: string[]) => {
   const c = columnsOf(tiers);
@@ -76,21 +84,27 @@ const expectedMonthly = (tiers: Tiers, userIds?: string[]) => {
   GROUP BY user_id, month`;
 };
 
-/** The lifetime rows the ledger, the days and the payments imply. */
+/**
+ * The lifetime rows the ledger, the days and the payments imply, with what the retention command
+ * kept of the months it dropped.
+ */
 const expectedLifetime = (
   { eachFeature, featureColumns, roleCol }: Columns,
   userIds?: string[],
 ) => sql`
   SELECT u.id AS user_id,
-    ${eachFeature((f) => sql`coalesce(e.${raw(featureColumns[f].ledger)}, 0)::bigint AS ${raw(featureColumns[f].lifetime)}`)},
-    coalesce(d.days, 0)::int AS days_active, e.first_active_at, e.first_conversation_at,
-    e.last_active_at, coalesce(p.revenue, 0)::numeric(20, 2) AS total_revenue,
+    ${eachFeature((f) => sql`(coalesce(e.${raw(featureColumns[f].ledger)}, 0) + coalesce(r.${raw(featureColumns[f].ledger)}, 0))::bigint AS ${raw(featureColumns[f].lifetime)}`)},
+    coalesce(d.days, 0)::int AS days_active, least(r.first_active_at, e.first_active_at) AS first_active_at,
+    least(r.first_conversation_at, e.first_conversation_at) AS first_conversation_at,
+    greatest(r.last_active_at, e.last_active_at) AS last_active_at,
+    coalesce(p.revenue, 0)::numeric(20, 2) AS total_revenue,
     coalesce(p.months, 0)::int AS months_subscribed
   FROM usagekit.users u
   LEFT JOIN (SELECT user_id, ${eachFeature((f) => sql`sum(${raw(featureColumns[f].ledger)}) AS ${raw(featureColumns[f].ledger)}`)},
       min(occurred_at) AS first_active_at, max(occurred_at) AS last_active_at,
       min(occurred_at) FILTER (WHERE ${roleCol("conversation")} > 0) AS first_conversation_at
     FROM usagekit.usage_events WHERE ${scope("user_id", userIds)} GROUP BY user_id) e ON e.user_id = u.id
+  LEFT JOIN usagekit.ledger_retained r ON r.user_id = u.id
   LEFT JOIN (SELECT user_id, count(*) AS days FROM usagekit.daily_activity
     WHERE ${scope("user_id", userIds)} GROUP BY user_id) d ON d.user_id = u.id
   LEFT JOIN (SELECT user_id, sum(amount) AS revenue,
@@ -106,11 +120,21 @@ const expectedDaily = (userIds?: string[]) =>
 const cols = (names: string[], alias?: string) =>
   raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
 
-/** Rows of `table` that differ from `expected` (missing, extra or changed), as JSON pairs. */
-const driftQuery = (table: string, keys: string[], compared: string[], expected: SQL) => sql`
+/**
+ * Rows of `table` that differ from `expected` (missing, extra or changed), as JSON pairs; the
+ * rows of months the retention command dropped (`dateColumn`) are not compared.
+ */
+const driftQuery = (
+  table: string,
+  keys: string[],
+  compared: string[],
+  expected: SQL,
+  dateColumn?: string,
+) => sql`
   SELECT ${table} AS "table", to_jsonb(x) AS "expected", to_jsonb(a) AS "actual"
   FROM (${expected}) x
-  FULL JOIN (SELECT ${cols([...keys, ...compared])} FROM ${raw(`usagekit.${table}`)}) a
+  FULL JOIN (SELECT ${cols([...keys, ...compared], "t")} FROM ${raw(`usagekit.${table}`)} t
+    WHERE ${dateColumn ? sql`NOT ${retainedOnly("t", dateColumn)}` : sql`true`}) a
     ON ${raw(keys.map((k) => `a.${k} = x.${k}`).join(" AND "))}
   WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
 
@@ -133,9 +157,9 @@ export async function findDrift(db: Db, params: { tiers: Tiers; now?: Date }): P
   const { monthly, lifetime } = compared(c);
   return queryRows<Drift>(
     db,
-    sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers))}
+    sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers), "month")}
     UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c))}
-    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily())}
+    UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily(), "day")}
     UNION ALL ${holdsDrift(params.tiers, params.now ?? new Date())}
     UNION ALL ${grantsDrift()}`,
   );
@@ -178,13 +202,15 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
     await tx.execute(
       sql`SELECT 1 FROM usagekit.lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`,
     );
-    await tx.execute(sql`DELETE FROM usagekit.daily_activity a WHERE ${scope("a.user_id", userIds)} AND NOT EXISTS
+    await tx.execute(sql`DELETE FROM usagekit.daily_activity a WHERE ${scope("a.user_id", userIds)}
+      AND NOT ${retainedOnly("a", "day")} AND NOT EXISTS
       (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = a.user_id AND e.day = a.day
         AND e.corrects_key IS NULL)`);
     await tx.execute(
       upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userIds)),
     );
-    await tx.execute(sql`DELETE FROM usagekit.monthly_usage m WHERE ${scope("m.user_id", userIds)} AND NOT EXISTS
+    await tx.execute(sql`DELETE FROM usagekit.monthly_usage m WHERE ${scope("m.user_id", userIds)}
+      AND NOT ${retainedOnly("m", "month")} AND NOT EXISTS
       (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
     const zone = sql`(SELECT timezone FROM usagekit.users WHERE id = x.user_id)`;
     const period = sql`, ${monthStart(sql`x.month`, zone)}, ${monthEnd(sql`x.month`, zone)}`;
