@@ -58,7 +58,7 @@ async function demoMatrix(baseUrl: string, counts?: () => Promise<unknown>) {
 
 describe("authorization matrix of the demo's /api/trpc", () => {
   it("answers every procedure × caller as the contract says; reads equal the service's, writes show, refusals write nothing", async () => {
-    expect(await demoMatrix(inject("baseUrl"))).toBe(7 * 22); // 22 procedures × 7 callers
+    expect(await demoMatrix(inject("baseUrl"))).toBe(7 * 23); // 23 procedures × 7 callers
   });
 });
 
@@ -96,6 +96,6 @@ describe.runIf(DATABASE_URL)("authorization matrix of the demo's /api/trpc on Po
   it("answers every procedure × caller as the contract says; reads equal the service's, writes show, refusals write nothing", async () => {
     expect(server!.log()).toContain("postgres database ready");
     const cells = await demoMatrix(server!.baseUrl, () => rowCounts(handle!.db));
-    expect(cells).toBe(7 * 22);
+    expect(cells).toBe(7 * 23);
   });
 });

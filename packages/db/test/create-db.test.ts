@@ -48,7 +48,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 6 });
+    expect(row).toEqual({ users: 1, migrations: 7 });
     await again.close();
   });
 

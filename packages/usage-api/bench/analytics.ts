@@ -75,6 +75,12 @@ const api = createCaller(
   createTRPCContext({ db, auth: { type: "service" }, now: () => new Date("2026-11-15T00:00:00Z") }),
 );
 const month = "2026-10";
+const labDraft = {
+  tiers: {
+    free: { limits: { conversations: 1 } },
+    plus: { limits: { seconds: { limit: 3600, overage: { price: "0.05", perUnits: 60 } } } },
+  },
+};
 const queries: Record<string, () => Promise<unknown>> = {
   featureAdoption: () => api.analytics.featureAdoption({ month }),
   featureValue: () => api.analytics.featureValue({ month }),
@@ -83,6 +89,10 @@ const queries: Record<string, () => Promise<unknown>> = {
   dropOff: () => api.analytics.dropOff({ month }),
   upgradeCandidates: () => api.analytics.upgradeCandidates({ month }),
   overage: () => api.analytics.overage({ month }),
+  // The pricing lab: Free's conversations to 1 a month and Plus's time to 1 h, over 1 and 3 months.
+  simulateCatalog: () => api.analytics.simulateCatalog({ draft: labDraft, fromMonth: month }),
+  simulateCatalog3: () =>
+    api.analytics.simulateCatalog({ draft: labDraft, fromMonth: "2026-08", months: 3 }),
 };
 const slow: { name: string; sql: string; params: unknown[] }[] = [];
 for (const [name, run] of Object.entries(queries)) {

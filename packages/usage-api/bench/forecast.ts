@@ -6,22 +6,21 @@
  * days, through the same `project` the API uses — and compared with what they used by the month's
  * end. Prints the median absolute error per limited feature. A benchmark, not a test.
  */
-import {
-  eventsOn,
-  generatedLearner,
-  POPULATION_DAYS,
-  tierOn,
-} from "../../../apps/demo/src/lib/population";
 import { defaultTiers } from "../src";
 import type { Feature } from "../src/limits/tiers";
 import { HABIT_DAYS, project } from "../src/progress/forecast";
 import { median } from "./harness";
+import {
+  DAY,
+  eventsOn,
+  FIRST,
+  generatedLearner,
+  LEARNERS,
+  POPULATION_DAYS,
+  tierOn,
+} from "./population";
 
-const LEARNERS = 2_000;
 const FORECAST_DAY = 10;
-/** The population's first day, as a local date (any date: the generator works in local days). */
-const FIRST = Date.UTC(2025, 11, 1);
-const DAY = 86_400_000;
 const dateOf = (day: number) => new Date(FIRST + day * DAY);
 const features = Object.keys(defaultTiers.free) as Feature[];
 

@@ -260,6 +260,12 @@ export const userSegmentsInput = z
     message: "regularSeconds must be below powerSeconds",
     path: ["regularSeconds"],
   });
+/** The pricing lab: a draft (checked against the catalog by the service) and the months. */
+export const simulateCatalogInput = z.strictObject({
+  draft: z.unknown(),
+  fromMonth: monthSchema,
+  months: z.number().int("months must be an integer").min(1).max(12).default(1),
+});
 export const retentionInput = z.strictObject({
   fromMonth: monthSchema,
   months: z.number().int("months must be an integer").min(1).max(36),

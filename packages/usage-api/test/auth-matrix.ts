@@ -303,6 +303,16 @@ export const procedures: Procedure[] = [
     check: has("candidates"),
   },
   {
+    path: "analytics.simulateCatalog",
+    method: "GET",
+    access: "analytics",
+    input: () => ({
+      draft: { tiers: { free: { limits: { conversations: 10 } } } },
+      fromMonth: month,
+    }),
+    check: has("months"),
+  },
+  {
     path: "analytics.overage",
     method: "GET",
     access: "analytics",

@@ -614,4 +614,30 @@ export const specs: Spec[] = [
   monthReport("analytics.dropOff", false),
   monthReport("analytics.upgradeCandidates", true),
   monthReport("analytics.overage", true),
+  {
+    path: "analytics.simulateCatalog",
+    method: "GET",
+    base: () => ({ draft: {}, fromMonth: new Date().toISOString().slice(0, 7), months: 1 }),
+    cases: () => [
+      ...monthCases("fromMonth"),
+      ...intRangeCases("months", 1, 12),
+      ...cases("draft", {
+        ok: [
+          {},
+          { tiers: {} },
+          { tiers: { free: { price: "0.00", limits: { conversations: 0 } } } },
+        ],
+        bad: [
+          null,
+          5,
+          "free",
+          [],
+          { tiers: { gold: {} } },
+          { tiers: { free: { limits: { conversations: -1 } } } },
+          { tiers: { plus: { price: "9.999" } } },
+        ],
+      }),
+    ],
+    random: { fromMonth: monthArbitrary, months: int32Arbitrary(1, 12) },
+  },
 ];

@@ -32,7 +32,7 @@ describe.each(dbKinds)("authorization matrix of the standalone server on %s", (k
       userFor: () => "matrix-user",
       rowCounts: () => rowCounts(suite.handle.db),
     });
-    expect(cells).toBe(4 * 22); // 22 procedures × 4 callers
+    expect(cells).toBe(4 * 23); // 23 procedures × 4 callers
   });
 });
 
@@ -129,6 +129,6 @@ describe.each(dbKinds)("authorization matrix of the router in a host on %s", (ki
       selfUser: "matrix-self",
       rowCounts: () => rowCounts(suite.handle.db),
     });
-    expect(cells).toBe(7 * 22); // 22 procedures × 7 callers
+    expect(cells).toBe(7 * 23); // 23 procedures × 7 callers
   });
 });

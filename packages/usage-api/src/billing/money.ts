@@ -69,10 +69,18 @@ const overagePrices = (tiers: Tiers): SQL => {
  * amount)`, one per user, billing month, tier and billable feature with overage, `amount` the
  * units' price rounded to the cent. Sum `amount` for any total.
  */
-export const overageLines = (scope: SQL, tiers: Tiers) => sql`
+export const overageLines = (scope: SQL, tiers: Tiers) =>
+  pricedLines(overageEvents(scope, tiers), tiers);
+
+/**
+ * Overage units `(user_id, month, tier, feature, units)` priced at `tiers`' rates: one line per
+ * user, month, tier and feature, rounded to the cent. The bills' lines, and the pricing lab's
+ * under a draft catalog.
+ */
+export const pricedLines = (units: SQL, tiers: Tiers) => sql`
   SELECT o.user_id, o.month, o.tier, o.feature, sum(o.units) AS units,
     round(sum(o.units) * prices.price / prices.per_units, 2) AS amount
-  FROM (${overageEvents(scope, tiers)}) o JOIN ${overagePrices(tiers)} USING (tier, feature)
+  FROM (${units}) o JOIN ${overagePrices(tiers)} USING (tier, feature)
   GROUP BY o.user_id, o.month, o.tier, o.feature, prices.price, prices.per_units
   HAVING sum(o.units) > 0`;
 

@@ -3,8 +3,15 @@ import { dropOff, featureAdoption, retention, userSegments } from "../analytics/
 import { overageReport, upgradeCandidates } from "../analytics/billing";
 import { featureValue } from "../analytics/value";
 import { monetization } from "../analytics/monetization";
+import { simulateCatalog } from "../analytics/simulate";
 import { assertNotFutureMonth } from "../calendar/window";
-import { monthInput, monthListInput, retentionInput, userSegmentsInput } from "../schemas";
+import {
+  monthInput,
+  monthListInput,
+  retentionInput,
+  simulateCatalogInput,
+  userSegmentsInput,
+} from "../schemas";
 import { createTRPCRouter } from "../transport/trpc";
 import type { Context, Procedures } from "../transport/trpc";
 import type { Tiers } from "../limits/tiers";
@@ -39,6 +46,7 @@ export const analyticsRouter = (p: Procedures) => {
     retention: report(retentionInput, (ctx, i) => retention(ctx.db, i)),
     dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() })),
     upgradeCandidates: report(monthListInput, (ctx, i) => upgradeCandidates(ctx.db, i)),
+    simulateCatalog: report(simulateCatalogInput, (ctx, i) => simulateCatalog(ctx.db, i)),
     overage: report(monthListInput, (ctx, i) => overageReport(ctx.db, i)),
     monetization: report(monthInput, (ctx, i) => monetization(ctx.db, i)),
   });
