@@ -61,6 +61,9 @@ const generated = await time(async () => {
     FROM (SELECT md5('user' || g)::text AS id FROM generate_series(1, ${USERS}, 4) g) u
     CROSS JOIN generate_series(0, 11) m WHERE random() < 0.2`);
 });
+// Each generated month in its own partition of the ledger, as a migrated installation has them.
+if (fresh)
+  await db.execute(sql`SELECT usagekit.ensure_ledger_partitions('2025-12-01', '2026-11-01')`);
 const rebuilt = await time(async () => fresh && (await repairDrift(db, { tiers: defaultTiers })));
 await db.execute(sql`ANALYZE`);
 const [counts] = (await db.execute(

@@ -7,6 +7,7 @@ import { localMonth } from "../calendar/local-month";
 import { coveredSql, hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
+import { inReport } from "./activity";
 import { draftCatalog } from "./draft";
 import type { DraftCatalog } from "./draft";
 
@@ -28,6 +29,9 @@ export interface Simulation {
 }
 
 const raw = sql.raw;
+/** A local month (a date column) among the `months` from `from` (a range, so partitions prune). */
+const inMonths = (column: SQL, from: string, months: number) =>
+  sql`${column} >= ${from}::date AND ${column} < (${from}::date + make_interval(months => ${months}::int))::date`;
 
 /**
  * Every event of the months per learner in time order: the ledger's (each net of its
@@ -49,14 +53,14 @@ function replay(tiers: Tiers, draft: Tiers, from: string, months: number): SQL {
       interval '1 month')::date AS month
   ), corr AS (
     SELECT user_id, month, corrects_key, ${c.eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
-    FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND month IN (SELECT month FROM mo)
+    FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND ${inMonths(sql`month`, from, months)}
     GROUP BY user_id, month, corrects_key
   ), ev AS (
     SELECT e.user_id, e.month, e.occurred_at AS at, 0 AS attempt, e.id, e.tier, e.covered,
       ${arr(features.map((f) => sql`e.${ledgerCol(f)} + coalesce(k.${ledgerCol(f)}, 0)`))} AS amounts
     FROM usagekit.usage_events e
     LEFT JOIN corr k ON k.user_id = e.user_id AND k.month = e.month AND k.corrects_key = e.idempotency_key
-    WHERE e.month IN (SELECT month FROM mo) AND e.corrects_key IS NULL
+    WHERE ${inMonths(sql`e.month`, from, months)} AND e.corrects_key IS NULL
     UNION ALL
     SELECT r.user_id, ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)}, r.occurred_at, 1, r.id,
       r.tier, NULL, ${arr(features.map((f) => sql`CASE WHEN r.feature = ${f} THEN r.requested ELSE 0 END`))}
@@ -67,10 +71,28 @@ function replay(tiers: Tiers, draft: Tiers, from: string, months: number): SQL {
   ), lim AS (
     SELECT ev.*, ${arr(features.map((f) => sql`${hardLimitSql(draft, sql`ev.tier`, f)} + ${granted(f)}`))} AS limits
     FROM ev LEFT JOIN usagekit.monthly_usage m ON m.user_id = ev.user_id AND m.month = ev.month
-  ), sim AS (
-    SELECT lim.*, usagekit.simulate(amounts, limits) OVER w AS st
+      AND ${inMonths(sql`m.month`, from, months)}
+  ), pre AS (
+    -- What every event would bring if all were accepted: a learner's month whose totals never
+    -- pass a limit is accepted as it is; only the others are replayed step by step.
+    SELECT lim.*, ${arr(features.map((f) => sql`sum(amounts[${i(f)}]) OVER w`))} AS upto
     FROM lim WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
+  ), binds AS (
+    SELECT pre.*, bool_or(${sql.join(
+      features.map(
+        (f) => sql`coalesce(amounts[${i(f)}] > 0 AND upto[${i(f)}] > limits[${i(f)}], false)`,
+      ),
+      sql` OR `,
+    )}) OVER (PARTITION BY user_id, month) AS binds
+    FROM pre
+  ), sim AS (
+    SELECT binds.*, usagekit.simulate(amounts, limits) OVER w AS st
+    FROM binds WHERE binds WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
   ), acc AS (
+    -- Accepted as they are: what each brought so far is what all brought.
+    SELECT binds.*, upto || 1::bigint AS st, true AS ok, ${c.eachFeature((f) => sql`upto[${i(f)}] AS ${raw(`run_${c.featureColumns[f].ledger}`)}`)}
+    FROM binds WHERE NOT binds
+    UNION ALL
     SELECT sim.*, st[${n + 1}] = 1 AS ok,
       ${c.eachFeature((f) => sql`sum(CASE WHEN st[${n + 1}] = 1 THEN amounts[${i(f)}] ELSE 0 END) OVER w AS ${raw(`run_${c.featureColumns[f].ledger}`)}`)}
     FROM sim WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
@@ -129,7 +151,7 @@ function figuresSql(tiers: Tiers, draft: Tiers, from: string, months: number): S
     FROM lm LEFT JOIN usagekit.monthly_usage m ON m.user_id = lm.user_id AND m.month = lm.month
     LEFT JOIN drafted d ON d.user_id = lm.user_id AND d.month = lm.month
   ), real_money AS (
-    SELECT month, tier, sum(amount) AS amount FROM (${overageLines(sql`m.month IN (SELECT month FROM mo)`, tiers)}) l
+    SELECT month, tier, sum(amount) AS amount FROM (${overageLines(inMonths(sql`m.month`, from, months), tiers)}) l
     GROUP BY month, tier
   ), draft_money AS (
     SELECT month, tier, sum(amount) AS amount FROM (${pricedLines(sql`SELECT * FROM units`, draft)}) l
@@ -191,10 +213,10 @@ export async function simulateCatalog(
   const { fromMonth, months, tiers } = params;
   const draft: DraftCatalog = draftCatalog(tiers, params.draft);
   const from = `${fromMonth}-01`;
-  const [rows, paid] = await Promise.all([
-    queryRows<FigureRow>(db, figuresSql(tiers, draft.tiers, from, months)),
-    queryRows<{ month: string; tier: TierName; payments: number; paid: string }>(
-      db,
+  const [rows, paid] = await inReport(db, async (tx) => [
+    await queryRows<FigureRow>(tx, figuresSql(tiers, draft.tiers, from, months)),
+    await queryRows<{ month: string; tier: TierName; payments: number; paid: string }>(
+      tx,
       paymentsSql(from, months),
     ),
   ]);
