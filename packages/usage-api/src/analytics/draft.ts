@@ -37,15 +37,8 @@ function limitOf(where: string, value: unknown, current: FeatureLimit): FeatureL
     throw badRequest(
       `${where}: must be null, a whole number or { limit, overage: { price, perUnits } }`,
     );
-  const { limit, overage } = value;
-  if (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 0)
-    throw badRequest(`${where}.limit: must be a whole number >= 0`);
-  if (typeof overage.price !== "string" || !/^\d{1,6}(\.\d{1,4})?$/.test(overage.price))
-    throw badRequest(`${where}.overage.price: must be a decimal string ("0.03")`);
-  const perUnits = overage.perUnits;
-  if (typeof perUnits !== "number" || !Number.isSafeInteger(perUnits) || perUnits < 1)
-    throw badRequest(`${where}.overage.perUnits: must be a whole number >= 1`);
-  return { limit, overage: { price: overage.price, perUnits } };
+  // The soft limit's own rules (its limit, price and unit) are defineTiers's, checked below.
+  return value as unknown as FeatureLimit;
 }
 
 /**

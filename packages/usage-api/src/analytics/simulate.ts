@@ -86,24 +86,21 @@ function replay(tiers: Tiers, draft: Tiers, from: string, months: number): SQL {
     )}) OVER (PARTITION BY user_id, month) AS binds
     FROM pre
   ), sim AS (
+    -- Accepted as they are: what each brought so far is what all brought.
+    SELECT binds.*, upto || 1::bigint AS st FROM binds WHERE NOT binds
+    UNION ALL
     SELECT binds.*, usagekit.simulate(amounts, limits) OVER w AS st
     FROM binds WHERE binds WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
   ), acc AS (
-    -- Accepted as they are: what each brought so far is what all brought.
-    SELECT binds.*, upto || 1::bigint AS st, true AS ok, ${c.eachFeature((f) => sql`upto[${i(f)}] AS ${raw(`run_${c.featureColumns[f].ledger}`)}`)}
-    FROM binds WHERE NOT binds
-    UNION ALL
-    SELECT sim.*, st[${n + 1}] = 1 AS ok,
-      ${c.eachFeature((f) => sql`sum(CASE WHEN st[${n + 1}] = 1 THEN amounts[${i(f)}] ELSE 0 END) OVER w AS ${raw(`run_${c.featureColumns[f].ledger}`)}`)}
-    FROM sim WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
+    -- \`st\`: the totals accepted so far (this event's included when it was accepted), then whether it was.
+    SELECT sim.*, st[${n + 1}] = 1 AS ok FROM sim
   ), units AS (
     ${sql.join(
       [
         ...c.billableFeatures.map((f) => {
           const x = sql`amounts[${i(f)}]`;
-          const run = raw(`run_${c.featureColumns[f].ledger}`);
           return sql`SELECT user_id, month, tier, ${f}::text AS feature,
-            ${overageSql(softLimitSql(draft, sql`tier`, f), sql`${run} - ${x}`, x)} - ${coveredSql("acc", f)} AS units
+            ${overageSql(softLimitSql(draft, sql`tier`, f), sql`st[${i(f)}] - ${x}`, x)} - ${coveredSql("acc", f)} AS units
             FROM acc WHERE ok AND ${x} <> 0`;
         }),
         sql`SELECT NULL::text, NULL::date, NULL::text, NULL::text, 0::bigint WHERE false`,

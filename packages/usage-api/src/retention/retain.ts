@@ -64,9 +64,10 @@ export async function retainLedger(
       // No correction may add to the month while it is summed and dropped.
       if (exists?.found)
         await tx.execute(sql.raw(`LOCK TABLE usagekit.${partition} IN ACCESS EXCLUSIVE MODE`));
-      const users = await queryRows<{ userId: string }>(
+      const users = await queryRows<{ userId: string; events: number }>(
         tx,
-        sql`SELECT DISTINCT user_id AS "userId" FROM usagekit.usage_events WHERE month = ${month}::date`,
+        sql`SELECT user_id AS "userId", count(*)::int AS "events" FROM usagekit.usage_events
+          WHERE month = ${month}::date GROUP BY user_id`,
       );
       // The milestones reached so far, from the ledger as it still is (the earlier ones kept).
       const reached: { user_id: string; milestones: Record<string, string> }[] = [];
@@ -82,10 +83,7 @@ export async function retainLedger(
         INSERT INTO usagekit.retained_overage (user_id, month, tier, feature, units)
         SELECT user_id, month, tier, feature, units
         FROM (${overageUnits(sql`m.month = ${month}::date`, tiers)}) o`);
-      const [summed] = await queryRows<{ events: number }>(
-        tx,
-        sql`
-        WITH summed AS (
+      await tx.execute(sql`
           INSERT INTO usagekit.ledger_retained AS r (user_id, kept_from, ${c.eachFeature(c.ledgerCol)},
             first_active_at, first_conversation_at, last_active_at, granted, milestones)
           SELECT e.user_id, ${next}, ${c.eachFeature((f) => sql`sum(e.${c.ledgerCol(f)})`)},
@@ -102,15 +100,11 @@ export async function retainLedger(
             first_conversation_at = least(r.first_conversation_at, excluded.first_conversation_at),
             last_active_at = greatest(r.last_active_at, excluded.last_active_at),
             granted = usagekit.jsonb_add(r.granted, excluded.granted),
-            milestones = excluded.milestones || r.milestones, updated_at = now()
-          RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM usagekit.usage_events WHERE month = ${month}::date)::int AS events`,
-      );
+            milestones = excluded.milestones || r.milestones, updated_at = now()`);
       await tx.execute(sql`DELETE FROM usagekit.usage_event_keys WHERE month = ${month}::date`);
       if (exists?.found) await tx.execute(sql.raw(`DROP TABLE usagekit.${partition}`));
       await tx.execute(sql`DELETE FROM usagekit.usage_events_default WHERE month = ${month}::date`);
-      return { events: summed?.events ?? 0, users: users.length };
+      return { events: users.reduce((n, u) => n + u.events, 0), users: users.length };
     });
     dropped.push({ month: month.slice(0, 7), ...counts });
     log(
