@@ -321,7 +321,7 @@ describe.each(dbKinds)("analytics on a known population on %s", (kind) => {
       });
   });
 
-  it("upgradeCandidates: who hit a hard limit or ran overage, and what they hit", async () => {
+  it("upgradeCandidates: who hit a hard limit or ran overage, what they hit, by worth", async () => {
     const answer = await api.analytics.upgradeCandidates({ month: MONTH, limit: 1000 });
     const over = reference.overage(pop, MONTH);
     const refused = new Map<string, number>();
@@ -334,17 +334,29 @@ describe.each(dbKinds)("analytics on a known population on %s", (kind) => {
       if (monthOf(e.occurredAt) === MONTH && (!seen || seen.at <= e.occurredAt))
         monthPlan.set(e.userId, { at: e.occurredAt, tier: e.tier });
     }
+    // Worth: the overage money, plus a month of the next tier's price over theirs when refused
+    // (Free → Plus $9.99, Plus → Pro $10.00, Pro 0).
+    const gain: Record<TierName, number> = { free: 999, plus: 1000, pro: 0 };
     const expected = [...new Set([...refused.keys(), ...over.keys()])]
-      .map((userId) => ({
-        userId,
-        tier: monthPlan.get(userId)!.tier,
-        refusals: refused.has(userId)
-          ? [{ feature: "ankiExports", count: refused.get(userId)!, limit: 3 }]
-          : [],
-        overageSeconds: over.get(userId)?.seconds ?? 0,
-      }))
+      .map((userId) => {
+        const tier = monthPlan.get(userId)!.tier;
+        const o = over.get(userId);
+        const overCents = o ? cents(o.seconds, o.tier) : 0;
+        return {
+          userId,
+          tier,
+          refusals: refused.has(userId)
+            ? [{ feature: "ankiExports", count: refused.get(userId)!, limit: 3 }]
+            : [],
+          overageSeconds: o?.seconds ?? 0,
+          overageMoney: money(overCents),
+          runsOut: [],
+          worth: money(overCents + (refused.has(userId) ? gain[tier] : 0)),
+        };
+      })
       .sort(
         (a, b) =>
+          Number(b.worth) - Number(a.worth) ||
           (refused.get(b.userId) ?? 0) - (refused.get(a.userId) ?? 0) ||
           b.overageSeconds - a.overageSeconds ||
           a.userId.localeCompare(b.userId),

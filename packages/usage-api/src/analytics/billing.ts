@@ -4,7 +4,9 @@ import { sql } from "drizzle-orm";
 import { modelOfTiers } from "../limits/tiers";
 import type { BillableFeature, TierName, Tiers } from "../limits/tiers";
 import { inMonth, inReport, orderedNames } from "./activity";
-import { overageLines, sumMoney } from "../billing/money";
+import { overageLines, sumMoney, upgradeGains } from "../billing/money";
+import { dateText } from "../calendar/local-month";
+import { forecastsSql } from "./runs-out";
 
 /** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
 export const billingMonth = (month: string) => {
@@ -86,17 +88,32 @@ export interface UpgradeCandidates {
     tier: TierName;
     refusals: { feature: string; count: number; limit: number }[];
     overageSeconds: number;
+    /** The month's overage money, every billable feature together, as the bills say. */
+    overageMoney: string;
+    /** In the current month: the features their pace takes to the limit (`usage.getForecast`). */
+    runsOut: { feature: string; limit: number; projected: number; reachesLimitOn: string }[];
+    /** What they are worth: their overage money, plus a month of the next tier's price over
+     * theirs if a limit refused them or will. */
+    worth: string;
   }[];
 }
 
 /**
- * Users their tier refused at a hard limit in the UTC month, or who ran overage: the most
- * refusals first, then the most overage (at most `limit`).
+ * Users their tier refused at a hard limit in the UTC month, who ran overage, or — in the
+ * current month — whose pace takes them to a limit by the end of their local month: the most
+ * worth first (at most `limit`).
  */
 export async function upgradeCandidates(
   db: Db,
-  params: { month: string; tiers: Tiers; limit: number },
+  params: { month: string; tiers: Tiers; limit: number; now: Date },
 ): Promise<UpgradeCandidates> {
+  const current = params.month === params.now.toISOString().slice(0, 7);
+  const runs = current
+    ? sql`SELECT user_id, min(tier) AS tier, jsonb_agg(jsonb_build_object('feature', feature,
+          'limit', "limit", 'projected', projected, 'reachesLimitOn', ${dateText(sql`reaches`)})
+          ORDER BY reaches, feature) AS list
+        FROM (${forecastsSql(params.tiers, params.now)}) f WHERE reaches IS NOT NULL GROUP BY user_id`
+    : sql`SELECT NULL::text AS user_id, NULL::text AS tier, NULL::jsonb AS list WHERE false`;
   const candidates = await inReport(db, (tx) =>
     queryRows<UpgradeCandidates["candidates"][number]>(
       tx,
@@ -107,15 +124,16 @@ export async function upgradeCandidates(
       WHERE ${inMonth("occurred_at", params.month)}
       GROUP BY user_id, feature
     ), over AS (
-      SELECT user_id, sum(units) AS seconds FROM (${overageLines(ofBillingMonth(params.month), params.tiers)}) o
-      WHERE feature = ${practiceTime(params.tiers)} GROUP BY user_id
-    ), per_user AS (
+      SELECT user_id, sum(units) FILTER (WHERE feature = ${practiceTime(params.tiers)}) AS seconds,
+        sum(amount) AS amount
+      FROM (${overageLines(ofBillingMonth(params.month), params.tiers)}) o GROUP BY user_id
+    ), runs AS (${runs}), per_user AS (
       SELECT user_id, sum(count) AS total,
         jsonb_agg(jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")
           ORDER BY count DESC, feature) AS list
       FROM refused GROUP BY user_id
     ), who AS (
-      SELECT user_id FROM per_user UNION SELECT user_id FROM over
+      SELECT user_id FROM per_user UNION SELECT user_id FROM over UNION SELECT user_id FROM runs
     ), month_plan AS (
       -- The month's plan: the tier of the user's latest event in it, a refusal included.
       SELECT DISTINCT ON (e.user_id) e.user_id, e.tier FROM (
@@ -125,12 +143,20 @@ export async function upgradeCandidates(
         SELECT user_id, tier, occurred_at, id, 0 FROM usagekit.limit_refusals
         WHERE ${inMonth("occurred_at", params.month)} AND user_id IN (SELECT user_id FROM who)
       ) e ORDER BY e.user_id, e.occurred_at DESC, e.used DESC, e.id DESC
+    ), worth AS (
+      SELECT w.user_id, coalesce(m.tier, n.tier) AS tier, r.list AS refusals, n.list AS runs,
+        coalesce(o.seconds, 0) AS seconds, coalesce(o.amount, 0) AS amount,
+        coalesce(o.amount, 0) + CASE WHEN r.list IS NULL AND n.list IS NULL THEN 0 ELSE gains.gain END AS value,
+        coalesce(r.total, 0) AS total
+      FROM who w LEFT JOIN month_plan m USING (user_id) LEFT JOIN runs n USING (user_id)
+      LEFT JOIN per_user r USING (user_id) LEFT JOIN over o USING (user_id)
+      JOIN ${upgradeGains(params.tiers)} ON gains.tier = coalesce(m.tier, n.tier)
     )
-    SELECT w.user_id AS "userId", m.tier AS "tier",
-      coalesce(r.list, '[]'::jsonb) AS "refusals", coalesce(o.seconds, 0)::float8 AS "overageSeconds"
-    FROM who w JOIN month_plan m USING (user_id)
-    LEFT JOIN per_user r USING (user_id) LEFT JOIN over o USING (user_id)
-    ORDER BY coalesce(r.total, 0) DESC, coalesce(o.seconds, 0) DESC, w.user_id
+    SELECT user_id AS "userId", tier AS "tier", coalesce(refusals, '[]'::jsonb) AS "refusals",
+      seconds::float8 AS "overageSeconds", amount::numeric(20, 2)::text AS "overageMoney",
+      coalesce(runs, '[]'::jsonb) AS "runsOut", value::numeric(20, 2)::text AS "worth"
+    FROM worth
+    ORDER BY value DESC, total DESC, seconds DESC, user_id
     LIMIT ${params.limit}`,
     ),
   );

@@ -84,11 +84,30 @@ export const pricedLines = (units: SQL, tiers: Tiers) => sql`
   GROUP BY o.user_id, o.month, o.tier, o.feature, prices.price, prices.per_units
   HAVING sum(o.units) > 0`;
 
+/** A decimal string ("9.99", at most two places) in integer cents. */
+const centsOf = (a: string) => {
+  const [whole, part = ""] = a.split(".");
+  return BigInt(whole!) * 100n + BigInt((part + "00").slice(0, 2));
+};
+
 /** A sum of decimal strings ("9.99") as a decimal string with two places, in integer cents. */
 export function sumMoney(amounts: string[]): string {
-  const cents = amounts.reduce((sum, a) => {
-    const [whole, part = ""] = a.split(".");
-    return sum + BigInt(whole!) * 100n + BigInt((part + "00").slice(0, 2));
-  }, 0n);
+  const cents = amounts.reduce((sum, a) => sum + centsOf(a), 0n);
   return `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
 }
+
+/**
+ * What a learner of each tier brings by moving one tier up, a month — the next tier's price less
+ * their own (0 on the highest tier) — as a constant table `gains(tier, gain numeric)`.
+ */
+export const upgradeGains = (tiers: Tiers): SQL => {
+  const { catalog, tierNames } = columnsOf(tiers);
+  const rows = tierNames.map((t, i) => {
+    const next = tierNames[i + 1];
+    const cents = next
+      ? centsOf(catalog.tiers[next]!.price) - centsOf(catalog.tiers[t]!.price)
+      : 0n;
+    return `('${t}', ${cents > 0n ? cents : 0n}::numeric / 100)`;
+  });
+  return sql.raw(`(VALUES ${rows.join(", ")}) AS gains(tier, gain)`);
+};

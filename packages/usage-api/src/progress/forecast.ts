@@ -1,6 +1,7 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import { dateText, instant, localDay } from "../calendar/local-month";
 import { allowanceOf } from "../limits/allowance";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
@@ -58,6 +59,20 @@ export function project(used: number, limit: number, days: Days, month: string):
 }
 
 /**
+ * The columns of `Days` but `today` for user `user` on the local date `today`, from their active
+ * days: read by `getForecast` for one learner and by `analytics.upgradeCandidates` for all.
+ */
+export const daysColumns = (user: SQL, today: SQL) => sql`
+  extract(day FROM ${today})::int AS "dayOfMonth",
+  extract(day FROM (date_trunc('month', ${today}) + interval '1 month - 1 day'))::int AS "daysInMonth",
+  (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${user}
+    AND d.day >= date_trunc('month', ${today})::date AND d.day <= ${today})::int AS "activeThisMonth",
+  (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${user}
+    AND d.day > ${today} - ${HABIT_DAYS}::int AND d.day <= ${today})::int AS "activeRecently",
+  (SELECT least(${HABIT_DAYS}::int, ${today} - min(d.day) + 1) FROM usagekit.daily_activity d
+    WHERE d.user_id = ${user} AND d.day <= ${today})::int AS "daysKnown"`;
+
+/**
  * When the learner will run out, feature by feature: for each feature with a limit above 0 this
  * month (the tier's, rollover and grants), their use so far, the projected use at the end of
  * their local month at their own pace (`project`), and the local day it reaches the limit.
@@ -81,14 +96,7 @@ export async function forecastOf(
   const [days] = await queryRows<Days>(
     db,
     sql`WITH t AS (SELECT ${today} AS today)
-    SELECT ${dateText(sql`t.today`)} AS "today", extract(day FROM t.today)::int AS "dayOfMonth",
-      extract(day FROM (date_trunc('month', t.today) + interval '1 month - 1 day'))::int AS "daysInMonth",
-      (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${params.userId}
-        AND d.day >= date_trunc('month', t.today)::date AND d.day <= t.today)::int AS "activeThisMonth",
-      (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${params.userId}
-        AND d.day > t.today - ${HABIT_DAYS}::int AND d.day <= t.today)::int AS "activeRecently",
-      (SELECT least(${HABIT_DAYS}::int, t.today - min(d.day) + 1) FROM usagekit.daily_activity d
-        WHERE d.user_id = ${params.userId} AND d.day <= t.today)::int AS "daysKnown"
+    SELECT ${dateText(sql`t.today`)} AS "today", ${daysColumns(sql`${params.userId}::text`, sql`t.today`)}
     FROM t`,
   );
   const forecast: Forecast["features"] = {};

@@ -45,7 +45,9 @@ export const analyticsRouter = (p: Procedures) => {
     userSegments: report(userSegmentsInput, (ctx, i) => userSegments(ctx.db, i)),
     retention: report(retentionInput, (ctx, i) => retention(ctx.db, i)),
     dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() })),
-    upgradeCandidates: report(monthListInput, (ctx, i) => upgradeCandidates(ctx.db, i)),
+    upgradeCandidates: report(monthListInput, (ctx, i) =>
+      upgradeCandidates(ctx.db, { ...i, now: ctx.now() }),
+    ),
     simulateCatalog: report(simulateCatalogInput, (ctx, i) => simulateCatalog(ctx.db, i)),
     overage: report(monthListInput, (ctx, i) => overageReport(ctx.db, i)),
     monetization: report(monthInput, (ctx, i) => monetization(ctx.db, i)),
