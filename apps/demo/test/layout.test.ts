@@ -24,6 +24,7 @@ const pages = [
   { path: "/dashboard", as: learner, ready: '[data-testid="usage-conversations"]' },
   { path: "/history", as: learner, ready: '[data-testid="history"]' },
   { path: "/insights", as: owner, ready: '[data-testid="chart-adoption"] svg' },
+  { path: "/insights/pricing-lab", as: owner, ready: '[data-testid^="lab-chart-revenue"] svg' },
   { path: "/no-such-page", as: null, ready: "h1" },
 ];
 

@@ -2,40 +2,9 @@
 
 import type { DropOff, FeatureAdoption, Overage, UserSegments } from "@usagekit/usage-api";
 import { features } from "@usagekit/usage-api/tiers";
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from "recharts";
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { featureLabel } from "@usagekit/react";
-import { useMounted } from "./use-mounted";
-
-const tierColors = { free: "#98a2b3", plus: "#3056d3", pro: "#7a2e9e" } as const;
-const HEIGHT = 260;
-const axisLabel = (value: string) =>
-  ({ value, angle: -90, position: "insideLeft", fontSize: 11 }) as const;
-
-/**
- * Charts measure text in the browser: the server renders a box of the same height, and the chart
- * takes the card's width (they resize with the page, down to a phone).
- */
-function ChartFrame(props: { id: string; children: React.ReactElement }) {
-  const mounted = useMounted();
-  return (
-    <div className="chart-frame" data-testid={props.id} style={{ minHeight: HEIGHT }}>
-      {mounted ? (
-        <ResponsiveContainer width="100%" height={HEIGHT}>
-          {props.children}
-        </ResponsiveContainer>
-      ) : null}
-    </div>
-  );
-}
+import { axisLabel, ChartFrame, tierColors } from "./chart-frame";
 
 export function AdoptionChart({ data }: { data: FeatureAdoption }) {
   const rows = features.map((f) => ({

@@ -10,7 +10,10 @@ export function Nav({ user }: { user: DemoUser }) {
       <header className="nav">
         <strong>usagekit</strong>
         {user.role === "admin" ? (
-          <Link href="/insights">Insights</Link>
+          <>
+            <Link href="/insights">Insights</Link>
+            <Link href="/insights/pricing-lab">Pricing lab</Link>
+          </>
         ) : (
           <>
             <Link href="/dashboard">Dashboard</Link>

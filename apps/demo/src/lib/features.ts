@@ -5,6 +5,10 @@ export const monthLabel = (month: string) =>
     timeZone: "UTC",
   });
 
+/** A month's label, marked "(so far)" when it is the current one and not over yet. */
+export const monthSoFar = (month: string, current: string) =>
+  month === current ? `${monthLabel(month)} (so far)` : monthLabel(month);
+
 /** `YYYY-MM` `offset` months from `month` (UTC calendar months). */
 export const shiftMonth = (month: string, offset: number) => {
   const [y, m] = month.split("-").map(Number) as [number, number];
