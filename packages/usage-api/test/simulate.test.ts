@@ -27,6 +27,8 @@ interface Planted {
   tier: TierName;
   /** Refused in reality: the feature that refused it. */
   refused?: Feature;
+  /** Overage units a grant covered (the ledger's `covered`): no one pays for them. */
+  covered?: Amounts;
 }
 
 /**
@@ -88,7 +90,8 @@ function replayInTs(
         acc[f] = before + n;
         const { soft, price } = limitOf(e.tier, f);
         if (soft === null || !price) continue;
-        const added = Math.max(0, before + n - soft) - Math.max(0, before - soft);
+        const added =
+          Math.max(0, before + n - soft) - Math.max(0, before - soft) - (e.covered?.[f] ?? 0);
         const key = `${e.tier} ${f}`;
         units.set(key, { units: (units.get(key)?.units ?? 0) + added, price });
       }
@@ -185,6 +188,10 @@ describe.each(dbKinds)("analytics.simulateCatalog on %s", (kind) => {
     const switcher = newUserId();
     const plusC = newUserId();
     const pro = newUserId();
+    const exporter = newUserId();
+    const topped = newUserId();
+    const upgrader = newUserId();
+    const lateTop = newUserId();
     const day = (d: number, h = 10) =>
       `2026-11-${String(d).padStart(2, "0")}T${String(h).padStart(2, "0")}:00:00Z`;
     // Free: 12 conversations, 3 exports and a 4th refused in reality.
@@ -224,6 +231,41 @@ describe.each(dbKinds)("analytics.simulateCatalog on %s", (kind) => {
     await pay(pro, "pro", day(1, 12));
     await record(pro, day(6), { seconds: 51 * H, conversations: 3 }, "pro");
 
+    // Free: 2 conversations, 3 exports and a 4th refused — a month the draft (5 exports) takes whole.
+    await plan(exporter, "free", day(1, 0));
+    await record(exporter, day(8), { conversations: 2 }, "free", true);
+    for (let k = 0; k < 4; k++)
+      await record(exporter, day(9, 10 + k), { ankiExports: 1 }, "free", true);
+    // Plus with a 1-hour top-up: 10 h 30 min in one event, 30 min past 10 h covered by the grant.
+    await plan(topped, "plus", day(1, 0));
+    await api(new Date(day(6))).usage.grantUsage({
+      userId: topped,
+      idempotencyKey: "top-up",
+      feature: "seconds",
+      amount: H,
+      reason: "top-up",
+    });
+    await record(topped, day(7), { seconds: 10.5 * H }, "plus");
+    planted.at(-1)!.covered = { seconds: 0.5 * H };
+    // Free then Plus, a little of each: a month within every limit, but at two tiers (Plus's).
+    await plan(upgrader, "free", day(1, 0));
+    await record(upgrader, day(3), { conversations: 1 }, "free");
+    await plan(upgrader, "plus", day(4, 0));
+    await record(upgrader, day(5), { conversations: 1 }, "plus");
+    // Free then Plus with a top-up: the covered 30 min of a month replayed event by event.
+    await plan(lateTop, "free", day(1, 0));
+    await record(lateTop, day(2), { conversations: 1 }, "free");
+    await plan(lateTop, "plus", day(5, 0));
+    await api(new Date(day(6))).usage.grantUsage({
+      userId: lateTop,
+      idempotencyKey: "top-up",
+      feature: "seconds",
+      amount: H,
+      reason: "top-up",
+    });
+    await record(lateTop, day(7), { seconds: 10.5 * H }, "plus");
+    planted.at(-1)!.covered = { seconds: 0.5 * H };
+
     const november = planted.filter((p) => p.at >= "2026-10-31T10:00:00Z");
     const real = await api().analytics.simulateCatalog({ draft: {}, fromMonth: "2026-11" });
     const prices = { free: "0.00", plus: "9.99", pro: "19.99" } as const;
@@ -249,6 +291,10 @@ describe.each(dbKinds)("analytics.simulateCatalog on %s", (kind) => {
     );
     expect(Object.fromEntries(answer.months[0]!.tiers.map((t) => [t.tier, t.draft]))).toEqual(
       expected,
+    );
+    // Reality does not depend on the draft, however the draft's months are replayed.
+    expect(answer.months[0]!.tiers.map((t) => t.actual)).toEqual(
+      real.months[0]!.tiers.map((t) => t.actual),
     );
     // Something to check: the draft refuses Free conversations and lets the 4th export through.
     expect(expected.free!.refusedLearners).toEqual({ conversations: 2 });

@@ -3,12 +3,11 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { overageLines, pricedLines, sumMoney } from "../billing/money";
-import { localMonth } from "../calendar/local-month";
-import { coveredSql, hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import { inReport } from "./activity";
 import { draftCatalog } from "./draft";
+import { inMonths, replay } from "./simulate-replay";
 import type { DraftCatalog } from "./draft";
 
 /** One side of the pricing lab's answer for a month and tier. */
@@ -29,86 +28,6 @@ export interface Simulation {
 }
 
 const raw = sql.raw;
-/** A local month (a date column) among the `months` from `from` (a range, so partitions prune). */
-const inMonths = (column: SQL, from: string, months: number) =>
-  sql`${column} >= ${from}::date AND ${column} < (${from}::date + make_interval(months => ${months}::int))::date`;
-
-/**
- * Every event of the months per learner in time order: the ledger's (each net of its
- * corrections) and the attempts refused in reality (`limit_refusals`: what they asked of the
- * feature that refused them), with the draft's hard limits at the event's tier (plus what the
- * month took from grants, as the real limit had), replayed by `usagekit.simulate`: `st` holds the
- * totals accepted so far and, last, whether this event was accepted.
- */
-function replay(tiers: Tiers, draft: Tiers, from: string, months: number): SQL {
-  const c = columnsOf(tiers);
-  const { features, ledgerCol } = c;
-  const n = features.length;
-  const arr = (parts: SQL[]) => sql`ARRAY[${sql.join(parts, sql`, `)}]::bigint[]`;
-  const i = (f: Feature) => features.indexOf(f) + 1;
-  const granted = (f: Feature) => sql`coalesce((m.granted ->> ${f})::bigint, 0)`;
-  return sql`
-  mo AS (
-    SELECT generate_series(${from}::date, (${from}::date + make_interval(months => ${months - 1}::int))::date,
-      interval '1 month')::date AS month
-  ), corr AS (
-    SELECT user_id, month, corrects_key, ${c.eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
-    FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND ${inMonths(sql`month`, from, months)}
-    GROUP BY user_id, month, corrects_key
-  ), ev AS (
-    SELECT e.user_id, e.month, e.occurred_at AS at, 0 AS attempt, e.id, e.tier, e.covered,
-      ${arr(features.map((f) => sql`e.${ledgerCol(f)} + coalesce(k.${ledgerCol(f)}, 0)`))} AS amounts
-    FROM usagekit.usage_events e
-    LEFT JOIN corr k ON k.user_id = e.user_id AND k.month = e.month AND k.corrects_key = e.idempotency_key
-    WHERE ${inMonths(sql`e.month`, from, months)} AND e.corrects_key IS NULL
-    UNION ALL
-    SELECT r.user_id, ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)}, r.occurred_at, 1, r.id,
-      r.tier, NULL, ${arr(features.map((f) => sql`CASE WHEN r.feature = ${f} THEN r.requested ELSE 0 END`))}
-    FROM usagekit.limit_refusals r LEFT JOIN usagekit.users u ON u.id = r.user_id
-    WHERE r.occurred_at >= ${from}::date - interval '1 day'
-      AND r.occurred_at < ${from}::date + make_interval(months => ${months}::int) + interval '1 day'
-      AND ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)} IN (SELECT month FROM mo)
-  ), lim AS (
-    SELECT ev.*, ${arr(features.map((f) => sql`${hardLimitSql(draft, sql`ev.tier`, f)} + ${granted(f)}`))} AS limits
-    FROM ev LEFT JOIN usagekit.monthly_usage m ON m.user_id = ev.user_id AND m.month = ev.month
-      AND ${inMonths(sql`m.month`, from, months)}
-  ), pre AS (
-    -- What every event would bring if all were accepted: a learner's month whose totals never
-    -- pass a limit is accepted as it is; only the others are replayed step by step.
-    SELECT lim.*, ${arr(features.map((f) => sql`sum(amounts[${i(f)}]) OVER w`))} AS upto
-    FROM lim WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
-  ), binds AS (
-    SELECT pre.*, bool_or(${sql.join(
-      features.map(
-        (f) => sql`coalesce(amounts[${i(f)}] > 0 AND upto[${i(f)}] > limits[${i(f)}], false)`,
-      ),
-      sql` OR `,
-    )}) OVER (PARTITION BY user_id, month) AS binds
-    FROM pre
-  ), sim AS (
-    -- Accepted as they are: what each brought so far is what all brought.
-    SELECT binds.*, upto || 1::bigint AS st FROM binds WHERE NOT binds
-    UNION ALL
-    SELECT binds.*, usagekit.simulate(amounts, limits) OVER w AS st
-    FROM binds WHERE binds WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
-  ), acc AS (
-    -- \`st\`: the totals accepted so far (this event's included when it was accepted), then whether it was.
-    SELECT sim.*, st[${n + 1}] = 1 AS ok FROM sim
-  ), units AS (
-    ${sql.join(
-      [
-        ...c.billableFeatures.map((f) => {
-          const x = sql`amounts[${i(f)}]`;
-          return sql`SELECT user_id, month, tier, ${f}::text AS feature,
-            ${overageSql(softLimitSql(draft, sql`tier`, f), sql`st[${i(f)}] - ${x}`, x)} - ${coveredSql("acc", f)} AS units
-            FROM acc WHERE ok AND ${x} <> 0`;
-        }),
-        sql`SELECT NULL::text, NULL::date, NULL::text, NULL::text, 0::bigint WHERE false`,
-      ],
-      sql` UNION ALL `,
-    )}
-  )`;
-}
 
 /**
  * Per month and tier, the learners and what refused them, really and under the draft; the
@@ -128,20 +47,7 @@ function figuresSql(tiers: Tiers, draft: Tiers, from: string, months: number): S
   return sql`
   WITH ${replay(tiers, draft, from, months)},
   drafted AS (SELECT user_id, month FROM units GROUP BY user_id, month HAVING sum(units) > 0),
-  lm AS (
-    SELECT a.user_id, a.month, (array_agg(a.tier ORDER BY a.at DESC, a.attempt DESC, a.id DESC))[1] AS tier,
-      count(*) FILTER (WHERE a.attempt = 1) AS real_refused,
-      count(*) FILTER (WHERE NOT a.ok) AS draft_refused,
-      ${sql.join(
-        features.map(
-          (_, k) => sql`bool_or(a.attempt = 1 AND a.amounts[${k + 1}] > 0) AS ${raw(`r${k + 1}`)},
-          bool_or(NOT a.ok AND a.amounts[${k + 1}] > 0 AND a.limits[${k + 1}] IS NOT NULL
-            AND a.st[${k + 1}] + a.amounts[${k + 1}] > a.limits[${k + 1}]) AS ${raw(`d${k + 1}`)}`,
-        ),
-        sql`, `,
-      )}
-    FROM acc a GROUP BY a.user_id, a.month
-  ), flags AS (
+  flags AS (
     SELECT lm.*,
       ${overageCols.length > 0 ? sql`coalesce(${raw(overageCols.map((o) => `m.${o}`).join(" + "))}, 0) > 0` : sql`false`} AS real_overage,
       d.user_id IS NOT NULL AS draft_overage

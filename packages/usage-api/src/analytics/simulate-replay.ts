@@ -1,0 +1,127 @@
+import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { localMonth } from "../calendar/local-month";
+import { coveredSql, hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
+import type { Feature, Tiers } from "../limits/tiers";
+import { columnsOf } from "../store/columns";
+
+const raw = sql.raw;
+
+/** A local month (a date column) among the `months` from `from` (a range, so partitions prune). */
+export const inMonths = (column: SQL, from: string, months: number) =>
+  sql`${column} >= ${from}::date AND ${column} < (${from}::date + make_interval(months => ${months}::int))::date`;
+
+/**
+ * The pricing lab's replay, as CTEs ending in `lm` (per learner and month: `tier`, the last of
+ * the month; `real_refused` and `draft_refused` events; per feature `rK`, `dK`: refused by it in
+ * reality, under the draft) and `units` (the draft's overage units per learner, month, tier and
+ * billable feature). Every event of the months per learner in time order: the ledger's (each net
+ * of its corrections) and the attempts refused in reality (`limit_refusals`: what they asked of
+ * the feature that refused them), at the draft's hard limits of the event's tier (plus what the
+ * month took from grants, as the real limit had).
+ *
+ * A learner's month at one tier whose events add nothing negative and whose totals stay within
+ * every draft limit is accepted as it is, so it is answered from its totals (`mk`: the overage of
+ * a month at one soft limit is its total's, by the same formula); only the other months are
+ * replayed event by event by the window aggregate `usagekit.simulate` (`st`: the totals accepted
+ * so far, this event's included when it was accepted, then whether it was).
+ */
+export function replay(tiers: Tiers, draft: Tiers, from: string, months: number): SQL {
+  const c = columnsOf(tiers);
+  const { features, ledgerCol, billableFeatures } = c;
+  const n = features.length;
+  const arr = (parts: SQL[]) => sql`ARRAY[${sql.join(parts, sql`, `)}]::bigint[]`;
+  const i = (f: Feature) => features.indexOf(f) + 1;
+  const granted = (f: Feature) => sql`coalesce((m.granted ->> ${f})::bigint, 0)`;
+  /** Per feature, `rK`: whether reality refused it; `dK`: whether the draft did (when given). */
+  const flags = (real: (k: number) => SQL, drafted?: (k: number) => SQL) =>
+    sql.join(
+      features.map(
+        (_, k) =>
+          sql`${real(k + 1)} AS ${raw(`r${k + 1}`)}${drafted ? sql`, ${drafted(k + 1)} AS ${raw(`d${k + 1}`)}` : sql``}`,
+      ),
+      sql`, `,
+    );
+  const fits = sql.join(
+    features.map(
+      (f) =>
+        sql`(${hardLimitSql(draft, sql`k.lo`, f)} IS NULL OR k.total[${i(f)}] <= ${hardLimitSql(draft, sql`k.lo`, f)} + ${granted(f)})`,
+    ),
+    sql` AND `,
+  );
+  return sql`
+  mo AS (
+    SELECT generate_series(${from}::date, (${from}::date + make_interval(months => ${months - 1}::int))::date,
+      interval '1 month')::date AS month
+  ), corr AS (
+    SELECT user_id, month, corrects_key, ${c.eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
+    FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND ${inMonths(sql`month`, from, months)}
+    GROUP BY user_id, month, corrects_key
+  ), ev AS (
+    SELECT e.user_id, e.month, e.occurred_at AS at, 0 AS attempt, e.id, e.tier, e.covered,
+      ${arr(features.map((f) => sql`e.${ledgerCol(f)} + coalesce(k.${ledgerCol(f)}, 0)`))} AS amounts
+    FROM usagekit.usage_events e
+    LEFT JOIN corr k ON k.user_id = e.user_id AND k.month = e.month AND k.corrects_key = e.idempotency_key
+    WHERE ${inMonths(sql`e.month`, from, months)} AND e.corrects_key IS NULL
+    UNION ALL
+    SELECT r.user_id, ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)}, r.occurred_at, 1, r.id,
+      r.tier, NULL, ${arr(features.map((f) => sql`CASE WHEN r.feature = ${f} THEN r.requested ELSE 0 END`))}
+    FROM usagekit.limit_refusals r LEFT JOIN usagekit.users u ON u.id = r.user_id
+    WHERE r.occurred_at >= ${from}::date - interval '1 day'
+      AND r.occurred_at < ${from}::date + make_interval(months => ${months}::int) + interval '1 day'
+      AND ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)} IN (SELECT month FROM mo)
+  ), agg AS (
+    SELECT user_id, month, min(tier) AS lo, max(tier) AS hi, bool_and(0 <= ALL(amounts)) AS growing,
+      count(*) FILTER (WHERE attempt = 1) AS attempts,
+      ${arr(features.map((f) => sql`sum(amounts[${i(f)}])`))} AS total,
+      ${arr(billableFeatures.map((f) => sql`sum(${coveredSql("ev", f)})`).concat(sql`0`))} AS covered,
+      ${flags((k) => sql`bool_or(attempt = 1 AND amounts[${k}] > 0)`)}
+    FROM ev GROUP BY user_id, month
+  ), mk AS (
+    SELECT k.*, m.granted, k.lo = k.hi AND k.growing AND ${fits} AS whole
+    FROM agg k LEFT JOIN usagekit.monthly_usage m ON m.user_id = k.user_id AND m.month = k.month
+      AND ${inMonths(sql`m.month`, from, months)}
+  ), lim AS (
+    SELECT ev.*, ${arr(features.map((f) => sql`${hardLimitSql(draft, sql`ev.tier`, f)} + ${granted(f)}`))} AS limits
+    FROM ev JOIN mk m ON m.user_id = ev.user_id AND m.month = ev.month AND NOT m.whole
+  ), acc AS (
+    SELECT lim.*, st[${n + 1}] = 1 AS ok FROM (
+      SELECT lim.*, usagekit.simulate(amounts, limits) OVER (PARTITION BY user_id, month ORDER BY at, attempt, id) AS st
+      FROM lim
+    ) lim
+  ), lm AS (
+    SELECT a.user_id, a.month, (array_agg(a.tier ORDER BY a.at DESC, a.attempt DESC, a.id DESC))[1] AS tier,
+      count(*) FILTER (WHERE a.attempt = 1) AS real_refused, count(*) FILTER (WHERE NOT a.ok) AS draft_refused,
+      ${flags(
+        (k) => sql`bool_or(a.attempt = 1 AND a.amounts[${k}] > 0)`,
+        (k) => sql`bool_or(NOT a.ok AND a.amounts[${k}] > 0 AND a.limits[${k}] IS NOT NULL
+          AND a.st[${k}] + a.amounts[${k}] > a.limits[${k}])`,
+      )}
+    FROM acc a GROUP BY a.user_id, a.month
+    UNION ALL
+    SELECT user_id, month, lo, attempts, 0, ${sql.join(
+      features.map((_, k) => raw(`r${k + 1}, false`)),
+      sql`, `,
+    )}
+    FROM mk WHERE whole
+  ), units AS (
+    ${sql.join(
+      [
+        ...billableFeatures.map((f) => {
+          const x = sql`amounts[${i(f)}]`;
+          return sql`SELECT user_id, month, tier, ${f}::text AS feature,
+            ${overageSql(softLimitSql(draft, sql`tier`, f), sql`st[${i(f)}] - ${x}`, x)} - ${coveredSql("acc", f)} AS units
+            FROM acc WHERE ok AND ${x} <> 0`;
+        }),
+        ...billableFeatures.map((f, b) => {
+          const t = sql`total[${i(f)}]`;
+          return sql`SELECT user_id, month, lo, ${f}::text,
+            ${overageSql(softLimitSql(draft, sql`lo`, f), sql`0`, t)} - covered[${b + 1}]
+            FROM mk WHERE whole AND (${t} <> 0 OR covered[${b + 1}] <> 0)`;
+        }),
+        sql`SELECT NULL::text, NULL::date, NULL::text, NULL::text, 0::bigint WHERE false`,
+      ],
+      sql` UNION ALL `,
+    )}
+  )`;
+}
