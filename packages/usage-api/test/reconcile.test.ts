@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb } from "@usagekit/db";
+import { createDb, queryRows } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
 import { defaultTiers } from "../src";
 import { findDrift, repairDrift } from "../src/record/reconcile";
@@ -104,6 +104,45 @@ describe.each(dbKinds)("reconcile on %s", (kind) => {
     );
     expect(october).toMatchObject({ seconds: 2000, ankiExportsUsed: 1, tierWhenUsed: "plus" });
     expect(october?.periodStart).toEqual(new Date("2026-09-30T22:00:00Z"));
+  });
+
+  it("checks the keys' claims against the ledger: a lost claim is restored, a stray one freed", async () => {
+    const carol = newUserId();
+    await api.usage.recordUsage({ userId: carol, conversations: 1, idempotencyKey: "kept" });
+    // A claim lost (the key would record twice) and one without its event (the key refused).
+    await handle.db.execute(
+      sql`DELETE FROM usagekit.usage_event_keys WHERE user_id = ${carol}::text`,
+    );
+    await handle.db
+      .execute(sql`INSERT INTO usagekit.usage_event_keys (user_id, idempotency_key, month)
+      VALUES (${carol}::text, 'stray', '2026-11-01')`);
+    const drift = await findDrift(handle.db, { tiers: defaultTiers });
+    expect(
+      drift.map((d) => [
+        d.table,
+        d.expected?.idempotency_key ?? null,
+        d.actual?.idempotency_key ?? null,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        ["usage_event_keys", "kept", null],
+        ["usage_event_keys", null, "stray"],
+      ]),
+    );
+    expect(drift).toHaveLength(2);
+    await repairDrift(handle.db, { tiers: defaultTiers });
+    expect(await findDrift(handle.db, { tiers: defaultTiers })).toEqual([]);
+    // The kept key records once more as a duplicate; the stray one is free.
+    await api.usage.recordUsage({ userId: carol, conversations: 1, idempotencyKey: "kept" });
+    await api.usage.recordUsage({ userId: carol, conversations: 1, idempotencyKey: "stray" });
+    expect((await api.usage.getCurrentUsage({ userId: carol })).features.conversations.used).toBe(
+      2,
+    );
+    const [row] = await queryRows<{ n: number }>(
+      handle.db,
+      sql`SELECT count(*)::int AS n FROM usagekit.usage_event_keys WHERE user_id = ${carol}::text`,
+    );
+    expect(row?.n).toBe(2);
   });
 });
 

@@ -117,6 +117,11 @@ const expectedDaily = (userIds?: string[]) =>
   sql`SELECT user_id, day, count(*)::int AS events FROM usagekit.usage_events
     WHERE corrects_key IS NULL AND ${scope("user_id", userIds)} GROUP BY user_id, day`;
 
+/** Each keyed ledger event's claim (`record/ledger-key.ts`): its key and the month it is in. */
+const expectedKeys = (userIds?: string[]) =>
+  sql`SELECT user_id, idempotency_key, month FROM usagekit.usage_events
+    WHERE idempotency_key IS NOT NULL AND ${scope("user_id", userIds)}`;
+
 const cols = (names: string[], alias?: string) =>
   raw(names.map((c) => (alias ? `${alias}.${c}` : c)).join(", "));
 
@@ -141,9 +146,11 @@ const driftQuery = (
 export interface Drift {
   /**
    * `users`: live holds that are not the user's live reservations; `grants`: what grants gave
-   * is not what the ledger took from them (reported, not repaired).
+   * is not what the ledger took from them (reported, not repaired); `usage_event_keys`: a keyed
+   * event without its key's claim, or a claim without its event.
    */
-  table: "monthly_usage" | "lifetime_stats" | "daily_activity" | "users" | "grants";
+  table:
+    "monthly_usage" | "lifetime_stats" | "daily_activity" | "usage_event_keys" | "users" | "grants";
   expected: Record<string, unknown> | null;
   actual: Record<string, unknown> | null;
 }
@@ -160,6 +167,7 @@ export async function findDrift(db: Db, params: { tiers: Tiers; now?: Date }): P
     sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers), "month")}
     UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c))}
     UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily(), "day")}
+    UNION ALL ${driftQuery("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys())}
     UNION ALL ${holdsDrift(params.tiers, params.now ?? new Date())}
     UNION ALL ${grantsDrift()}`,
   );
@@ -221,6 +229,13 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
       }),
     );
     await tx.execute(upsert("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c, userIds)));
+    // Claims: the keys of the user's events, no others (a key whose event is gone is free again).
+    await tx.execute(sql`DELETE FROM usagekit.usage_event_keys k WHERE ${scope("k.user_id", userIds)}
+      AND NOT EXISTS (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = k.user_id
+        AND e.month = k.month AND e.idempotency_key = k.idempotency_key)`);
+    await tx.execute(
+      upsert("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys(userIds)),
+    );
   });
 }
 
