@@ -58,7 +58,7 @@ describe("the demo in a real browser", () => {
     await page.getByRole("button", { name: /^Ana/ }).click();
     await page.waitForURL(/\/dashboard$/);
     await expect.poll(() => page.getByTestId("usage-ankiExports").count()).toBe(1);
-    expect(await page.getByRole("heading", { name: /This month/ }).textContent()).toContain("free");
+    expect(await page.getByRole("heading", { name: /This month/ }).textContent()).toContain("Free");
     expect(await page.getByTestId("resets-at").textContent()).toContain("Europe/Berlin");
     // Each limited meter says what is left and when it resets, in Ana's zone, as the API says.
     const { period } = await serviceQuery<{ period: { end: string } }>(
@@ -144,7 +144,7 @@ describe("the demo in a real browser", () => {
     expect(await exportButton.isDisabled()).toBe(true);
     expect(await gate.getAttribute("data-blocked-by")).toBe("ankiExports");
     expect(await page.getByTestId("blocked-ankiExports").textContent()).toContain(
-      "Anki exports is what stops this: 3 of 3 used this month. Plus gives 50 a month.",
+      "Anki exports: 3 of 3 used this month. Get more with Plus: 50 a month for $9.99.",
     );
     await shot("04-limit-reached");
 
@@ -156,7 +156,7 @@ describe("the demo in a real browser", () => {
     await expect.poll(() => result.textContent()).toContain("Limit reached");
     expect(await stale.getByTestId("limit-exceeded").getAttribute("role")).toBe("alert");
     expect(await result.textContent()).toContain(
-      "Your free plan includes 3 Anki exports a month and you have used 3",
+      "Your Free plan includes 3 Anki exports a month and you have used 3",
     );
     await stale.getByTestId("upgrade-prompt").waitFor();
     await expect
@@ -167,17 +167,17 @@ describe("the demo in a real browser", () => {
     // The inline upgrade lifts the limit where it stopped.
     await page
       .getByTestId("blocked-ankiExports")
-      .getByRole("button", { name: /Switch to plus/ })
+      .getByRole("button", { name: /Switch to Plus/ })
       .click();
     await expect
       .poll(async () => page.getByRole("heading", { name: /This month/ }).textContent())
-      .toContain("plus");
+      .toContain("Plus");
     await exportButton.click();
     await expect.poll(() => used("ankiExports")).toBe(4);
     expect(await page.getByTestId("usage-ankiExports").textContent()).toContain(
       "46 of 50 Anki exports left",
     );
-    expect(await lifetime("highest-tier")).toBe("plus");
+    expect(await lifetime("highest-tier")).toBe("Plus");
     await shot("05-upgraded");
 
     // A double-click (two clicks ~150 ms apart) is one export, whether or not the first click
@@ -533,7 +533,7 @@ describe("the demo in a real browser", () => {
     expect(
       await learner.getByRole("button", { name: "Practise a conversation" }).isDisabled(),
     ).toBe(true);
-    expect(await blocked.getByRole("button", { name: /Switch to plus/ }).count()).toBe(1);
+    expect(await blocked.getByRole("button", { name: /Switch to Plus/ }).count()).toBe(1);
     const topUp = blocked.getByRole("button", { name: "+1 h of practice time for $4.99" });
     await learner.screenshot({ path: join(shots, "14-paywall.png"), fullPage: true });
     await topUp.click();

@@ -48,6 +48,8 @@ export interface Gate {
   soft: boolean;
   /** The amount asked for fits this month's allowance. */
   fits: boolean;
+  /** The amount the action asks for. */
+  amount: number;
 }
 
 /**
@@ -73,9 +75,25 @@ export function allowance(
         left: remainingOf(limit, used),
         soft,
         fits: fits(used, amount, soft ? null : limit),
+        amount,
       };
     });
   return { gates, blockedBy: gates.find((g) => !g.fits) ?? null };
+}
+
+/**
+ * How many more times an action fits this month and the gate that binds: the fewest times any
+ * hard limit it spends allows ("17 of 20 conversations left" and 3 of 5 realtime sessions: 3
+ * times, bound by realtime sessions). Null when no hard limit binds it.
+ */
+export function timesLeft(gates: Gate[]): { times: number; by: Gate } | null {
+  let least: { times: number; by: Gate } | null = null;
+  for (const gate of gates) {
+    if (gate.soft || gate.left === null) continue;
+    const times = Math.floor(gate.left / gate.amount);
+    if (!least || times < least.times) least = { times, by: gate };
+  }
+  return least;
 }
 
 /** "resets 1 Dec, in 3 days": when the period ends, in the user's zone, from `now`. */

@@ -1,7 +1,7 @@
 "use client";
 
 import type { LimitExceeded } from "@usagekit/usage-api";
-import { resetsIn } from "./allowance";
+import { resetsIn, tierLabel } from "./allowance";
 import { useUsageCatalog } from "./context";
 import { featureLabel, featureNoun, formatAmount, localDateLabel, meter } from "./format";
 import { useUsage } from "./hooks";
@@ -109,7 +109,7 @@ export function UpgradePrompt(props: {
   const label = featureNoun(feature, catalog);
   const amount = (n: number) => formatAmount(feature, n, catalog);
   const left = Math.max(0, limit - used);
-  const plan = props.tier ? `${props.tier} plan` : "plan";
+  const plan = props.tier ? `${tierLabel(props.tier, catalog)} plan` : "plan";
   return (
     <div role="alert" className="usagekit-upgrade" data-testid="limit-exceeded">
       <strong>Limit reached.</strong>{" "}

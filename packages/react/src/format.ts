@@ -1,4 +1,4 @@
-import { tierLabel, upgradeFor } from "./allowance";
+import { isSoftLimit, tierLabel, upgradeFor } from "./allowance";
 import { defaultCatalog, featureSpec } from "./names";
 import type { AnyFeature, AnyTier, Catalog } from "./names";
 
@@ -53,6 +53,13 @@ export function meter(
       text: tier
         ? `Not in ${tierLabel(tier, catalog)}${up ? ` — on ${up.label}` : ""}`
         : "Not in your plan",
+    };
+  }
+  if (used > limit && tier && !isSoftLimit(tier, feature, catalog)) {
+    // Past a hard limit (a plan changed down mid-month): nothing is billed, nothing more allowed.
+    return {
+      state: "full" as MeterState,
+      text: `Limit reached: ${amount(used)} ${label} used, ${tierLabel(tier, catalog)} includes ${amount(limit)}`,
     };
   }
   if (used > limit) {

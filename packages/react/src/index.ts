@@ -6,5 +6,5 @@ export { UpgradePrompt, UsageMeter } from "./components";
 export { TopUpPrompt, UsageAlerts, useAlerts } from "./monetization";
 export { featureLabel, featureNoun, formatAmount, localDateLabel, meter } from "./format";
 export type { MeterState } from "./format";
-export { allowance, isSoftLimit, resetsIn, tierLabel, upgradeFor } from "./allowance";
+export { allowance, isSoftLimit, resetsIn, tierLabel, timesLeft, upgradeFor } from "./allowance";
 export type { Gate } from "./allowance";

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { TRPCReactProvider } from "~/trpc/react";
 import "./globals.css";
+import "./tables.css";
 
 export const metadata: Metadata = {
   title: "usagekit demo — language practice",

@@ -98,19 +98,29 @@ export function ActionsPanel({ onResult }: { onResult: (result: ActionResult) =>
               ))}
             </select>
           </label>
-          <button onClick={practise} disabled={practising || practice.blockedBy !== null}>
+          <button
+            onClick={(click) => !practising && practice.blockedBy === null && practise(click)}
+            aria-disabled={practising || practice.blockedBy !== null || undefined}
+          >
             {practising ? "Recording…" : "Practise a conversation"}
           </button>
         </div>
-        <ActionGate id="practice" {...practice} onResult={onResult} />
+        <ActionGate
+          id="practice"
+          {...practice}
+          each={{ one: "practice", many: "practices" }}
+          onResult={onResult}
+        />
       </div>
       {quickActions.map((action) => {
         const gate = allowance(usage, { [action.feature]: action.amount });
         return (
           <div className="action" key={action.feature}>
             <button
-              onClick={(click) => run(action, click)}
-              disabled={record.isPending || gate.blockedBy !== null}
+              onClick={(click) =>
+                !record.isPending && gate.blockedBy === null && run(action, click)
+              }
+              aria-disabled={record.isPending || gate.blockedBy !== null || undefined}
             >
               {action.label}
             </button>

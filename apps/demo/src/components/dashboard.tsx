@@ -37,8 +37,13 @@ export function Dashboard({ timezone, now }: { timezone: string; now: string }) 
               <UpgradePrompt limitExceeded={result.limitExceeded} tier={usage.tier}>
                 {higher.length > 0 && (
                   <div className="upgrade" data-testid="upgrade-prompt">
-                    Upgrade for more:
-                    <PlanSwitcher current={usage.tier} only={higher} onResult={setResult} />
+                    Get more with a bigger plan:
+                    <PlanSwitcher
+                      current={usage.tier}
+                      only={higher}
+                      purpose="instead of this refusal"
+                      onResult={setResult}
+                    />
                   </div>
                 )}
               </UpgradePrompt>
@@ -47,16 +52,17 @@ export function Dashboard({ timezone, now }: { timezone: string; now: string }) 
         <ActionsPanel onResult={setResult} />
         <VoiceSessionCard onResult={setResult} />
         <UsageBars timezone={timezone} now={new Date(now)} />
-        <section className="card">
-          <h2>Plans</h2>
-          <PlanCards current={usage.tier} onResult={setResult} />
-        </section>
       </div>
       <div className="column">
         <RecommendationsCard timezone={timezone} now={new Date(now)} />
         <LifetimeCard timezone={timezone} />
         <MilestonesCard timezone={timezone} />
         <MonthChart />
+        {/* Last, so that on a phone (one column) progress comes before the offers. */}
+        <section className="card" id="plans">
+          <h2>Plans</h2>
+          <PlanCards current={usage.tier} onResult={setResult} />
+        </section>
       </div>
     </div>
   );

@@ -4,6 +4,7 @@ import { featureLabel, formatAmount, tierLabel } from "@usagekit/react";
 import type { FeatureValue } from "@usagekit/usage-api";
 import { features } from "@usagekit/usage-api/tiers";
 import { monthLabel, pct } from "~/lib/features";
+import { formatCount } from "~/lib/format";
 import { TableCard } from "./table-card";
 
 /**
@@ -29,7 +30,7 @@ export function FeatureValueCard({ data }: { data: FeatureValue }) {
       testId="feature-value"
       head={[
         "Feature",
-        ...tiers.map((t) => `${tierLabel(t.tier)} (${t.activeUsers.toLocaleString("en-US")})`),
+        ...tiers.map((t) => `${tierLabel(t.tier)} (${formatCount(t.activeUsers)})`),
       ]}
     >
       {features.map((f) => (
@@ -49,7 +50,8 @@ export function FeatureValueCard({ data }: { data: FeatureValue }) {
                   "not used"
                 ) : (
                   <>
-                    {pct(v.adoption)} · {formatAmount(f, Math.round(v.perUser))}/user
+                    {pct(v.adoption)} of {formatCount(t.activeUsers)} learners ·{" "}
+                    {formatAmount(f, Math.round(v.perUser))}/user
                     <br />
                     <span className="muted">
                       back {pct(v.retainedWith)} vs {pct(v.retainedWithout)}

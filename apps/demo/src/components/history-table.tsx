@@ -2,11 +2,31 @@
 
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { tierLabel } from "@usagekit/react";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@usagekit/usage-api";
 import { monthLabel, PLAN_RULE } from "~/lib/features";
+import { formatCount } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
 import { TableCard } from "./table-card";
 
 const minutes = (s: number) => Math.round(s / 60);
+
+type Month = inferRouterOutputs<AppRouter>["usage"]["getUsageHistory"][number];
+
+/** The table's columns: each one's name (also its label in a phone's stacked rows) and value. */
+const columns: [string, (m: Month) => React.ReactNode][] = [
+  ["Month", (m) => monthLabel(m.month)],
+  ["Plan", (m) => tierLabel(m.tierWhenUsed)],
+  ["Conversations", (m) => formatCount(m.conversations)],
+  ["Minutes", (m) => formatCount(minutes(m.seconds))],
+  ["Avg session", (m) => `${minutes(m.averageSessionLength)} min`],
+  ["Longest", (m) => `${minutes(m.longestSession)} min`],
+  ["Anki", (m) => formatCount(m.ankiExportsUsed)],
+  ["Phrases", (m) => formatCount(m.customPhrasesCreated)],
+  ["Adv. voice min", (m) => formatCount(minutes(m.advancedVoiceSeconds))],
+  ["Extensions", (m) => formatCount(m.sessionExtensionsUsed)],
+  ["Overage min", (m) => formatCount(minutes(m.overageSeconds))],
+];
 
 /** The monthly rows of the last 12 months, newest first. */
 export function HistoryTable() {
@@ -18,33 +38,16 @@ export function HistoryTable() {
       note={PLAN_RULE}
       empty={history.length === 0 && "No usage recorded yet."}
       testId="history"
-      head={[
-        "Month",
-        "Plan",
-        "Conversations",
-        "Minutes",
-        "Avg session",
-        "Longest",
-        "Anki",
-        "Phrases",
-        "Adv. voice min",
-        "Extensions",
-        "Overage min",
-      ]}
+      head={columns.map((c) => c[0])}
+      stacked
     >
       {history.map((m) => (
         <tr key={m.month}>
-          <td>{monthLabel(m.month)}</td>
-          <td>{tierLabel(m.tierWhenUsed)}</td>
-          <td>{m.conversations}</td>
-          <td>{minutes(m.seconds)}</td>
-          <td>{minutes(m.averageSessionLength)} min</td>
-          <td>{minutes(m.longestSession)} min</td>
-          <td>{m.ankiExportsUsed}</td>
-          <td>{m.customPhrasesCreated}</td>
-          <td>{minutes(m.advancedVoiceSeconds)}</td>
-          <td>{m.sessionExtensionsUsed}</td>
-          <td>{minutes(m.overageSeconds)}</td>
+          {columns.map(([label, value]) => (
+            <td key={label} data-label={label}>
+              {value(m)}
+            </td>
+          ))}
         </tr>
       ))}
     </TableCard>

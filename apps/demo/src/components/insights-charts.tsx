@@ -3,10 +3,16 @@
 import type { DropOff, FeatureAdoption, Overage, UserSegments } from "@usagekit/usage-api";
 import { features } from "@usagekit/usage-api/tiers";
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
-import { featureLabel } from "@usagekit/react";
+import { featureLabel, tierLabel } from "@usagekit/react";
 import { axisLabel, ChartFrame, tierColors } from "./chart-frame";
 
-export function AdoptionChart({ data }: { data: FeatureAdoption }) {
+/** Each chart's value axis names its unit and the month it counts ("learners · Dec 2026"). */
+interface Of<T> {
+  data: T;
+  period: string;
+}
+
+export function AdoptionChart({ data, period }: Of<FeatureAdoption>) {
   const rows = features.map((f) => ({
     feature: featureLabel(f),
     ...Object.fromEntries(data.tiers.map((t) => [t.tier, Math.round(t.features[f].rate * 100)])),
@@ -16,26 +22,42 @@ export function AdoptionChart({ data }: { data: FeatureAdoption }) {
       <BarChart data={rows} margin={{ left: 0, right: 8, bottom: 40 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="feature" angle={-30} textAnchor="end" interval={0} fontSize={10} />
-        <YAxis unit="%" fontSize={11} />
+        <YAxis unit="%" fontSize={11} label={axisLabel(`% of active learners · ${period}`)} />
         <Tooltip />
         <Legend verticalAlign="top" />
         {data.tiers.map((t) => (
-          <Bar key={t.tier} dataKey={t.tier} fill={tierColors[t.tier]} isAnimationActive={false} />
+          <Bar
+            key={t.tier}
+            dataKey={t.tier}
+            name={tierLabel(t.tier)}
+            fill={tierColors[t.tier]}
+            isAnimationActive={false}
+          />
         ))}
       </BarChart>
     </ChartFrame>
   );
 }
 
-export function SegmentsChart({ data }: { data: UserSegments }) {
+export function SegmentsChart({ data, period }: Of<UserSegments>) {
   return (
     <ChartFrame id="chart-segments">
-      <BarChart data={data.segments} layout="vertical" margin={{ left: 24 }}>
+      <BarChart data={data.segments} layout="vertical" margin={{ left: 24, bottom: 16 }}>
         <CartesianGrid strokeDasharray="3 3" horizontal={false} />
-        <XAxis type="number" allowDecimals={false} fontSize={11} />
+        <XAxis
+          type="number"
+          allowDecimals={false}
+          fontSize={11}
+          label={{
+            value: `learners · ${period}`,
+            position: "insideBottom",
+            offset: -8,
+            fontSize: 11,
+          }}
+        />
         <YAxis type="category" dataKey="segment" fontSize={12} />
         <Tooltip />
-        <Bar dataKey="users" fill="#3056d3" isAnimationActive={false} />
+        <Bar dataKey="users" name="learners" fill="#3056d3" isAnimationActive={false} />
       </BarChart>
     </ChartFrame>
   );
@@ -62,10 +84,10 @@ function CountChart(props: {
 }
 
 /** Sessions: started and completed (counts of sessions, on their own axis). */
-export const DropOffChart = ({ data }: { data: DropOff }) => (
+export const DropOffChart = ({ data, period }: Of<DropOff>) => (
   <CountChart
     id="chart-dropoff"
-    unit="conversations"
+    unit={`conversations · ${period}`}
     fill="#d97706"
     rows={[
       { name: "Started", count: data.conversationsStarted },
@@ -75,10 +97,10 @@ export const DropOffChart = ({ data }: { data: DropOff }) => (
 );
 
 /** Learners quiet for 7, 14 and 30 days (counts of people, on their own axis). */
-export const QuietChart = ({ data }: { data: DropOff }) => (
+export const QuietChart = ({ data, period }: Of<DropOff>) => (
   <CountChart
     id="chart-quiet"
-    unit="learners quiet"
+    unit={`learners quiet · ${period}`}
     fill="#667085"
     rows={[
       { name: "7 days", count: data.inactive.days7 },
@@ -88,9 +110,9 @@ export const QuietChart = ({ data }: { data: DropOff }) => (
   />
 );
 
-export function OverageChart({ data }: { data: Overage }) {
+export function OverageChart({ data, period }: Of<Overage>) {
   const rows = data.byTier.map((t) => ({
-    tier: t.tier,
+    tier: tierLabel(t.tier),
     dollars: Number(t.amount),
     minutes: Math.round(t.overageSeconds / 60),
   }));
@@ -99,7 +121,11 @@ export function OverageChart({ data }: { data: Overage }) {
       <BarChart data={rows}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="tier" fontSize={12} />
-        <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
+        <YAxis
+          tickFormatter={(v: number) => `$${v}`}
+          fontSize={11}
+          label={axisLabel(`overage in $ · ${period}`)}
+        />
         <Tooltip />
         <Bar dataKey="dollars" fill="#b42318" isAnimationActive={false} />
       </BarChart>

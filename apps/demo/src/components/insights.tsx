@@ -2,12 +2,9 @@
 
 import { useSuspenseQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { featureLabel, tierLabel } from "@usagekit/react";
-import { features } from "@usagekit/usage-api/tiers";
-import type { Feature } from "@usagekit/usage-api";
-import { CANDIDATES_SHOWN, monthLabel, pct, PLAN_RULE } from "~/lib/features";
-import { learners } from "~/lib/demo-users";
-import { generatedName } from "~/lib/population";
+import { tierLabel } from "@usagekit/react";
+import { CANDIDATES_SHOWN, monthLabel, monthSoFar, pct, PLAN_RULE } from "~/lib/features";
+import { formatCount, formatMoney } from "~/lib/format";
 import { FeatureValueCard } from "./feature-value";
 import { useTRPC } from "~/trpc/react";
 import {
@@ -17,10 +14,8 @@ import {
   QuietChart,
   SegmentsChart,
 } from "./insights-charts";
+import { CandidatesCard } from "./candidates-card";
 import { TableCard } from "./table-card";
-
-const nameOf = (userId: string) =>
-  learners.find((u) => u.id === userId)?.name ?? generatedName(userId) ?? userId.slice(0, 8);
 
 function Empty({ id, children }: { id: string; children: React.ReactNode }) {
   return (
@@ -37,6 +32,8 @@ export function Insights(props: {
   previous: string;
   /** The month after, or null when that is in the future. */
   next: string | null;
+  /** This month, by the demo's clock: its figures are so far. */
+  current: string;
 }) {
   const trpc = useTRPC();
   const { month } = props;
@@ -52,12 +49,13 @@ export function Insights(props: {
   ).data;
   const value = useSuspenseQuery(trpc.analytics.featureValue.queryOptions({ month })).data;
   const active = adoption.tiers.reduce((n, t) => n + t.activeUsers, 0);
+  const period = monthLabel(month);
   const nobody = `No learner was active in ${monthLabel(month)} yet.`;
 
   return (
     <>
       <div className="row">
-        <h1 className="title">Insights · {monthLabel(month)} (UTC)</h1>
+        <h1 className="title">Insights · {monthSoFar(month, props.current)}</h1>
         <span className="spacer" />
         <Link href={`/insights?month=${props.previous}`}>← {monthLabel(props.previous)}</Link>
         {props.next && (
@@ -73,11 +71,15 @@ export function Insights(props: {
           <p className="muted">
             {adoption.tiers.map((t) => (
               <span key={t.tier} data-testid={`active-${t.tier}`} data-value={t.activeUsers}>
-                {t.tier}: {t.activeUsers} active{" "}
+                {tierLabel(t.tier)}: {formatCount(t.activeUsers)} active{" "}
               </span>
             ))}
           </p>
-          {active === 0 ? <Empty id="adoption">{nobody}</Empty> : <AdoptionChart data={adoption} />}
+          {active === 0 ? (
+            <Empty id="adoption">{nobody}</Empty>
+          ) : (
+            <AdoptionChart data={adoption} period={period} />
+          )}
         </section>
         <section className="card">
           <h2>Segments by practice time</h2>
@@ -88,11 +90,15 @@ export function Insights(props: {
           <ul className="plain">
             {segments.segments.map((s) => (
               <li key={s.segment} data-testid={`segment-${s.segment}`} data-value={s.users}>
-                {s.segment}: {s.users} ({pct(s.share)})
+                {s.segment}: {formatCount(s.users)} learners ({pct(s.share)})
               </li>
             ))}
           </ul>
-          {active === 0 ? <Empty id="segments">{nobody}</Empty> : <SegmentsChart data={segments} />}
+          {active === 0 ? (
+            <Empty id="segments">{nobody}</Empty>
+          ) : (
+            <SegmentsChart data={segments} period={period} />
+          )}
         </section>
         <section className="card">
           <h2>Drop-off</h2>
@@ -101,31 +107,33 @@ export function Insights(props: {
             data-started={dropOff.conversationsStarted}
             data-completed={dropOff.sessionsCompleted}
           >
-            {dropOff.conversationsStarted} conversations started, {dropOff.sessionsCompleted}{" "}
-            completed ({pct(dropOff.completionRate)}); quiet for 7 / 14 / 30 days:{" "}
-            {dropOff.inactive.days7} / {dropOff.inactive.days14} / {dropOff.inactive.days30} of{" "}
-            {dropOff.inactive.knownUsers}
+            {formatCount(dropOff.conversationsStarted)} conversations started,{" "}
+            {formatCount(dropOff.sessionsCompleted)} completed ({pct(dropOff.completionRate)});
+            quiet for 7 / 14 / 30 days: {formatCount(dropOff.inactive.days7)} /{" "}
+            {formatCount(dropOff.inactive.days14)} / {formatCount(dropOff.inactive.days30)} of{" "}
+            {formatCount(dropOff.inactive.knownUsers)} learners
           </p>
           {active === 0 ? (
             <Empty id="dropoff">{nobody}</Empty>
           ) : (
             <>
-              <DropOffChart data={dropOff} />
-              <QuietChart data={dropOff} />
+              <DropOffChart data={dropOff} period={period} />
+              <QuietChart data={dropOff} period={period} />
             </>
           )}
         </section>
         <section className="card">
           <h2>Overage revenue</h2>
           <p data-testid="overage-total" data-value={overage.total}>
-            Billable this month: <strong>${overage.total}</strong>
+            Billable in {monthSoFar(month, props.current)}:{" "}
+            <strong>{formatMoney(overage.total)}</strong>
           </p>
           {overage.total === "0.00" ? (
             <Empty id="overage">
               No learner ran past an included limit in {monthLabel(month)}.
             </Empty>
           ) : (
-            <OverageChart data={overage} />
+            <OverageChart data={overage} period={period} />
           )}
         </section>
       </div>
@@ -139,7 +147,7 @@ export function Insights(props: {
         {retention.cohorts.map((c) => (
           <tr key={c.month}>
             <td>{monthLabel(c.month)}</td>
-            <td>{c.users}</td>
+            <td>{formatCount(c.users)}</td>
             {retention.cohorts.map((_, k) => (
               <td
                 key={k}
@@ -156,31 +164,7 @@ export function Insights(props: {
           </tr>
         ))}
       </TableCard>
-      <TableCard
-        title="Upgrade candidates"
-        note={`The ${CANDIDATES_SHOWN} learners refused most often at a limit, then by overage; the plan is the month's plan.`}
-        empty={
-          candidates.candidates.length === 0 && "Nobody hit a limit or ran overage this month."
-        }
-        testId="candidates"
-        head={["Learner", "Plan", "Refused at", "Overage"]}
-      >
-        {candidates.candidates.map((c) => (
-          <tr key={c.userId}>
-            <td>{nameOf(c.userId)}</td>
-            <td>{tierLabel(c.tier)}</td>
-            <td>
-              {c.refusals
-                .map(
-                  (r) =>
-                    `${(features as readonly string[]).includes(r.feature) ? featureLabel(r.feature as Feature) : r.feature} ×${r.count}`,
-                )
-                .join(", ") || "—"}
-            </td>
-            <td>{c.overageSeconds > 0 ? `${Math.round(c.overageSeconds / 60)} min` : "—"}</td>
-          </tr>
-        ))}
-      </TableCard>
+      <CandidatesCard data={candidates} />
     </>
   );
 }

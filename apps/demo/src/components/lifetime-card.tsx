@@ -1,6 +1,8 @@
 "use client";
 
 import { useSuspenseQuery } from "@tanstack/react-query";
+import { tierLabel } from "@usagekit/react";
+import { formatMoney } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
 
 const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;
@@ -22,8 +24,8 @@ export function LifetimeCard({ timezone }: { timezone: string }) {
     ["Sessions / month", String(life.averageSessionsPerMonth), "sessions-per-month"],
     ["First conversation", day(life.firstConversationAt, timezone), "first-conversation"],
     ["Months subscribed", String(life.monthsSubscribed), "months-subscribed"],
-    ["Total paid", `$${life.totalRevenue}`, "total-revenue"],
-    ["Highest plan", life.highestTierReached, "highest-tier"],
+    ["Total paid", formatMoney(life.totalRevenue), "total-revenue"],
+    ["Highest plan", tierLabel(life.highestTierReached), "highest-tier"],
   ];
   return (
     <section className="card">

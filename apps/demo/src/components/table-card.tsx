@@ -12,6 +12,8 @@ export function TableCard(props: {
   empty?: React.ReactNode;
   testId: string;
   head: React.ReactNode[];
+  /** On a phone, each row stacks as a card of label and value (cells need `data-label`). */
+  stacked?: boolean;
   children: React.ReactNode;
 }) {
   return (
@@ -24,7 +26,7 @@ export function TableCard(props: {
         </p>
       ) : (
         <ScrollX label={props.label ?? props.title}>
-          <table data-testid={props.testId}>
+          <table data-testid={props.testId} className={props.stacked ? "stacked" : undefined}>
             <thead>
               <tr>
                 {props.head.map((h, i) => (

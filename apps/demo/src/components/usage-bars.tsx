@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery, useSuspenseQuery } from "@tanstack/react-query";
-import { formatAmount, UsageMeter, useUsage } from "@usagekit/react";
+import { formatAmount, tierLabel, UsageMeter, useUsage } from "@usagekit/react";
 import { useTRPC } from "~/trpc/react";
 import { features } from "@usagekit/usage-api/tiers";
 
@@ -24,7 +24,7 @@ export function UsageBars({ timezone, now }: { timezone: string; now: Date }) {
   return (
     <section className="card">
       <h2>
-        This month <span className="badge">{usage.tier}</span>
+        This month <span className="badge">{tierLabel(usage.tier)}</span>
       </h2>
       <p className="muted" data-testid="resets-at">
         Limits reset {resets} ({timezone})

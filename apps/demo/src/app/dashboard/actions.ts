@@ -1,5 +1,6 @@
 "use server";
 
+import { catalog } from "@usagekit/db/catalog";
 import { tierSchema } from "@usagekit/usage-api";
 import type { TierName } from "@usagekit/usage-api";
 import { z } from "zod";
@@ -41,13 +42,30 @@ export async function practiseConversation(input: {
   }
 }
 
-/** The demo's billing backend: switches the signed-in user's plan (setUserPlan is service-only). */
-export async function switchPlan(tier: TierName): Promise<ActionResult> {
+/**
+ * The demo's checkout: switches the signed-in user's plan (setUserPlan is service-only) and, for
+ * a plan with a price, records its payment for this month (a simulated card), both under the
+ * click's request id, so a retried click pays once. History, the bill and lifetime revenue follow.
+ */
+export async function switchPlan(input: {
+  tier: TierName;
+  requestId: string;
+}): Promise<ActionResult> {
   const user = await requireUser();
   try {
+    const { tier, requestId } = z.object({ tier: tierSchema, requestId: z.uuid() }).parse(input);
     const api = await serviceCaller();
-    const plan = await api.usage.setUserPlan({ userId: user.id, tier: tierSchema.parse(tier) });
-    return { ok: true, message: `You are now on ${plan.tier}.` };
+    await api.usage.setUserPlan({ userId: user.id, tier });
+    const { label, price } = catalog.tiers[tier];
+    if (Number(price) === 0) return { ok: true, message: `You are now on ${label}.` };
+    await api.usage.recordPayment({
+      userId: user.id,
+      tier,
+      amount: price,
+      paidAt: now(),
+      idempotencyKey: `checkout-${requestId}`,
+    });
+    return { ok: true, message: `You are now on ${label}. Paid $${price} for this month.` };
   } catch (error) {
     return failure(error);
   }

@@ -3,6 +3,7 @@ import { Dashboard } from "~/components/dashboard";
 import { requireUser } from "~/server/auth";
 import { now } from "~/server/clock";
 import { HydrateClient, prefetch, trpc } from "~/trpc/server";
+import "./dashboard.css";
 
 export const dynamic = "force-dynamic";
 

@@ -36,6 +36,7 @@ export default async function InsightsPage(props: { searchParams: Promise<{ mont
             fromMonth={fromMonth}
             previous={shiftMonth(month, -1)}
             next={month < current ? shiftMonth(month, 1) : null}
+            current={current}
           />
           <MonetizationCard month={month} />
         </HydrateClient>
