@@ -117,6 +117,12 @@ describe("Insights and History in people's words", () => {
       }),
     );
     expect(outside).toEqual([]);
+    // Nor does the page scroll sideways.
+    expect(
+      await page.evaluate(
+        () => document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+      ),
+    ).toBe(true);
     // Each cell says what it is, as its column would.
     expect(await cells.first().evaluate((td) => getComputedStyle(td, "::before").content)).toBe(
       '"Month"',
