@@ -20,13 +20,18 @@ export const utcMonth = (month: string, offset = 0) =>
 /**
  * Runs a report in a read-only transaction with room to hash and sort in memory: reports
  * aggregate a whole month (or more) of the ledger. Inside a host's open transaction, in a
- * savepoint of it instead (its isolation is the host's to choose).
+ * savepoint of it instead (its isolation and settings are the host's to choose). `workMem`: the
+ * room in megabytes (the pricing lab sorts several months of events).
  */
-export function inReport<T>(db: Db, report: (tx: Db) => Promise<T>): Promise<T> {
+export function inReport<T>(
+  db: Db,
+  report: (tx: Db) => Promise<T>,
+  workMem: 64 | 256 = 64,
+): Promise<T> {
   if (inHostTransaction(db)) return inSavepoint(db, report);
   return db.transaction(async (tx) => {
     await tx.execute(sql`SET TRANSACTION READ ONLY`);
-    await tx.execute(sql`SET LOCAL work_mem = '64MB'`);
+    await tx.execute(sql.raw(`SET LOCAL work_mem = '${workMem}MB'`));
     return report(tx as unknown as Db);
   });
 }

@@ -49,46 +49,64 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
     ),
     sql` AND `,
   );
+  const limits = (tier: SQL) =>
+    arr(features.map((f) => sql`${hardLimitSql(draft, tier, f)} + ${granted(f)}`));
+  const notWhole = (alias: string) =>
+    sql`JOIN mk m ON m.user_id = ${raw(alias)}.user_id AND m.month = ${raw(alias)}.month AND NOT m.whole`;
   return sql`
   mo AS (
     SELECT generate_series(${from}::date, (${from}::date + make_interval(months => ${months - 1}::int))::date,
       interval '1 month')::date AS month
-  ), corr AS (
-    SELECT user_id, month, corrects_key, ${c.eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
-    FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND ${inMonths(sql`month`, from, months)}
-    GROUP BY user_id, month, corrects_key
-  ), ev AS (
-    SELECT e.user_id, e.month, e.occurred_at AS at, 0 AS attempt, e.id, e.tier, e.covered,
-      ${arr(features.map((f) => sql`e.${ledgerCol(f)} + coalesce(k.${ledgerCol(f)}, 0)`))} AS amounts
-    FROM usagekit.usage_events e
-    LEFT JOIN corr k ON k.user_id = e.user_id AND k.month = e.month AND k.corrects_key = e.idempotency_key
-    WHERE ${inMonths(sql`e.month`, from, months)} AND e.corrects_key IS NULL
-    UNION ALL
-    SELECT r.user_id, ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)}, r.occurred_at, 1, r.id,
-      r.tier, NULL, ${arr(features.map((f) => sql`CASE WHEN r.feature = ${f} THEN r.requested ELSE 0 END`))}
+  ), ref AS (
+    SELECT r.user_id, ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)} AS month,
+      r.occurred_at AS at, r.id, r.tier, ${c.eachFeature((f) => sql`CASE WHEN r.feature = ${f} THEN r.requested ELSE 0 END AS ${ledgerCol(f)}`)}
     FROM usagekit.limit_refusals r LEFT JOIN usagekit.users u ON u.id = r.user_id
     WHERE r.occurred_at >= ${from}::date - interval '1 day'
       AND r.occurred_at < ${from}::date + make_interval(months => ${months}::int) + interval '1 day'
       AND ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)} IN (SELECT month FROM mo)
   ), agg AS (
-    SELECT user_id, month, min(tier) AS lo, max(tier) AS hi, bool_and(0 <= ALL(amounts)) AS growing,
+    -- Per learner and month, from the ledger's columns (corrections included) and the refusals.
+    SELECT user_id, month, min(tier) AS lo, max(tier) AS hi,
+      bool_and(NOT corrected AND ${sql.join(
+        features.map((f) => sql`${ledgerCol(f)} >= 0`),
+        sql` AND `,
+      )}) AS plain,
       count(*) FILTER (WHERE attempt = 1) AS attempts,
-      ${arr(features.map((f) => sql`sum(amounts[${i(f)}])`))} AS total,
-      ${arr(billableFeatures.map((f) => sql`sum(${coveredSql("ev", f)})`).concat(sql`0`))} AS covered,
-      ${flags((k) => sql`bool_or(attempt = 1 AND amounts[${k}] > 0)`)}
-    FROM ev GROUP BY user_id, month
+      ${arr(features.map((f) => sql`sum(${ledgerCol(f)})`))} AS total,
+      ${arr(billableFeatures.map((f) => sql`sum(${coveredSql("x", f)})`).concat(sql`0`))} AS covered,
+      ${flags((k) => sql`bool_or(attempt = 1 AND ${ledgerCol(features[k - 1]!)} > 0)`)}
+    FROM (
+      SELECT user_id, month, tier, corrects_key IS NOT NULL AS corrected, 0 AS attempt, covered,
+        ${c.eachFeature((f) => ledgerCol(f))}
+      FROM usagekit.usage_events WHERE ${inMonths(sql`month`, from, months)}
+      UNION ALL
+      SELECT user_id, month, tier, false, 1, NULL, ${c.eachFeature((f) => ledgerCol(f))} FROM ref
+    ) x GROUP BY user_id, month
   ), mk AS (
-    SELECT k.*, m.granted, k.lo = k.hi AND k.growing AND ${fits} AS whole
+    SELECT k.*, m.granted, k.lo = k.hi AND k.plain AND ${fits} AS whole
     FROM agg k LEFT JOIN usagekit.monthly_usage m ON m.user_id = k.user_id AND m.month = k.month
       AND ${inMonths(sql`m.month`, from, months)}
-  ), lim AS (
-    SELECT ev.*, ${arr(features.map((f) => sql`${hardLimitSql(draft, sql`ev.tier`, f)} + ${granted(f)}`))} AS limits
-    FROM ev JOIN mk m ON m.user_id = ev.user_id AND m.month = ev.month AND NOT m.whole
+  ), corr AS (
+    SELECT user_id, month, corrects_key, ${c.eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
+    FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND ${inMonths(sql`month`, from, months)}
+    GROUP BY user_id, month, corrects_key
+  ), ev AS (
+    -- The events of the other months, each net of its corrections, with the draft's limits.
+    SELECT e.user_id, e.month, e.occurred_at AS at, 0 AS attempt, e.id, e.tier, e.covered,
+      ${arr(features.map((f) => sql`e.${ledgerCol(f)} + coalesce(k.${ledgerCol(f)}, 0)`))} AS amounts,
+      ${limits(sql`e.tier`)} AS limits
+    FROM usagekit.usage_events e ${notWhole("e")}
+    LEFT JOIN corr k ON k.user_id = e.user_id AND k.month = e.month AND k.corrects_key = e.idempotency_key
+    WHERE ${inMonths(sql`e.month`, from, months)} AND e.corrects_key IS NULL
+    UNION ALL
+    SELECT r.user_id, r.month, r.at, 1, r.id, r.tier, NULL,
+      ${arr(features.map((f) => sql`r.${ledgerCol(f)}`))}, ${limits(sql`r.tier`)}
+    FROM ref r ${notWhole("r")}
   ), acc AS (
-    SELECT lim.*, st[${n + 1}] = 1 AS ok FROM (
-      SELECT lim.*, usagekit.simulate(amounts, limits) OVER (PARTITION BY user_id, month ORDER BY at, attempt, id) AS st
-      FROM lim
-    ) lim
+    SELECT ev.*, st[${n + 1}] = 1 AS ok FROM (
+      SELECT ev.*, usagekit.simulate(amounts, limits) OVER (PARTITION BY user_id, month ORDER BY at, attempt, id) AS st
+      FROM ev
+    ) ev
   ), lm AS (
     SELECT a.user_id, a.month, (array_agg(a.tier ORDER BY a.at DESC, a.attempt DESC, a.id DESC))[1] AS tier,
       count(*) FILTER (WHERE a.attempt = 1) AS real_refused, count(*) FILTER (WHERE NOT a.ok) AS draft_refused,

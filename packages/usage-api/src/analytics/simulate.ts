@@ -116,13 +116,17 @@ export async function simulateCatalog(
   const { fromMonth, months, tiers } = params;
   const draft: DraftCatalog = draftCatalog(tiers, params.draft);
   const from = `${fromMonth}-01`;
-  const [rows, paid] = await inReport(db, async (tx) => [
-    await queryRows<FigureRow>(tx, figuresSql(tiers, draft.tiers, from, months)),
-    await queryRows<{ month: string; tier: TierName; payments: number; paid: string }>(
-      tx,
-      paymentsSql(from, months),
-    ),
-  ]);
+  const [rows, paid] = await inReport(
+    db,
+    async (tx) => [
+      await queryRows<FigureRow>(tx, figuresSql(tiers, draft.tiers, from, months)),
+      await queryRows<{ month: string; tier: TierName; payments: number; paid: string }>(
+        tx,
+        paymentsSql(from, months),
+      ),
+    ],
+    256,
+  );
   const { features, tierNames } = columnsOf(tiers);
   const byKey = new Map(rows.map((r) => [`${r.month} ${r.tier}`, r]));
   const paidByKey = new Map(paid.map((p) => [`${p.month} ${p.tier}`, p]));
