@@ -1,6 +1,7 @@
 /**
  * `pnpm bench` (part 2): ingest at scale, on the real PostgreSQL server from DATABASE_URL.
- * - batches over HTTP (8 callers × 500-event batches) against a raw-SQL batch floor;
+ * - batches in process (createCaller) and over HTTP (8 callers × 500-event batches) against a
+ *   raw-SQL batch floor doing the same durable work;
  * - the buffered client (createUsageClient) end to end;
  * - single events over HTTP against an in-memory ceiling of the same tRPC stack;
  * - canUseFeature over HTTP at one connection, idle and while writers run, beside the in-memory
@@ -13,6 +14,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import { createDb } from "@usagekit/db";
 import postgres from "postgres";
 import superjson from "superjson";
+import { createCaller, createTRPCContext } from "../src";
 import type { AppRouter } from "../src";
 import { createUsageClient } from "../src/transport/client";
 import { freePort } from "../test/process";
@@ -30,8 +32,9 @@ const PARTS = (process.env.BENCH_PARTS ?? "batch,single,latency").split(",");
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 8);
 
 const { url, drop } = await benchDatabase("usagekit_bench_ingest");
-const handle = await createDb({ url, max: 4 }); // migrates
-await handle.close();
+// Migrates; then the batch path in this process (createCaller: no HTTP, no JSON), 8 connections.
+const handle = await createDb({ url, max: 8 });
+const inProcess = createCaller(createTRPCContext({ db: handle.db, auth: { type: "service" } }));
 const raw = postgres(url, { max: 8, onnotice: () => {} });
 
 /** A process in its own group, ready when it prints `ready`. */
@@ -78,24 +81,37 @@ const ceiling = client(ceilingPort);
 const users = Array.from({ length: USERS }, () => randomUUID());
 await raw`INSERT INTO usagekit.users (id, tier) SELECT unnest(${users}::text[]), 'plus'`;
 const someUser = () => users[Math.floor(Math.random() * users.length)]!;
+/** A batch as a client sends one: every event keyed, so a retry never counts twice. */
 const batchOf = () =>
-  Array.from({ length: BATCH }, () => ({ userId: someUser(), conversations: 1, seconds: 30 }));
+  Array.from({ length: BATCH }, () => ({
+    userId: someUser(),
+    idempotencyKey: randomUUID(),
+    conversations: 1,
+    seconds: 30,
+  }));
 
 /**
- * The batch floor: the same durable work per event as the batch path (ledger rows; monthly,
- * daily and lifetime rows summed per key, overage past the plus limit) by one hand-written
- * set-based statement per batch, rows in user order, through postgres.js: no validation, no
- * idempotency lookups, no per-event answers, no API.
+ * The batch floor: the same durable work per event as the batch path (each key claimed for its
+ * user across months, as a partitioned ledger needs; ledger rows; monthly, daily and lifetime
+ * rows summed per key, overage past the plus limit) by one hand-written set-based statement per
+ * batch, rows in user order, through postgres.js: no validation, no per-event answers, no API.
  */
-const floorBatch = (events: { userId: string }[]) => raw`
-  WITH ev AS (
-    SELECT e.user_id, now() AS at, date_trunc('month', now() AT TIME ZONE u.timezone)::date AS month,
+const floorBatch = (events: { userId: string; idempotencyKey: string }[]) => raw`
+  WITH given AS (
+    SELECT e.user_id, e.key, now() AS at, date_trunc('month', now() AT TIME ZONE u.timezone)::date AS month,
       (now() AT TIME ZONE u.timezone)::date AS day, u.tier, u.timezone
-    FROM jsonb_to_recordset(${JSON.stringify(events.map((e) => ({ user_id: e.userId })))}::text::jsonb) AS e(user_id text)
+    FROM jsonb_to_recordset(${JSON.stringify(events.map((e) => ({ user_id: e.userId, key: e.idempotencyKey })))}::text::jsonb)
+      AS e(user_id text, key text)
     JOIN usagekit.users u ON u.id = e.user_id
+  ), claimed AS (
+    INSERT INTO usagekit.usage_event_keys (user_id, idempotency_key, month)
+    SELECT user_id, key, month FROM given ORDER BY 1, 2
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING user_id, idempotency_key
+  ), ev AS (
+    SELECT g.* FROM given g JOIN claimed c ON c.user_id = g.user_id AND c.idempotency_key = g.key
   ), led AS (
-    INSERT INTO usagekit.usage_events (user_id, occurred_at, month, day, tier, conversations, seconds)
-    SELECT user_id, at, month, day, tier, 1, 30 FROM ev ORDER BY user_id RETURNING 1
+    INSERT INTO usagekit.usage_events (user_id, occurred_at, month, day, tier, idempotency_key, conversations, seconds)
+    SELECT user_id, at, month, day, tier, key, 1, 30 FROM ev ORDER BY user_id RETURNING 1
   ), mon AS (
     INSERT INTO usagekit.monthly_usage AS m (user_id, month, period_start, period_end, conversations, seconds,
       tier_when_used, last_event_at, last_conversation_at)
@@ -146,6 +162,13 @@ const batchWorkloads: Record<string, () => Promise<number>> = {
   "a raw SQL batch floor": async () =>
     BATCH *
     (await runConcurrent(BATCHES_PER_ROUND, CALLERS, () => floorBatch(batchOf()))).perSecond,
+  "b' recordUsageBatch in process": async () =>
+    BATCH *
+    (
+      await runConcurrent(BATCHES_PER_ROUND, CALLERS, () =>
+        inProcess.usage.recordUsageBatch({ events: batchOf() }),
+      )
+    ).perSecond,
   "b recordUsageBatch over HTTP": async () =>
     BATCH *
     (
@@ -223,5 +246,6 @@ if (PARTS.includes("latency")) {
 
 await stopServer();
 await stopCeiling();
+await handle.close();
 await raw.end();
 await drop();

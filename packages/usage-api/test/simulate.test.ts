@@ -292,6 +292,26 @@ describe.each(dbKinds)("analytics.simulateCatalog on %s", (kind) => {
     expect(Object.fromEntries(answer.months[0]!.tiers.map((t) => [t.tier, t.draft]))).toEqual(
       expected,
     );
+    // A number is a hard limit, as in the catalog: Plus's practice time capped at 5 h.
+    const capped = await api().analytics.simulateCatalog({
+      draft: { tiers: { plus: { limits: { seconds: 5 * H } } } },
+      fromMonth: "2026-11",
+    });
+    const cappedTiers = {
+      ...defaultTiers,
+      plus: { ...defaultTiers.plus, seconds: { limit: 5 * H } },
+    } as typeof defaultTiers;
+    const cappedExpected = replayInTs(
+      november,
+      limitsFrom(cappedTiers),
+      (t) => prices[t],
+      payments,
+    );
+    expect(Object.fromEntries(capped.months[0]!.tiers.map((t) => [t.tier, t.draft]))).toEqual(
+      cappedExpected,
+    );
+    expect(cappedExpected.plus!.refusedLearners.seconds).toBeGreaterThan(0);
+    expect(cappedExpected.plus!.overageMoney).toBe("0.00");
     // Reality does not depend on the draft, however the draft's months are replayed.
     expect(answer.months[0]!.tiers.map((t) => t.actual)).toEqual(
       real.months[0]!.tiers.map((t) => t.actual),

@@ -31,7 +31,7 @@ function LimitRow(props: {
         value={field.kind}
         onChange={(e) => set({ kind: e.target.value as LimitKind })}
       >
-        {kindsFor(tier, feature).map((k) => (
+        {kindsFor(feature).map((k) => (
           <option key={k} value={k}>
             {kindText[k]}
           </option>

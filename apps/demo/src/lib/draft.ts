@@ -37,19 +37,10 @@ export const formFromCatalog = (): DraftForm =>
     }),
   ) as DraftForm;
 
-/**
- * The kinds of limit the form offers for a feature: a soft limit only for billable features, and
- * no hard limit where the catalog's is soft (a draft's count keeps the catalog's overage price).
- */
-export function kindsFor(tier: TierName, feature: Feature): LimitKind[] {
-  const spec = catalog.tiers[tier].limits[feature];
-  const softInCatalog = spec !== null && typeof spec === "object";
+/** The kinds of limit the form offers for a feature: a soft limit only for billable features. */
+export function kindsFor(feature: Feature): LimitKind[] {
   const billable = (billableFeatures as readonly Feature[]).includes(feature);
-  return [
-    ...(softInCatalog ? [] : (["hard"] as const)),
-    ...(billable ? (["soft"] as const) : []),
-    "unlimited",
-  ];
+  return ["hard", ...(billable ? (["soft"] as const) : []), "unlimited"];
 }
 
 /**

@@ -27,10 +27,20 @@ export function raiseAlerts(
     ),
     sql`, `,
   );
+  // A row reaches a threshold only if it reaches the lowest one for some feature: checked once
+  // per row, before the row's features × thresholds are (most rows of a batch reach none).
+  const lowest = Math.min(...alertThresholds);
+  const reaches = sql.join(
+    features.map((f) => {
+      const lim = limitSql(tiers, rows.tier, f);
+      return sql`(${lim} > 0 AND (${rows.used(f)})::bigint * 100 >= ${lim} * ${sql.raw(String(lowest))})`;
+    }),
+    sql` OR `,
+  );
   return sql`INSERT INTO usagekit.alerts (user_id, month, feature, threshold, used, "limit")
     SELECT ${rows.userId}, ${rows.month}, t.feature, t.threshold, t.used, t.lim
     FROM ${rows.from} CROSS JOIN LATERAL (VALUES ${values}) AS t(feature, threshold, used, lim)
-    WHERE t.lim > 0 AND t.used * 100 >= t.lim * t.threshold
+    WHERE (${reaches}) AND t.lim > 0 AND t.used * 100 >= t.lim * t.threshold
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (user_id, month, feature, threshold) DO NOTHING`;
 }

@@ -25,13 +25,13 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 
 /** The catalog's form of a draft limit, or BAD_REQUEST naming its path. */
-function limitOf(where: string, value: unknown, current: FeatureLimit): FeatureLimit {
+function limitOf(where: string, value: unknown): FeatureLimit {
   if (value === null) return { limit: null };
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value) || value < 0)
       throw badRequest(`${where}: must be a whole number >= 0, or null for unlimited`);
-    // A count keeps the catalog's overage price when the feature had a soft limit.
-    return current.overage ? { limit: value, overage: current.overage } : { limit: value };
+    // As in the catalog: a number is a hard limit (a soft one says its overage price).
+    return { limit: value };
   }
   if (!isObject(value) || !isObject(value.overage))
     throw badRequest(
@@ -83,7 +83,7 @@ export function draftCatalog(tiers: Tiers, draft: unknown): DraftCatalog {
       if (!(features as readonly string[]).includes(feature))
         throw badRequest(`${where}.limits.${feature}: not a feature of the catalog`);
       const f = feature as Feature;
-      limits[t][f] = limitOf(`${where}.limits.${feature}`, value, tiers[t][f]);
+      limits[t][f] = limitOf(`${where}.limits.${feature}`, value);
     }
   }
   try {
