@@ -66,7 +66,7 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
       AND ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)} IN (SELECT month FROM mo)
   ), agg AS (
     -- Per learner and month, from the ledger's columns (corrections included) and the refusals.
-    SELECT user_id, month, min(tier) AS lo, max(tier) AS hi,
+    SELECT user_id, month, min(tier) AS lo, max(tier) AS hi, count(*) FILTER (WHERE NOT corrected) AS n,
       bool_and(NOT corrected AND ${sql.join(
         features.map((f) => sql`${ledgerCol(f)} >= 0`),
         sql` AND `,
@@ -74,7 +74,7 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
       count(*) FILTER (WHERE attempt = 1) AS attempts,
       ${arr(features.map((f) => sql`sum(${ledgerCol(f)})`))} AS total,
       ${arr(billableFeatures.map((f) => sql`sum(${coveredSql("x", f)})`).concat(sql`0`))} AS covered,
-      ${flags((k) => sql`bool_or(attempt = 1 AND ${ledgerCol(features[k - 1]!)} > 0)`)}
+      ${flags((k) => sql`bool_or(${ledgerCol(features[k - 1]!)} > 0) FILTER (WHERE attempt = 1)`)}
     FROM (
       SELECT user_id, month, tier, corrects_key IS NOT NULL AS corrected, 0 AS attempt, covered,
         ${c.eachFeature((f) => ledgerCol(f))}
@@ -85,7 +85,7 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
   ), mk AS (
     SELECT k.*, m.granted, k.lo = k.hi AND k.plain AND ${fits} AS whole
     FROM agg k LEFT JOIN usagekit.monthly_usage m ON m.user_id = k.user_id AND m.month = k.month
-      AND ${inMonths(sql`m.month`, from, months)}
+      AND ${inMonths(sql`m.month`, from, months)} AND m.granted <> '{}'::jsonb
   ), corr AS (
     SELECT user_id, month, corrects_key, ${c.eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
     FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND ${inMonths(sql`month`, from, months)}
@@ -94,26 +94,26 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
     -- The events of the other months, each net of its corrections, with the draft's limits.
     SELECT e.user_id, e.month, e.occurred_at AS at, 0 AS attempt, e.id, e.tier, e.covered,
       ${arr(features.map((f) => sql`e.${ledgerCol(f)} + coalesce(k.${ledgerCol(f)}, 0)`))} AS amounts,
-      ${limits(sql`e.tier`)} AS limits
+      ${limits(sql`e.tier`)} AS limits, m.n
     FROM usagekit.usage_events e ${notWhole("e")}
     LEFT JOIN corr k ON k.user_id = e.user_id AND k.month = e.month AND k.corrects_key = e.idempotency_key
     WHERE ${inMonths(sql`e.month`, from, months)} AND e.corrects_key IS NULL
     UNION ALL
     SELECT r.user_id, r.month, r.at, 1, r.id, r.tier, NULL,
-      ${arr(features.map((f) => sql`r.${ledgerCol(f)}`))}, ${limits(sql`r.tier`)}
+      ${arr(features.map((f) => sql`r.${ledgerCol(f)}`))}, ${limits(sql`r.tier`)}, m.n
     FROM ref r ${notWhole("r")}
   ), acc AS (
     SELECT ev.*, st[${n + 1}] = 1 AS ok FROM (
-      SELECT ev.*, usagekit.simulate(amounts, limits) OVER (PARTITION BY user_id, month ORDER BY at, attempt, id) AS st
-      FROM ev
+      SELECT ev.*, usagekit.simulate(amounts, limits) OVER w AS st, row_number() OVER w AS rn
+      FROM ev WINDOW w AS (PARTITION BY user_id, month ORDER BY at, attempt, id)
     ) ev
   ), lm AS (
-    SELECT a.user_id, a.month, (array_agg(a.tier ORDER BY a.at DESC, a.attempt DESC, a.id DESC))[1] AS tier,
+    SELECT a.user_id, a.month, min(a.tier) FILTER (WHERE a.rn = a.n) AS tier,
       count(*) FILTER (WHERE a.attempt = 1) AS real_refused, count(*) FILTER (WHERE NOT a.ok) AS draft_refused,
       ${flags(
-        (k) => sql`bool_or(a.attempt = 1 AND a.amounts[${k}] > 0)`,
-        (k) => sql`bool_or(NOT a.ok AND a.amounts[${k}] > 0 AND a.limits[${k}] IS NOT NULL
-          AND a.st[${k}] + a.amounts[${k}] > a.limits[${k}])`,
+        (k) => sql`bool_or(a.amounts[${k}] > 0) FILTER (WHERE a.attempt = 1)`,
+        (k) => sql`bool_or(a.amounts[${k}] > 0 AND a.limits[${k}] IS NOT NULL
+          AND a.st[${k}] + a.amounts[${k}] > a.limits[${k}]) FILTER (WHERE NOT a.ok)`,
       )}
     FROM acc a GROUP BY a.user_id, a.month
     UNION ALL

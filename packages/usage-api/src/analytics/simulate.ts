@@ -49,9 +49,12 @@ function figuresSql(tiers: Tiers, draft: Tiers, from: string, months: number): S
   drafted AS (SELECT user_id, month FROM units GROUP BY user_id, month HAVING sum(units) > 0),
   flags AS (
     SELECT lm.*,
-      ${overageCols.length > 0 ? sql`coalesce(${raw(overageCols.map((o) => `m.${o}`).join(" + "))}, 0) > 0` : sql`false`} AS real_overage,
+      m.user_id IS NOT NULL AS real_overage,
       d.user_id IS NOT NULL AS draft_overage
+    -- Only the months with overage are joined (a small hash, not every monthly row).
     FROM lm LEFT JOIN usagekit.monthly_usage m ON m.user_id = lm.user_id AND m.month = lm.month
+      AND ${inMonths(sql`m.month`, from, months)}
+      AND ${overageCols.length > 0 ? raw(`${overageCols.map((o) => `m.${o}`).join(" + ")} > 0`) : sql`false`}
     LEFT JOIN drafted d ON d.user_id = lm.user_id AND d.month = lm.month
   ), real_money AS (
     SELECT month, tier, sum(amount) AS amount FROM (${overageLines(inMonths(sql`m.month`, from, months), tiers)}) l
