@@ -10,13 +10,9 @@ import { join } from "node:path";
 import { defineCatalog } from "./define-catalog";
 import type { CatalogShape } from "./define-catalog";
 import { defaultMigrationsFolder } from "./migrate";
+import { appendOwnMigrations, snapshotFile } from "./generate-own";
+import type { Journal } from "./generate-own";
 import { usagekit, usagekitTables } from "./tables";
-
-interface Journal {
-  version: string;
-  dialect: string;
-  entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[];
-}
 
 /** usagekit's own migrations (the default catalog's tables and its SQL functions), copied once. */
 function copyBaseline(out: string, log: (line: string) => void) {
@@ -32,8 +28,9 @@ function copyBaseline(out: string, log: (line: string) => void) {
 
 /**
  * Writes the migrations of a host's catalog into `out` (a drizzle-kit migrations folder that
- * `migrate(db, { migrationsFolder: out })` applies): usagekit's own migrations the first time,
- * then one migration for whatever the catalog changed since the last one written there — new
+ * `migrate(db, { migrationsFolder: out })` applies): usagekit's own migrations the first time —
+ * and, later, those usagekit added since (`appendOwnMigrations`) — then one migration for
+ * whatever the catalog changed since the last one written there — new
  * features' columns, removed ones, the tiers a tier column accepts. Returns the new file, or null
  * when the folder is up to date.
  */
@@ -45,11 +42,10 @@ export async function generateMigrations(
   defineCatalog(catalog);
   const journalFile = join(out, "meta", "_journal.json");
   if (!existsSync(journalFile)) copyBaseline(out, log);
+  else appendOwnMigrations(out, log);
   const journal = JSON.parse(readFileSync(journalFile, "utf8")) as Journal;
   const last = journal.entries.at(-1)!;
-  const snapshotFile = (idx: number) =>
-    join(out, "meta", `${String(idx).padStart(4, "0")}_snapshot.json`);
-  const prev = JSON.parse(readFileSync(snapshotFile(last.idx), "utf8"));
+  const prev = JSON.parse(readFileSync(snapshotFile(out, last.idx), "utf8"));
   // drizzle-kit's own diff, as `drizzle-kit generate` makes it (loaded only by this command).
   const { generateDrizzleJson, generateMigration } = await import("drizzle-kit/api");
   const tables = { usagekit, ...usagekitTables(catalog) };
@@ -63,7 +59,7 @@ export async function generateMigrations(
   const tag = `${String(idx).padStart(4, "0")}_catalog`;
   const file = join(out, `${tag}.sql`);
   writeFileSync(file, statements.join("\n--> statement-breakpoint\n") + "\n");
-  writeFileSync(snapshotFile(idx), JSON.stringify(cur, null, 2) + "\n");
+  writeFileSync(snapshotFile(out, idx), JSON.stringify(cur, null, 2) + "\n");
   // The migrator applies what is newer than the last applied: `when` only grows.
   const when = Math.max(Date.now(), last.when + 1);
   journal.entries.push({ idx, version: last.version, when, tag, breakpoints: true });
