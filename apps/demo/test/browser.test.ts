@@ -522,6 +522,17 @@ describe("the demo in a real browser", () => {
       .poll(() => learner.getByTestId("usage-seconds").getAttribute("data-projected"))
       .toBe(String(pace.features.seconds.projected));
     expect(await learner.getByTestId("usage-seconds").textContent()).toContain("at this pace");
+    // The alert says when that pace runs out, when it does this month (the API's day).
+    const runsOut = pace.features.seconds.reachesLimitOn;
+    const day = (d: string) =>
+      new Date(`${d}T12:00:00Z`).toLocaleDateString("en-GB", {
+        day: "numeric",
+        month: "short",
+        timeZone: "UTC",
+      });
+    if (runsOut)
+      expect(await alerts.textContent()).toContain(`At this pace it runs out on ${day(runsOut)}.`);
+    else expect(await alerts.textContent()).not.toContain("runs out");
     await learner.screenshot({ path: join(shots, "13-warned-at-80.png"), fullPage: true });
     await practise(5);
     await expect

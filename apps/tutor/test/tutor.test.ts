@@ -125,7 +125,7 @@ describe.each(servers.map((s) => [s.kind, s] as const))(
       await prompt.waitFor();
       expect(await prompt.getAttribute("role")).toBe("alert");
       expect(await prompt.textContent()).toContain(
-        "Your free plan includes 20 conversations a month and you have used 20",
+        "Your Free plan includes 20 conversations a month and you have used 20",
       );
       expect(await prompt.textContent()).toContain("Nothing was recorded");
       await expect

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useUsageApi, useUsageCatalog } from "./context";
-import { featureNoun, formatAmount } from "./format";
+import { featureNoun, formatAmount, localDateLabel } from "./format";
 import { useRefreshUsage, useUsage } from "./hooks";
 import type { AnyFeature } from "./names";
 
@@ -17,7 +17,8 @@ export function useAlerts() {
 
 /**
  * The learner's own alerts of this month, in words ("You have used 80 % of your practice time:
- * 24 min of 30 min"), the highest threshold per feature; nothing when there are none.
+ * 24 min of 30 min. At this pace it runs out on 24 Dec." — the forecast's day, when their pace
+ * reaches the limit this month), the highest threshold per feature; nothing when there are none.
  */
 export function UsageAlerts() {
   const catalog = useUsageCatalog();
@@ -35,7 +36,11 @@ export function UsageAlerts() {
             <li key={a.id} data-feature={a.feature} data-threshold={a.threshold}>
               {a.threshold >= 100
                 ? `You have used all ${amount(a.limit)} of your ${noun} this month.`
-                : `You have used ${a.threshold} % of your ${noun} this month: ${amount(a.used)} of ${amount(a.limit)}.`}
+                : `You have used ${a.threshold} % of your ${noun} this month: ${amount(a.used)} of ${amount(a.limit)}.${
+                    a.runsOutOn
+                      ? ` At this pace it runs out on ${localDateLabel(a.runsOutOn)}.`
+                      : ""
+                  }`}
             </li>
           );
         })}

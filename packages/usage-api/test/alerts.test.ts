@@ -41,6 +41,25 @@ describe.each(dbKinds)("alerts on %s", (kind) => {
     expect(since.map((a) => a.threshold)).toContain(80);
   });
 
+  it("says when the learner's pace reaches the limit, for this month's alerts only", async () => {
+    const userId = newUserId();
+    const at = (d: string) => new Date(`${d}T12:00:00Z`);
+    // October: 16 of Free's 20 conversations (80 %); November: 8 on the 1st and 8 today.
+    await api().recordUsage({ userId, conversations: 16, occurredAt: at("2026-10-20") });
+    await api().recordUsage({ userId, conversations: 8, occurredAt: at("2026-11-01") });
+    await api().recordUsage({ userId, conversations: 8 });
+    const listed = await api().listAlerts({ userId });
+    expect(listed.map((a) => [a.month, a.threshold, a.runsOutOn])).toEqual([
+      // An earlier month's alert has no forecast.
+      ["2026-10", 80, null],
+      // 16 used on 2 days; 3 active days of the 27 since 20 October: 8 × 3/27 a day, so the 4
+      // left last 4.5 days: the 20th.
+      ["2026-11", 80, "2026-11-20"],
+    ]);
+    const forecast = await api().getForecast({ userId });
+    expect(forecast.features.conversations?.reachesLimitOn).toBe(listed[1]!.runsOutOn);
+  });
+
   it("raises every threshold a batch or a settle crosses at once", async () => {
     const batchUser = newUserId();
     await api().recordUsageBatch({

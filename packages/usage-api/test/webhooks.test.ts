@@ -121,13 +121,21 @@ describe.each(dbKinds)("alert webhooks on %s", (kind) => {
     expect(hook.got).toHaveLength(6);
     const last = hook.got.at(-1)!;
     expect(verifyWebhook(last.body, last.signature, SECRET, new Date(start + 30_000))).toBe(true);
-    expect(JSON.parse(last.body)).toMatchObject({
+    const sent = JSON.parse(last.body) as { month: string; runsOutOn: string | null };
+    expect(sent).toMatchObject({
       type: "usage.alert",
       userId,
       feature: "ankiExports",
       limit: 3,
       used: 3,
     });
+    // Where the learner's pace takes the feature when it was sent (used up: that day).
+    const forecast = await callerFor(suite.handle, {
+      now: () => new Date(start + 30_000),
+    }).usage.getForecast({ userId });
+    expect(sent.runsOutOn).toBe(
+      forecast.month === sent.month ? forecast.features.ankiExports!.reachesLimitOn : null,
+    );
   });
 
   it("gives up after 24 hours", async () => {

@@ -14,7 +14,7 @@ export function BillingTable() {
     <TableCard
       title="Billing history"
       note={PLAN_RULE}
-      empty={bills.length === 0 && "Nothing billed yet: the free plan costs nothing."}
+      empty={bills.length === 0 && "Nothing billed yet: the Free plan costs nothing."}
       testId="billing"
       head={["Month", "Plan", "Paid", "Overage", "Total"]}
     >

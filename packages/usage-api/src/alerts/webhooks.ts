@@ -1,8 +1,10 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
-import { alertSelect } from "./list";
-import type { Alert } from "./list";
+import { defaultTiers } from "../limits/tiers";
+import type { Tiers } from "../limits/tiers";
+import { alertSelect, withForecast } from "./list";
+import type { Alert, StoredAlert } from "./list";
 import { signWebhook } from "./signature";
 
 export interface WebhookOptions {
@@ -14,6 +16,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** At most this many alerts per round. */
   batch?: number;
+  /** The catalog's tiers, for each alert's forecast (`runsOutOn`); the default catalog's. */
+  tiers?: Tiers;
 }
 
 /** How long alerts are retried, and the longest wait between two attempts. */
@@ -22,7 +26,10 @@ const MAX_WAIT_MS = 3600 * 1000;
 /** The wait after the n-th failed attempt: 10 s, 20 s, 40 s, … at most an hour. */
 export const backoffMs = (attempts: number) => Math.min(MAX_WAIT_MS, 10_000 * 2 ** (attempts - 1));
 
-/** The JSON body of an alert's webhook: the alert, with its stable `id` for deduplication. */
+/**
+ * The JSON body of an alert's webhook: the alert, with its stable `id` for deduplication and
+ * where the learner's pace takes the feature this month when it is sent (`runsOutOn`).
+ */
 export const webhookBody = (a: Alert) =>
   JSON.stringify({ type: "usage.alert", ...a, createdAt: a.createdAt.toISOString() });
 
@@ -59,7 +66,7 @@ export async function deliverDueWebhooks(db: Db, options: WebhookOptions): Promi
   const at = sql`${now.toISOString()}::timestamptz`;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const due = await db.transaction(async (tx) => {
-    const rows = await queryRows<Alert & { attempts: number }>(
+    const rows = await queryRows<StoredAlert & { attempts: number }>(
       tx as unknown as Db,
       sql`SELECT ${alertSelect}, a.attempts AS "attempts" FROM usagekit.alerts a
         WHERE a.delivered_at IS NULL
@@ -79,16 +86,18 @@ export async function deliverDueWebhooks(db: Db, options: WebhookOptions): Promi
     return rows;
   });
   await Promise.all(
-    due.map(async (alert) => {
-      const failure = await post(alert, { ...options, timeoutMs }, now);
-      const attempts = alert.attempts + 1;
+    due.map(async ({ attempts: tried, ...stored }) => {
+      const params = { userId: stored.userId, now, tiers: options.tiers ?? defaultTiers };
+      const [alert] = await withForecast(db, params, [stored]);
+      const failure = await post(alert!, { ...options, timeoutMs }, now);
+      const attempts = tried + 1;
       await db.execute(
         failure === null
           ? sql`UPDATE usagekit.alerts SET delivered_at = ${at}, attempts = ${attempts}, last_error = NULL
-              WHERE user_id = ${alert.userId} AND id = ${alert.id}`
+              WHERE user_id = ${stored.userId} AND id = ${stored.id}`
           : sql`UPDATE usagekit.alerts SET attempts = ${attempts}, last_error = ${failure},
               next_attempt_at = ${at} + make_interval(secs => ${backoffMs(attempts) / 1000})
-              WHERE user_id = ${alert.userId} AND id = ${alert.id}`,
+              WHERE user_id = ${stored.userId} AND id = ${stored.id}`,
       );
     }),
   );

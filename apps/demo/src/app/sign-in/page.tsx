@@ -5,7 +5,7 @@ export default function SignInPage() {
     <main className="narrow">
       <h1>usagekit demo</h1>
       <p className="muted">
-        A language-learning app with AI conversation practice on free, plus and pro plans. Pick a
+        A language-learning app with AI conversation practice on Free, Plus and Pro plans. Pick a
         demo learner to sign in; everything you do is metered by usagekit.
       </p>
       <form action="/api/sign-in" method="post" className="user-list">
