@@ -144,6 +144,24 @@ describe.each(dbKinds)("reconcile on %s", (kind) => {
     );
     expect(row?.n).toBe(2);
   });
+
+  it("counts a correction's key as claimed: no drift, and a repair keeps its claim", async () => {
+    const dave = newUserId();
+    await api.usage.recordUsage({ userId: dave, conversations: 3, idempotencyKey: "e1" });
+    const correction = {
+      userId: dave,
+      idempotencyKey: "c1",
+      correctsKey: "e1",
+      conversations: 1,
+      reason: "refund",
+    };
+    await api.usage.correctUsage(correction);
+    expect(await findDrift(handle.db, { tiers: defaultTiers })).toEqual([]);
+    await repairDrift(handle.db, { tiers: defaultTiers });
+    // The correction's key still answers as done: repeating it takes nothing more (3 - 1).
+    await api.usage.correctUsage(correction);
+    expect((await api.usage.getCurrentUsage({ userId: dave })).features.conversations.used).toBe(2);
+  });
 });
 
 describe.each(dbKinds)("the reconcile script on %s", (kind) => {
