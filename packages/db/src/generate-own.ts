@@ -16,7 +16,7 @@ type Snapshot = Named & { id: string; prevId: string };
 
 /** `0005_retention` → `retention`: a migration's name without its number. */
 const nameOf = (tag: string) => tag.replace(/^\d+_/, "");
-const readJson = <T>(file: string) => JSON.parse(readFileSync(file, "utf8")) as T;
+export const readJson = <T>(file: string) => JSON.parse(readFileSync(file, "utf8")) as T;
 export const snapshotFile = (folder: string, idx: number) =>
   join(folder, "meta", `${String(idx).padStart(4, "0")}_snapshot.json`);
 

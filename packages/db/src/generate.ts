@@ -1,16 +1,9 @@
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineCatalog } from "./define-catalog";
 import type { CatalogShape } from "./define-catalog";
 import { defaultMigrationsFolder } from "./migrate";
-import { appendOwnMigrations, snapshotFile } from "./generate-own";
+import { appendOwnMigrations, readJson, snapshotFile } from "./generate-own";
 import type { Journal } from "./generate-own";
 import { usagekit, usagekitTables } from "./tables";
 
@@ -43,9 +36,9 @@ export async function generateMigrations(
   const journalFile = join(out, "meta", "_journal.json");
   if (!existsSync(journalFile)) copyBaseline(out, log);
   else appendOwnMigrations(out, log);
-  const journal = JSON.parse(readFileSync(journalFile, "utf8")) as Journal;
+  const journal = readJson<Journal>(journalFile);
   const last = journal.entries.at(-1)!;
-  const prev = JSON.parse(readFileSync(snapshotFile(out, last.idx), "utf8"));
+  const prev = readJson<Parameters<typeof generateMigration>[0]>(snapshotFile(out, last.idx));
   // drizzle-kit's own diff, as `drizzle-kit generate` makes it (loaded only by this command).
   const { generateDrizzleJson, generateMigration } = await import("drizzle-kit/api");
   const tables = { usagekit, ...usagekitTables(catalog) };

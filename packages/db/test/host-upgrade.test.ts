@@ -13,10 +13,25 @@ const kinds = DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as 
 const packageDir = join(import.meta.dirname, "..");
 const hostCatalog = join(import.meta.dirname, "fixtures", "host-catalog.ts");
 /**
- * A host's migrations folder as `usagekit generate` wrote it before usagekit's migrations 0004–0006
- * (kept as it was: usagekit's 0000–0003 and the host catalog's own 0004_catalog, with quizzes).
+ * A host's migrations folder as `usagekit generate` wrote it before usagekit's migrations 0004–0006:
+ * usagekit's own 0000–0003 (as they still are in `drizzle/`) and, kept here as it was written, the
+ * host catalog's own 0004_catalog (with quizzes), its snapshot and the folder's journal.
  */
-const oldFolder = join(import.meta.dirname, "fixtures", "host-folder-0003");
+const hostPart = join(import.meta.dirname, "fixtures", "host-folder-0003");
+const own = join(packageDir, "drizzle");
+function oldFolder(out: string) {
+  cpSync(hostPart, out, { recursive: true });
+  for (const tag of [
+    "0000_usagekit",
+    "0001_limit_exceeded",
+    "0002_sessions_alerts",
+    "0003_grants",
+  ]) {
+    cpSync(join(own, `${tag}.sql`), join(out, `${tag}.sql`));
+    const snapshot = `${tag.slice(0, 4)}_snapshot.json`;
+    cpSync(join(own, "meta", snapshot), join(out, "meta", snapshot));
+  }
+}
 const work = mkdtempSync(join(tmpdir(), "usagekit-host-upgrade-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -61,7 +76,7 @@ describe.each(kinds)(
   (kind) => {
     it("gets them appended by generate, and its database converts with every row", async () => {
       const out = join(work, kind);
-      cpSync(oldFolder, out, { recursive: true });
+      oldFolder(out);
       const server =
         kind === "postgres" ? await freshDatabase(DATABASE_URL!, "usagekit_upgrade") : null;
       const open = () =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defaultTiers, defineTiers } from "../src";
 import type { Tiers } from "../src";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
+import { runsOutOf } from "./helpers";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
 const day = (d: string) => new Date(`${d}T12:00:00Z`);
@@ -67,19 +68,7 @@ describe.each(dbKinds)("upgradeCandidates: who will hit a limit this month, on %
 
     // Independent of the set-based SQL: each learner's own forecast (usage.getForecast).
     for (const userId of mine) {
-      const forecast = await api().usage.getForecast({ userId });
-      const expected = Object.entries(forecast.features)
-        .filter(([, f]) => f.reachesLimitOn !== null)
-        .map(([feature, f]) => ({
-          feature,
-          limit: f.limit,
-          projected: f.projected,
-          reachesLimitOn: f.reachesLimitOn!,
-        }))
-        .sort(
-          (a, b) =>
-            a.reachesLimitOn.localeCompare(b.reachesLimitOn) || a.feature.localeCompare(b.feature),
-        );
+      const expected = runsOutOf(await api().usage.getForecast({ userId }));
       const candidate = candidates.find((c) => c.userId === userId);
       expect(candidate?.runsOut ?? []).toEqual(expected);
     }

@@ -62,3 +62,23 @@ export async function rowCounts(db: Db) {
   );
   return row!;
 }
+
+/**
+ * The `runsOut` of `analytics.upgradeCandidates` a learner's own forecast (`usage.getForecast`)
+ * implies: each feature whose pace reaches its limit this month, the soonest first.
+ */
+export const runsOutOf = (forecast: {
+  features: Partial<
+    Record<string, { limit: number; projected: number; reachesLimitOn: string | null }>
+  >;
+}) =>
+  Object.entries(forecast.features)
+    .flatMap(([feature, f]) =>
+      f?.reachesLimitOn
+        ? [{ feature, limit: f.limit, projected: f.projected, reachesLimitOn: f.reachesLimitOn }]
+        : [],
+    )
+    .sort(
+      (a, b) =>
+        a.reachesLimitOn.localeCompare(b.reachesLimitOn) || a.feature.localeCompare(b.feature),
+    );

@@ -231,6 +231,18 @@ describe.each(dbKinds)("analytics.simulateCatalog on %s", (kind) => {
     await pay(pro, "pro", day(1, 12));
     await record(pro, day(6), { seconds: 51 * H, conversations: 3 }, "pro");
 
+    /** A 1-hour top-up on the 6th, then 10 h 30 min on Plus on the 7th: 30 min past 10 h it covers. */
+    const toppedUp = async (userId: string) => {
+      await api(new Date(day(6))).usage.grantUsage({
+        userId,
+        idempotencyKey: "top-up",
+        feature: "seconds",
+        amount: H,
+        reason: "top-up",
+      });
+      await record(userId, day(7), { seconds: 10.5 * H }, "plus");
+      planted.at(-1)!.covered = { seconds: 0.5 * H };
+    };
     // Free: 2 conversations, 3 exports and a 4th refused — a month the draft (5 exports) takes whole.
     await plan(exporter, "free", day(1, 0));
     await record(exporter, day(8), { conversations: 2 }, "free", true);
@@ -238,15 +250,7 @@ describe.each(dbKinds)("analytics.simulateCatalog on %s", (kind) => {
       await record(exporter, day(9, 10 + k), { ankiExports: 1 }, "free", true);
     // Plus with a 1-hour top-up: 10 h 30 min in one event, 30 min past 10 h covered by the grant.
     await plan(topped, "plus", day(1, 0));
-    await api(new Date(day(6))).usage.grantUsage({
-      userId: topped,
-      idempotencyKey: "top-up",
-      feature: "seconds",
-      amount: H,
-      reason: "top-up",
-    });
-    await record(topped, day(7), { seconds: 10.5 * H }, "plus");
-    planted.at(-1)!.covered = { seconds: 0.5 * H };
+    await toppedUp(topped);
     // Free then Plus, a little of each: a month within every limit, but at two tiers (Plus's).
     await plan(upgrader, "free", day(1, 0));
     await record(upgrader, day(3), { conversations: 1 }, "free");
@@ -256,15 +260,7 @@ describe.each(dbKinds)("analytics.simulateCatalog on %s", (kind) => {
     await plan(lateTop, "free", day(1, 0));
     await record(lateTop, day(2), { conversations: 1 }, "free");
     await plan(lateTop, "plus", day(5, 0));
-    await api(new Date(day(6))).usage.grantUsage({
-      userId: lateTop,
-      idempotencyKey: "top-up",
-      feature: "seconds",
-      amount: H,
-      reason: "top-up",
-    });
-    await record(lateTop, day(7), { seconds: 10.5 * H }, "plus");
-    planted.at(-1)!.covered = { seconds: 0.5 * H };
+    await toppedUp(lateTop);
 
     const november = planted.filter((p) => p.at >= "2026-10-31T10:00:00Z");
     const real = await api().analytics.simulateCatalog({ draft: {}, fromMonth: "2026-11" });

@@ -85,19 +85,26 @@ export async function deliverDueWebhooks(db: Db, options: WebhookOptions): Promi
         )})`);
     return rows;
   });
+  // Each user's alerts with their forecast, read once per user, then each POSTed on its own.
+  const byUser = new Map<string, StoredAlert[]>();
+  for (const { attempts: _attempts, ...alert } of due)
+    byUser.set(alert.userId, [...(byUser.get(alert.userId) ?? []), alert]);
+  const tiers = options.tiers ?? defaultTiers;
+  const alerts = await Promise.all(
+    [...byUser].map(([userId, mine]) => withForecast(db, { userId, now, tiers }, mine)),
+  );
+  const tried = new Map(due.map((a) => [a.id, a.attempts]));
   await Promise.all(
-    due.map(async ({ attempts: tried, ...stored }) => {
-      const params = { userId: stored.userId, now, tiers: options.tiers ?? defaultTiers };
-      const [alert] = await withForecast(db, params, [stored]);
-      const failure = await post(alert!, { ...options, timeoutMs }, now);
-      const attempts = tried + 1;
+    alerts.flat().map(async (alert) => {
+      const failure = await post(alert, { ...options, timeoutMs }, now);
+      const attempts = tried.get(alert.id)! + 1;
       await db.execute(
         failure === null
           ? sql`UPDATE usagekit.alerts SET delivered_at = ${at}, attempts = ${attempts}, last_error = NULL
-              WHERE user_id = ${stored.userId} AND id = ${stored.id}`
+              WHERE user_id = ${alert.userId} AND id = ${alert.id}`
           : sql`UPDATE usagekit.alerts SET attempts = ${attempts}, last_error = ${failure},
               next_attempt_at = ${at} + make_interval(secs => ${backoffMs(attempts) / 1000})
-              WHERE user_id = ${stored.userId} AND id = ${stored.id}`,
+              WHERE user_id = ${alert.userId} AND id = ${alert.id}`,
       );
     }),
   );

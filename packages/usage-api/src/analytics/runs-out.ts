@@ -70,27 +70,29 @@ export function forecastsSql(tiers: Tiers, now: Date): SQL {
       ${localDay(at, sql`u.timezone`)} AS today
     FROM usagekit.users u
   ), a AS (
-    SELECT c.*, m.granted,
+    SELECT c.*, m AS mu,
       ${rolls ? sql`(SELECT min(f.month) FROM usagekit.monthly_usage f WHERE f.user_id = c.user_id)` : sql`NULL::date`} AS since,
       ${daysColumns(sql`c.user_id`, sql`c.today`)}
     FROM cur c JOIN usagekit.monthly_usage m ON m.user_id = c.user_id AND m.month = c.month
   ), f AS (
     SELECT a.user_id, a.tier, a.today, a."dayOfMonth" AS dom, a."daysInMonth" AS dim, l.feature,
-      ${usedOf(tiers, "m", sql`l.feature`)}::bigint AS used,
+      a."activeThisMonth" AS active, a."activeRecently" AS recent, a."daysKnown" AS known,
+      ${usedOf(tiers, "(a.mu)", sql`l.feature`)}::bigint AS used,
       (l.own + ${rolls ? sql`CASE WHEN l.roll_months > 0 THEN ${rolledOverSql(tiers)} ELSE 0 END` : sql`0`}
-        + coalesce((a.granted ->> l.feature)::bigint, 0)
+        + coalesce(((a.mu).granted ->> l.feature)::bigint, 0)
         + coalesce((SELECT sum(g.remaining) FROM usagekit.grants g WHERE g.user_id = a.user_id
             AND g.feature = l.feature AND g.remaining > 0 AND (g.expires_at IS NULL OR g.expires_at > ${at})), 0)
-      )::bigint AS "limit",
-      (CASE WHEN a."activeThisMonth" > 0 THEN ${usedOf(tiers, "m", sql`l.feature`)}::float8 / a."activeThisMonth" ELSE 0 END)
-        * (CASE WHEN a."daysKnown" > 0 THEN a."activeRecently"::float8 / a."daysKnown" ELSE 0 END) AS per_day
-    FROM a JOIN usagekit.monthly_usage m ON m.user_id = a.user_id AND m.month = a.month
-    JOIN ${limitsTable(tiers, "l")} ON l.tier = a.tier
+      )::bigint AS "limit"
+    FROM a JOIN ${limitsTable(tiers, "l")} ON l.tier = a.tier
+  ), p AS (
+    SELECT f.*, (CASE WHEN active > 0 THEN used::float8 / active ELSE 0 END)
+      * (CASE WHEN known > 0 THEN recent::float8 / known ELSE 0 END) AS per_day
+    FROM f
   )
   SELECT user_id, tier, feature, used, "limit",
     floor(used + per_day * (dim - dom) + 0.5)::bigint AS projected,
     CASE WHEN used >= "limit" THEN today
       WHEN per_day > 0 AND dom + ceil(("limit" - used) / per_day) <= dim
         THEN today + (ceil(("limit" - used) / per_day))::int END AS reaches
-  FROM f WHERE "limit" > 0`;
+  FROM p WHERE "limit" > 0`;
 }

@@ -5,7 +5,7 @@ import type { SQL } from "drizzle-orm";
 import { overageLines, pricedLines, sumMoney } from "../billing/money";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
-import { inReport } from "./activity";
+import { inReport, utcMonthStart } from "./activity";
 import { draftCatalog } from "./draft";
 import { inMonths, replay } from "./simulate-replay";
 import type { DraftCatalog } from "./draft";
@@ -137,8 +137,7 @@ export async function simulateCatalog(
     Object.fromEntries(features.flatMap((f) => ((counts?.[f] ?? 0) > 0 ? [[f, counts![f]]] : [])));
   const result: Simulation = { months: [] };
   for (let k = 0; k < months; k++) {
-    const d = new Date(Date.UTC(Number(fromMonth.slice(0, 4)), Number(fromMonth.slice(5)) - 1 + k));
-    const month = d.toISOString().slice(0, 7);
+    const month = utcMonthStart(fromMonth, k).toISOString().slice(0, 7);
     result.months.push({
       month,
       tiers: tierNames.map((tier) => {
