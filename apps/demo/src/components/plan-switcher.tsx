@@ -7,6 +7,7 @@ import type { ActionResult } from "~/app/dashboard/actions";
 import { switchPlan } from "~/app/dashboard/actions";
 import { tierLabel, useRefreshUsage } from "@usagekit/react";
 import { catalog } from "@usagekit/db/catalog";
+import { useClickKey } from "./use-click-key";
 
 /** "$9.99 a month", from the catalog; "$0" for a plan that costs nothing. */
 const priceText = (tier: TierName) => {
@@ -31,24 +32,28 @@ export function PlanSwitcher(props: {
   const [pending, start] = useTransition();
   const [asking, setAsking] = useState<TierName | null>(null);
   const confirm = useRef<HTMLButtonElement>(null);
+  // One payment per click: the further clicks of a double click carry the same key.
+  const clickKey = useClickKey();
   // The question takes the keyboard's focus when it appears.
   useEffect(() => confirm.current?.focus(), [asking]);
-  const choose = (tier: TierName) =>
+  const choose = (tier: TierName, click: { detail: number }) => {
+    const requestId = clickKey(`plan-${tier}`, click);
     start(async () => {
       setAsking(null);
-      props.onResult(await switchPlan({ tier, requestId: crypto.randomUUID() }));
+      props.onResult(await switchPlan({ tier, requestId }));
       await refresh();
     });
+  };
   const hidden = props.purpose && <span className="visually-hidden"> {props.purpose}</span>;
   return (
     <div className="row wrap" role="group" aria-label="Plan">
       {(props.only ?? tierNames).map((tier) => (
         <button
           key={tier}
-          onClick={() => {
+          onClick={(click) => {
             if (pending) return;
             if (below(tier, props.current)) setAsking(tier);
-            else choose(tier);
+            else choose(tier, click);
           }}
           aria-disabled={pending || undefined}
           disabled={tier === props.current}
@@ -73,7 +78,7 @@ export function PlanSwitcher(props: {
             Nothing more is charged.
           </p>
           <div className="row wrap">
-            <button ref={confirm} onClick={() => choose(asking)}>
+            <button ref={confirm} onClick={(click) => choose(asking, click)}>
               Yes, switch to {tierLabel(asking)}
             </button>
             <button className="secondary" onClick={() => setAsking(null)}>
