@@ -27,4 +27,5 @@ export const {
   grants,
   ledgerRetained,
   retainedOverage,
+  rollupMonths,
 } = defaultTables;

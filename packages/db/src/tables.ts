@@ -15,6 +15,7 @@ import {
 } from "drizzle-orm/pg-core";
 import { catalogNames } from "./define-catalog";
 import { retentionTables } from "./retention-tables";
+import { rollupTables } from "./rollup-tables";
 import { sessionTables } from "./session-tables";
 import { amount, createdAt, usagekit } from "./schema-name";
 import type { CatalogShape, CatalogTypes } from "./define-catalog";
@@ -37,7 +38,7 @@ export { usagekit } from "./schema-name";
  * catalog's migrations from them.
  */
 export function usagekitTables<C extends CatalogShape>(catalog: C) {
-  const { features, tierNames, billableFeatures, monthlyField, lifetimeField, overageField } =
+  const { features, tierNames, billableFeatures, monthlyField, lifetimeField, overageField, role } =
     catalogNames(catalog);
   type T = CatalogTypes<C>;
   type Feature = T["Feature"];
@@ -46,6 +47,7 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
   type LifetimeField = T["LifetimeField"];
   type OverageField = T["OverageField"];
 
+  const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   const tierCheck = (column: string) =>
     sql.raw(`${column} in (${tierNames.map((t) => `'${t}'`).join(", ")})`);
 
@@ -101,6 +103,8 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
 
     ...retentionTables(features),
 
+    ...rollupTables(features, role.practiceTime),
+
     /** One row per user per local calendar month; `month` is the first day of that month. */
     monthlyUsage: usagekit.table(
       "monthly_usage",
@@ -122,7 +126,22 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
         createdAt: createdAt(),
         updatedAt: createdAt(),
       },
-      (t) => [primaryKey({ columns: [t.userId, t.month] })],
+      (t) => [
+        primaryKey({ columns: [t.userId, t.month] }),
+        // The cross-user reports of a month read only its rows with overage (bills, candidates)
+        // or with usage taken from grants (monetization): partial indexes of those few rows.
+        ...billableFeatures.map((f) =>
+          index(`monthly_usage_${snakeCase(overageField[f])}_idx`)
+            .on(t.month)
+            .where(sql`${t[overageField[f]]} > 0`),
+        ),
+        // Its predicate names a constant month bound, which a report's constant month implies
+        // and the write path's computed month does not: the write path (which asks whether a
+        // user's month took from grants) keeps to the key, as every write must.
+        index("monthly_usage_granted_idx")
+          .on(t.month)
+          .where(sql`${t.granted} <> '{}'::jsonb AND ${t.month} >= '2000-01-01'::date`),
+      ],
     ),
 
     /** One row per user: running totals. Streaks are derived from `daily_activity` when read. */
@@ -178,6 +197,10 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
         ),
         // Cross-user reports (analytics) read one UTC month of the ledger at a time.
         index("usage_events_occurred_at_idx").on(t.occurredAt),
+        // The analytics' rollups fold the events past their last id (a BRIN index: ids grow
+        // with the table's pages, and it costs a write almost nothing; a filled range of pages
+        // is summarized by autovacuum).
+        index("usage_events_id_brin_idx").using("brin", t.id).with({ autosummarize: true }),
       ],
     ),
 

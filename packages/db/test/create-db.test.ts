@@ -33,6 +33,11 @@ describe("createDb on PGlite", () => {
       "payments",
       "reservations",
       "retained_overage",
+      "rollup_cohorts",
+      "rollup_groups",
+      "rollup_months",
+      "rollup_seconds",
+      "rollup_state",
       "usage_event_keys",
       "usage_events",
       "users",
@@ -48,7 +53,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 7 });
+    expect(row).toEqual({ users: 1, migrations: 8 });
     await again.close();
   });
 

@@ -13,7 +13,7 @@ const kinds = DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as 
 const packageDir = join(import.meta.dirname, "..");
 const hostCatalog = join(import.meta.dirname, "fixtures", "host-catalog.ts");
 /**
- * A host's migrations folder as `usagekit generate` wrote it before usagekit's migrations 0004–0006:
+ * A host's migrations folder as `usagekit generate` wrote it before usagekit's migrations 0004–0007:
  * usagekit's own 0000–0003 (as they still are in `drizzle/`) and, kept here as it was written, the
  * host catalog's own 0004_catalog (with quizzes), its snapshot and the folder's journal.
  */
@@ -101,7 +101,12 @@ describe.each(kinds)(
 
       const run = generate(out);
       expect(run.code, run.output).toBe(0);
-      for (const own of ["0004_partitioned_ledger", "0005_retention", "0006_simulate"])
+      for (const own of [
+        "0004_partitioned_ledger",
+        "0005_retention",
+        "0006_simulate",
+        "0007_rollups",
+      ])
         expect(run.output).toContain(`usagekit's own ${own}, new since this folder was made`);
       expect(readdirSync(out).filter((f) => f.endsWith(".sql"))).toEqual([
         "0000_usagekit.sql",
@@ -112,11 +117,16 @@ describe.each(kinds)(
         "0005_partitioned_ledger.sql",
         "0006_retention.sql",
         "0007_simulate.sql",
-        "0008_catalog.sql",
+        "0008_rollups.sql",
+        "0009_catalog.sql",
       ]);
-      // The catalog's diff starts from what the database will hold: only quizzes in the new table.
-      expect(readFileSync(join(out, "0008_catalog.sql"), "utf8").trim()).toBe(
-        `ALTER TABLE "usagekit"."ledger_retained" ADD COLUMN "quizzes" bigint DEFAULT 0 NOT NULL;`,
+      // The catalog's diff starts from what the database will hold: only quizzes in the new tables.
+      expect(readFileSync(join(out, "0009_catalog.sql"), "utf8").trim()).toBe(
+        `ALTER TABLE "usagekit"."ledger_retained" ADD COLUMN "quizzes" bigint DEFAULT 0 NOT NULL;\n` +
+          `--> statement-breakpoint\n` +
+          `ALTER TABLE "usagekit"."rollup_months" ADD COLUMN "quizzes" bigint DEFAULT 0 NOT NULL;\n` +
+          `--> statement-breakpoint\n` +
+          `CREATE INDEX "monthly_usage_overage_quizzes_idx" ON "usagekit"."monthly_usage" USING btree ("month") WHERE "usagekit"."monthly_usage"."overage_quizzes" > 0;`,
       );
       // And it ends where a folder written today for the same catalog ends.
       const fresh = join(work, `${kind}-fresh`);

@@ -61,6 +61,8 @@ const stopServer = await start(
     USAGE_SERVICE_TOKEN: TOKEN,
     USAGE_WORKERS: WORKERS,
     DATABASE_POOL_MAX: "8",
+    // The analytics' rollups folded once a minute, not every 10 s: this measures the writes.
+    USAGE_ROLLUP_REFRESH_MS: "60000",
   },
   "usagekit API on",
 );

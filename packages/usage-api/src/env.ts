@@ -38,6 +38,11 @@ const schema = z
     USAGE_WEBHOOK_URL: z.url({ message: "USAGE_WEBHOOK_URL must be a URL" }).optional(),
     /** The webhooks' signing secret: at least 16 characters, required with USAGE_WEBHOOK_URL. */
     USAGE_WEBHOOK_SECRET: z.string().optional(),
+    /**
+     * How often the analytics' rollups fold the ledger's new events (ms). Reports answered by
+     * the primary fold first anyway; a replica's reports lag by at most this (plus its replay).
+     */
+    USAGE_ROLLUP_REFRESH_MS: z.coerce.number().int().min(1_000).max(60_000).default(10_000),
   })
   .refine((e) => !e.USAGE_WEBHOOK_URL || (e.USAGE_WEBHOOK_SECRET ?? "").length >= 16, {
     message: "USAGE_WEBHOOK_SECRET of at least 16 characters is required with USAGE_WEBHOOK_URL",

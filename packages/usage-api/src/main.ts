@@ -3,6 +3,8 @@ import { readEnv } from "./env";
 import { openWhenReady, rootMessage, runWorkers, shutdown } from "./transport/lifecycle";
 import { createUsageServer } from "./transport/server";
 import { startWebhookDelivery } from "./alerts/webhooks";
+import { keepRollupsFresh } from "./rollups/refresh";
+import { defaultTiers } from "./limits/tiers";
 
 const env = readEnv();
 const where = `http://${env.HOST}:${env.PORT}/api/trpc`;
@@ -52,10 +54,19 @@ if (cluster.isPrimary && env.USAGE_WORKERS > 1) {
         })
       : null;
 
+  // The analytics' rollups, folded on the primary (what a replica's reports read).
+  const stopRollups = keepRollupsFresh(handle.db, {
+    tiers: defaultTiers,
+    everyMs: env.USAGE_ROLLUP_REFRESH_MS,
+    onProgress: (line) => console.log(`usagekit: ${line}`),
+    onError: (error) => console.error(`usagekit: rollups: ${rootMessage(error)}`),
+  });
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopRollups();
     console.log(`usagekit API: ${signal}, finishing in-flight requests`);
     void (webhooks?.stop() ?? Promise.resolve())
       .then(() => shutdown(server, handle))

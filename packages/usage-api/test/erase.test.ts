@@ -70,6 +70,8 @@ describe.each(dbKinds)("eraseUser on %s", (kind) => {
       reason: "top-up",
     });
     await a.reserveUsage({ userId, idempotencyKey: "r", expiresInSeconds: 600, seconds: 60 });
+    // A report folds their events into the analytics' rollups (their rows there are about them).
+    await api().analytics.featureAdoption({ month: "2026-10" });
     // What retention kept of a month it dropped (retention.test.ts makes these for real; here
     // with no totals, so the learner's rows still agree with their ledger).
     await suite.handle.db.execute(sql`INSERT INTO usagekit.ledger_retained (user_id, kept_from)

@@ -6,6 +6,7 @@ import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
 import { instantOut } from "../calendar/local-month";
+import { bit, utcMonthOf } from "../rollups/fold";
 
 /** The first instant of `YYYY-MM` plus `offset` months, in UTC (no zone rules involved). */
 export const utcMonthStart = (month: string, offset = 0) => {
@@ -38,14 +39,17 @@ export function inReport<T>(
 /** `column` falls in the UTC month `offset` months from `month`. */
 export const inMonth = (column: string, month: string, offset = 0) =>
   sql`${sql.raw(column)} >= ${utcMonth(month, offset)} AND ${sql.raw(column)} < ${utcMonth(month, offset + 1)}`;
-/**
- * Each active user of the UTC month `offset` months from `month`: the month's plan (the tier of
- * the user's latest event in it, the one rule of every report) and the amounts used.
- */
-export const monthUsers = ({ eachFeature, ledgerCol }: Columns, month: string, offset = 0) => sql`
-  SELECT user_id, (array_agg(tier ORDER BY occurred_at DESC, id DESC))[1] AS tier,
-    ${eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
-  FROM usagekit.usage_events WHERE ${inMonth("occurred_at", month, offset)} GROUP BY user_id`;
+/** `YYYY-MM` (plus `offset` months) as the date of its first day, built from numbers. */
+export const monthDate = (month: string, offset = 0) => {
+  const [year, m] = month.split("-").map(Number) as [number, number];
+  return sql`(make_date(${year}::int, ${m}::int, 1) + make_interval(months => ${offset}::int))::date`;
+};
+/** Feature `f`'s bit is set in the bit mask `column` (`rollups/fold.ts`'s `featureBits`). */
+export const hasBit = ({ features }: Columns, column: string, f: Feature) =>
+  sql.raw(`${column} & ${bit(features.indexOf(f))} <> 0`);
+/** Feature `f`'s total in a rollup aggregate's `totals` array (SQL arrays count from 1). */
+export const totalOf = ({ features }: Columns, alias: string, f: Feature) =>
+  sql.raw(`${alias}.totals[${features.indexOf(f) + 1}]`);
 /** The rows of `names`, in order: `unnest(ARRAY[...]) WITH ORDINALITY AS alias(column, rank)`. */
 export const orderedNames = (names: readonly string[], alias: string, column: string) =>
   sql.raw(`unnest(ARRAY['${names.join("','")}']) WITH ORDINALITY AS ${alias}(${column}, rank)`);
@@ -67,16 +71,15 @@ export async function featureAdoption(
   { month, tiers }: { month: string; tiers: Tiers },
 ): Promise<FeatureAdoption> {
   const c = columnsOf(tiers);
-  const { eachFeature, features, ledgerCol, tierNames } = c;
+  const { eachFeature, features, tierNames } = c;
   const rows = await inReport(db, (tx) =>
     queryRows<{ tier: TierName; activeUsers: number } & Record<Feature, number>>(
       tx,
       sql`
-    WITH per_user AS (${monthUsers(c, month)})
-    SELECT t.tier AS "tier", count(p.user_id)::int AS "activeUsers",
-      ${eachFeature((f) => sql`(count(*) FILTER (WHERE p.${ledgerCol(f)} > 0))::int AS ${sql.raw(`"${f}"`)}`)}
+    SELECT t.tier AS "tier", coalesce(sum(g.users), 0)::int AS "activeUsers",
+      ${eachFeature((f) => sql`coalesce(sum(g.users) FILTER (WHERE ${hasBit(c, "g.positive", f)}), 0)::int AS ${sql.raw(`"${f}"`)}`)}
     FROM ${orderedNames(tierNames, "t", "tier")}
-    LEFT JOIN per_user p ON p.tier = t.tier
+    LEFT JOIN usagekit.rollup_groups g ON g.tier = t.tier AND g.month = ${monthDate(month)}
     GROUP BY t.tier, t.rank ORDER BY t.rank`,
     ),
   );
@@ -113,34 +116,36 @@ export async function userSegments(
   params: { month: string; powerSeconds: number; regularSeconds: number; tiers: Tiers },
 ): Promise<UserSegments> {
   const { month, powerSeconds, regularSeconds } = params;
-  const { roleCol } = columnsOf(params.tiers);
-  const perUser = sql`SELECT user_id, sum(${roleCol("practiceTime")}) AS seconds FROM usagekit.usage_events
-    WHERE ${inMonth("occurred_at", month)} GROUP BY user_id`;
-  const [segments, topUsers] = await Promise.all([
-    queryRows<{
-      segment: UserSegments["segments"][number]["segment"];
-      users: number;
-      totalSeconds: number;
-    }>(
-      db,
-      sql`
+  const c = columnsOf(params.tiers);
+  const [segments, topUsers] = await inReport(db, (tx) =>
+    Promise.all([
+      queryRows<{
+        segment: UserSegments["segments"][number]["segment"];
+        users: number;
+        totalSeconds: number;
+      }>(
+        tx,
+        sql`
       WITH seg AS (
         SELECT CASE WHEN seconds >= ${powerSeconds} THEN 'power'
-          WHEN seconds >= ${regularSeconds} THEN 'regular' ELSE 'casual' END AS segment, seconds
-        FROM (${perUser}) p
+          WHEN seconds >= ${regularSeconds} THEN 'regular' ELSE 'casual' END AS segment, seconds, users
+        FROM usagekit.rollup_seconds WHERE month = ${monthDate(month)}
       )
-      SELECT s.segment AS "segment", count(seg.seconds)::int AS "users",
-        coalesce(sum(seg.seconds), 0)::float8 AS "totalSeconds"
+      SELECT s.segment AS "segment", coalesce(sum(seg.users), 0)::int AS "users",
+        coalesce(sum(seg.seconds * seg.users), 0)::float8 AS "totalSeconds"
       FROM ${orderedNames(segmentNames, "s", "segment")}
       LEFT JOIN seg ON seg.segment = s.segment
       GROUP BY s.segment, s.rank ORDER BY s.rank`,
-    ),
-    queryRows<{ userId: string; seconds: number }>(
-      db,
-      sql`SELECT user_id AS "userId", seconds::float8 AS "seconds" FROM (${perUser}) p
-        ORDER BY seconds DESC, user_id LIMIT 10`,
-    ),
-  ]);
+      ),
+      // The index (month, practice time DESC NULLS LAST, user_id) answers it in order.
+      queryRows<{ userId: string; seconds: number }>(
+        tx,
+        sql`SELECT user_id AS "userId", ${c.roleCol("practiceTime")}::float8 AS "seconds"
+        FROM usagekit.rollup_months WHERE month = ${monthDate(month)}
+        ORDER BY ${c.roleCol("practiceTime")} DESC NULLS LAST, user_id LIMIT 10`,
+      ),
+    ]),
+  );
   const activeUsers = segments.reduce((n, s) => n + s.users, 0);
   return {
     month,
@@ -166,50 +171,31 @@ export interface Retention {
 }
 
 /**
- * Cohort retention over `months` UTC months from `fromMonth`, split by first-month features.
- * One pass over the ledger folds each user into a bit mask of active months (bit i = month i)
- * and the features used in the first month; cohorts and offsets are then counted over the few
- * distinct (cohort, mask, features) combinations.
+ * Cohort retention over `months` UTC months from `fromMonth`, split by first-month features,
+ * from the rollups' cohorts (per first month, its features and each month active: `rollups/`).
  */
 export async function retention(
   db: Db,
   params: { fromMonth: string; months: number; tiers: Tiers },
 ): Promise<Retention> {
   const { fromMonth, months } = params;
-  const { eachFeature, featureColumns, features } = columnsOf(params.tiers);
-  const bounds = sql`ARRAY[${sql.join(
-    Array.from({ length: months + 1 }, (_, i) => utcMonth(fromMonth, i)),
-    sql`, `,
-  )}]`;
-  const inRange = (column: string) =>
-    sql`${sql.raw(column)} >= ${utcMonth(fromMonth)} AND ${sql.raw(column)} < ${utcMonth(fromMonth, months)}`;
-  // Bit i of `flags`: the event used features[i] (a catalog has at most 60 features).
-  const flags = sql.join(
-    features.map((f, i) => sql.raw(`((${featureColumns[f].ledger} > 0)::int::bigint << ${i})`)),
-    sql` | `,
-  );
-  const usedInFirst = (f: Feature) =>
-    sql.raw(`first_flags & (1::bigint << ${features.indexOf(f)}) <> 0`);
+  const c = columnsOf(params.tiers);
+  const { eachFeature, features } = c;
+  const [year, m] = fromMonth.split("-").map(Number) as [number, number];
+  const index = (column: string) =>
+    sql.raw(`(extract(year FROM ${column}) * 12 + extract(month FROM ${column}))::int`);
+  const first = year * 12 + m;
   const rows = await inReport(db, (tx) =>
     queryRows<{ cohort: number; offset: number; all: number } & Record<Feature, number>>(
       tx,
       sql`
-      WITH per_user AS (
-        SELECT e.user_id, min(l.c) AS c, bit_or(1::bigint << e.m) AS active,
-          bit_or(CASE WHEN e.m = l.c THEN e.flags ELSE 0 END) AS first_flags
-        FROM (SELECT user_id, width_bucket(occurred_at, ${bounds}) - 1 AS m, ${flags} AS flags
-              FROM usagekit.usage_events WHERE ${inRange("occurred_at")}) e
-        JOIN (SELECT user_id, width_bucket(first_active_at, ${bounds}) - 1 AS c
-              FROM usagekit.lifetime_stats WHERE ${inRange("first_active_at")}) l USING (user_id)
-        GROUP BY e.user_id
-      ), combos AS (
-        SELECT c, active >> c AS mask, first_flags, count(*) AS n FROM per_user GROUP BY 1, 2, 3
-      )
-      SELECT c::int AS "cohort", k::int AS "offset",
-        coalesce(sum(n) FILTER (WHERE (mask >> k) & 1 = 1), 0)::int AS "all",
-        ${eachFeature((f) => sql`coalesce(sum(n) FILTER (WHERE (mask >> k) & 1 = 1 AND ${usedInFirst(f)}), 0)::int AS ${sql.raw(`"${f}"`)}`)}
-      FROM combos, generate_series(0, ${months - 1}::int) k WHERE c + k < ${months}::int
-      GROUP BY c, k`,
+      SELECT ${index("cohort")} - ${first}::int AS "cohort", ${index("month")} - ${index("cohort")} AS "offset",
+        sum(users)::int AS "all",
+        ${eachFeature((f) => sql`coalesce(sum(users) FILTER (WHERE ${hasBit(c, "used", f)}), 0)::int AS ${sql.raw(`"${f}"`)}`)}
+      FROM usagekit.rollup_cohorts
+      WHERE cohort >= ${monthDate(fromMonth)} AND cohort < ${monthDate(fromMonth, months)}
+        AND month < ${monthDate(fromMonth, months)}
+      GROUP BY cohort, month`,
     ),
   );
   const count = (cohort: number, offset: number, group: FeatureGroup) =>
@@ -253,27 +239,37 @@ export async function dropOff(
   db: Db,
   params: { month: string; now: Date; tiers: Tiers },
 ): Promise<DropOff> {
-  const { roleCol } = columnsOf(params.tiers);
+  const c = columnsOf(params.tiers);
+  const month = monthDate(params.month);
+  /** Users whose latest event (as of `as_of`) is at most `hours` old: the rollup's last instants. */
+  const recent = (hours: number) => {
+    const since = sql.raw(`p.as_of - interval '${hours} hours'`);
+    return sql`(SELECT count(*) FROM usagekit.rollup_months r WHERE r.month = ${month} AND r.last_at >= ${since})
+      + (SELECT count(DISTINCT r.user_id) FROM usagekit.rollup_months r
+        WHERE r.month >= ${utcMonthOf(since)} AND r.month < ${month} AND r.last_at >= ${since}
+          AND NOT EXISTS (SELECT 1 FROM usagekit.rollup_months n WHERE n.user_id = r.user_id AND n.month = ${month}))`;
+  };
   const [row] = await inReport(db, (tx) =>
     queryRows<Omit<DropOff, "month" | "completionRate" | "inactive"> & Record<string, number>>(
       tx,
       sql`
     WITH p AS (SELECT least(${utcMonth(params.month, 1)}, ${params.now.toISOString()}::timestamptz) AS as_of),
     m AS (
-      SELECT coalesce(sum(${roleCol("conversation")}), 0)::float8 AS started,
-        coalesce(sum(${roleCol("completedSession")}), 0)::float8 AS completed,
-        count(DISTINCT user_id)::int AS active
-      FROM usagekit.usage_events WHERE ${inMonth("occurred_at", params.month)}
-    ), last AS (
-      SELECT max(occurred_at) AS last_at FROM usagekit.usage_events, p WHERE occurred_at <= p.as_of GROUP BY user_id
+      SELECT coalesce(sum(${totalOf(c, "g", c.role.conversation)}), 0)::float8 AS started,
+        coalesce(sum(${totalOf(c, "g", c.role.completedSession)}), 0)::float8 AS completed,
+        coalesce(sum(g.users), 0)::int AS active
+      FROM usagekit.rollup_groups g WHERE g.month = ${month}
+    ), known AS (
+      -- Every user with an event by then: the lifetime rows (kept by the write path).
+      SELECT count(*)::int AS n FROM usagekit.lifetime_stats, p WHERE first_active_at <= p.as_of
     )
     SELECT ${instantOut(sql`p.as_of`)} AS "asOf", m.started AS "conversationsStarted", m.completed AS "sessionsCompleted",
       m.active AS "activeUsers",
-      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '168 hours')::int AS "days7",
-      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '336 hours')::int AS "days14",
-      (SELECT count(*) FROM last WHERE last_at < p.as_of - interval '720 hours')::int AS "days30",
-      (SELECT count(*) FROM last)::int AS "knownUsers"
-    FROM p, m`,
+      (known.n - ${recent(168)})::int AS "days7",
+      (known.n - ${recent(336)})::int AS "days14",
+      (known.n - ${recent(720)})::int AS "days30",
+      known.n AS "knownUsers"
+    FROM p, m, known`,
     ),
   );
   const { days7, days14, days30, knownUsers, ...rest } = row!;

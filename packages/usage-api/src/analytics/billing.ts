@@ -3,16 +3,20 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import { modelOfTiers } from "../limits/tiers";
 import type { BillableFeature, TierName, Tiers } from "../limits/tiers";
-import { inMonth, inReport, orderedNames } from "./activity";
+import { inMonth, inReport, monthDate, orderedNames } from "./activity";
 import { overageLines, sumMoney, upgradeGains } from "../billing/money";
 import { dateText } from "../calendar/local-month";
 import { forecastsSql } from "./runs-out";
 
 /** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
-export const billingMonth = (month: string) => {
-  const [year, m] = month.split("-").map(Number) as [number, number];
-  return sql`make_date(${year}::int, ${m}::int, 1)`;
-};
+export const billingMonth = (month: string) => monthDate(month);
+
+/**
+ * The ledger's local months (its partitions) that can hold an instant of the UTC month `month`:
+ * that month and its neighbours (zones are at most 14 h from UTC), so a read prunes the rest.
+ */
+const nearLocalMonths = (month: string) =>
+  sql`month >= ${monthDate(month, -1)} AND month <= ${monthDate(month, 1)}`;
 
 /** The monthly rows (`m`) of the billing month `month`: each user's own local month. */
 const ofBillingMonth = (month: string) => sql`m.month = ${billingMonth(month)}`;
@@ -138,7 +142,8 @@ export async function upgradeCandidates(
       -- The month's plan: the tier of the user's latest event in it, a refusal included.
       SELECT DISTINCT ON (e.user_id) e.user_id, e.tier FROM (
         SELECT user_id, tier, occurred_at, id, 1 AS used FROM usagekit.usage_events
-        WHERE ${inMonth("occurred_at", params.month)} AND user_id IN (SELECT user_id FROM who)
+        WHERE ${inMonth("occurred_at", params.month)} AND ${nearLocalMonths(params.month)}
+          AND user_id IN (SELECT user_id FROM who)
         UNION ALL
         SELECT user_id, tier, occurred_at, id, 0 FROM usagekit.limit_refusals
         WHERE ${inMonth("occurred_at", params.month)} AND user_id IN (SELECT user_id FROM who)

@@ -45,7 +45,7 @@ export async function monetization(
           FROM usagekit.grants g JOIN usagekit.users u ON u.id = g.user_id
           WHERE ${localMonth(sql`g.created_at`, sql`u.timezone`)} = ${month}),
         'usedFromGrants', (SELECT usagekit.jsonb_sum(granted) FROM usagekit.monthly_usage
-          WHERE month = ${month})
+          WHERE month = ${month} AND granted <> '{}'::jsonb)
       ) AS "topUps"`,
   );
   return { month: params.month, ...row! };

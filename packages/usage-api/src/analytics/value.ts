@@ -3,7 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
-import { inReport, monthUsers, orderedNames, utcMonthStart } from "./activity";
+import { hasBit, inReport, monthDate, orderedNames, totalOf, utcMonthStart } from "./activity";
 
 export interface FeatureValue {
   month: string;
@@ -44,30 +44,36 @@ export async function featureValue(
   { month, tiers }: { month: string; tiers: Tiers },
 ): Promise<FeatureValue> {
   const c = columnsOf(tiers);
-  const { eachFeature, features, ledgerCol, tierNames } = c;
+  const { eachFeature, features, tierNames } = c;
   // One row per tier, with each feature's figures as its own columns ("<feature>:<figure>").
   const as = (f: Feature, figure: string) => sql.raw(`"${f}:${figure}"`);
+  const used = (f: Feature) => hasBit(c, "g.positive", f);
+  const unused = (f: Feature) => sql`NOT ${used(f)} AND NOT ${hasBit(c, "g.negative", f)}`;
+  // The rollups' groups (month, tier, signs of each feature's total): users, their totals, and
+  // how many of them were active the next month (`back`).
   const rows = await inReport(db, (tx) =>
     queryRows<{ tier: TierName; active: number | null } & Record<string, number | null>>(
       tx,
       sql`
-    WITH cur AS (${monthUsers(c, month)}), prev AS (${monthUsers(c, month, -1)}),
-    now_used AS (
-      SELECT tier AS now_tier, count(*)::int AS active,
+    WITH now_used AS (
+      SELECT tier AS now_tier, sum(users)::int AS active,
         ${eachFeature(
-          (f) => sql`count(*) FILTER (WHERE ${ledgerCol(f)} > 0)::int AS ${as(f, "users")},
-          coalesce(avg(${ledgerCol(f)}) FILTER (WHERE ${ledgerCol(f)} > 0), 0)::float8 AS ${as(f, "perUser")}`,
+          (f) => sql`coalesce(sum(users) FILTER (WHERE ${used(f)}), 0)::int AS ${as(f, "users")},
+          coalesce(sum(${totalOf(c, "g", f)}) FILTER (WHERE ${used(f)})
+            / nullif(sum(users) FILTER (WHERE ${used(f)}), 0), 0)::float8 AS ${as(f, "perUser")}`,
         )}
-      FROM cur GROUP BY tier
+      FROM usagekit.rollup_groups g WHERE month = ${monthDate(month)} GROUP BY tier
     ), came_back AS (
-      SELECT p.tier AS prev_tier,
+      SELECT tier AS prev_tier,
         ${eachFeature(
-          (f) => sql`count(*) FILTER (WHERE p.${ledgerCol(f)} > 0)::int AS ${as(f, "withUsers")},
-          count(c.user_id) FILTER (WHERE p.${ledgerCol(f)} > 0)::int AS ${as(f, "withBack")},
-          count(*) FILTER (WHERE p.${ledgerCol(f)} = 0)::int AS ${as(f, "withoutUsers")},
-          count(c.user_id) FILTER (WHERE p.${ledgerCol(f)} = 0)::int AS ${as(f, "withoutBack")}`,
+          (
+            f,
+          ) => sql`coalesce(sum(users) FILTER (WHERE ${used(f)}), 0)::int AS ${as(f, "withUsers")},
+          coalesce(sum(back) FILTER (WHERE ${used(f)}), 0)::int AS ${as(f, "withBack")},
+          coalesce(sum(users) FILTER (WHERE ${unused(f)}), 0)::int AS ${as(f, "withoutUsers")},
+          coalesce(sum(back) FILTER (WHERE ${unused(f)}), 0)::int AS ${as(f, "withoutBack")}`,
         )}
-      FROM prev p LEFT JOIN cur c USING (user_id) GROUP BY p.tier
+      FROM usagekit.rollup_groups g WHERE month = ${monthDate(month, -1)} GROUP BY tier
     )
     SELECT t.tier AS "tier", n.*, b.*
     FROM ${orderedNames(tierNames, "t", "tier")}

@@ -9,7 +9,7 @@ import { lockUsers } from "../store/user-locks";
  * Erases a user: every row about them — the ledger, months, days, lifetime, payments, refusals,
  * reservations, grants, alerts and the user row — in one transaction. The user's rows are locked
  * first in the order writers take them (the user's transaction lock, the user row, then month,
- * day and lifetime rows), so a write in flight either finishes before and is erased with the
+ * day and lifetime rows; then the rollups' state, which a fold holds), so a write in flight either finishes before and is erased with the
  * rest, or waits and is recorded after, for a user then new. A deadlock with such a writer is
  * retried. Idempotent: erasing an unknown or erased user answers the same.
  */
@@ -26,6 +26,9 @@ export async function eraseUser(db: Db, params: { userId: string }) {
       ] as const)
         await tx.execute(sql`SELECT 1 FROM ${sql.raw(`usagekit.${table}`)} WHERE user_id = ${id}
           ORDER BY ${sql.raw(order)} FOR UPDATE`);
+      // No fold of the rollups in flight (it could write the user's rollup rows back): the
+      // folds hold this row while they run.
+      await tx.execute(sql`SELECT 1 FROM usagekit.rollup_state FOR SHARE`);
       // One statement, after the locks: it sees every row committed before them.
       const deletes = usagekitTableNames.map(
         (t, i) =>

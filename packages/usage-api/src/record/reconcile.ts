@@ -194,22 +194,30 @@ const REPAIR_CHUNK = 500;
  * daily and lifetime rows are locked first, in user id order and in the order writers lock them,
  * so no write is in flight on them; the expected rows are then computed by later statements,
  * which see every committed event. A writer that was waiting adds its event on top of the
- * repaired row.
+ * repaired row. `userIds` undefined: every user's, set-based and without the locks — an offline
+ * rebuild (a database seeded in SQL), with a line per table to `log`.
  */
-async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
+async function repairUsers(
+  db: Db,
+  tiers: Tiers,
+  userIds?: string[],
+  log: (line: string) => void = () => {},
+) {
   const c = columnsOf(tiers);
   const { monthly, lifetime } = compared(c);
   const ids = scope("user_id", userIds);
   await db.transaction(async (tx) => {
-    await tx.execute(
-      sql`SELECT 1 FROM usagekit.monthly_usage WHERE ${ids} ORDER BY user_id, month FOR UPDATE`,
-    );
-    await tx.execute(
-      sql`SELECT 1 FROM usagekit.daily_activity WHERE ${ids} ORDER BY user_id, day FOR UPDATE`,
-    );
-    await tx.execute(
-      sql`SELECT 1 FROM usagekit.lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`,
-    );
+    if (userIds) {
+      await tx.execute(
+        sql`SELECT 1 FROM usagekit.monthly_usage WHERE ${ids} ORDER BY user_id, month FOR UPDATE`,
+      );
+      await tx.execute(
+        sql`SELECT 1 FROM usagekit.daily_activity WHERE ${ids} ORDER BY user_id, day FOR UPDATE`,
+      );
+      await tx.execute(
+        sql`SELECT 1 FROM usagekit.lifetime_stats WHERE ${ids} ORDER BY user_id FOR UPDATE`,
+      );
+    }
     await tx.execute(sql`DELETE FROM usagekit.daily_activity a WHERE ${scope("a.user_id", userIds)}
       AND NOT ${retainedOnly("a", "day")} AND NOT EXISTS
       (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = a.user_id AND e.day = a.day
@@ -217,6 +225,7 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
     await tx.execute(
       upsert("daily_activity", ["user_id", "day"], ["events"], expectedDaily(userIds)),
     );
+    log("derived rows: daily_activity rebuilt");
     await tx.execute(sql`DELETE FROM usagekit.monthly_usage m WHERE ${scope("m.user_id", userIds)}
       AND NOT ${retainedOnly("m", "month")} AND NOT EXISTS
       (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = m.user_id AND e.month = m.month)`);
@@ -228,7 +237,9 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
         values: period,
       }),
     );
+    log("derived rows: monthly_usage rebuilt");
     await tx.execute(upsert("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c, userIds)));
+    log("derived rows: lifetime_stats rebuilt");
     // Claims: the keys of the user's events, no others (a key whose event is gone is free again).
     await tx.execute(sql`DELETE FROM usagekit.usage_event_keys k WHERE ${scope("k.user_id", userIds)}
       AND NOT EXISTS (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = k.user_id
@@ -238,6 +249,13 @@ async function repairUsers(db: Db, tiers: Tiers, userIds: string[]) {
     );
   });
 }
+
+/**
+ * Every user's derived rows written from the ledger in one set-based transaction, with no
+ * writers running: for a database whose ledger was seeded in SQL (the benches' populations).
+ */
+export const rebuildDerived = (db: Db, params: { tiers: Tiers; log?: (line: string) => void }) =>
+  repairUsers(db, params.tiers, undefined, params.log);
 
 /**
  * Rewrites every drifted row from the ledger, in chunks of users (in user id order), each in its

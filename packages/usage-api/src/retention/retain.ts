@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { overageUnits } from "../billing/money";
 import type { Tiers } from "../limits/tiers";
 import { earnedDates } from "../progress/milestones";
+import { refreshRollups } from "../rollups/refresh";
 import { columnsOf } from "../store/columns";
 
 export interface RetentionResult {
@@ -37,7 +38,8 @@ const monthsBefore = (keptFrom: string) => sql`
  * from grants and the milestones reached (`ledger_retained`), and their overage units
  * (`retained_overage`) — then drops the month's partition and forgets its keys. Monthly,
  * lifetime, streak, milestone and bill answers stay the same; reconcile checks the months the
- * ledger still holds. Prints a line per month.
+ * ledger still holds; the analytics' rollups, folded first, keep the months. Prints a line per
+ * month.
  */
 export async function retainLedger(
   db: Db,
@@ -52,6 +54,10 @@ export async function retainLedger(
     sql`SELECT to_char(${firstKept(now, keepMonths)}, 'YYYY-MM-DD') AS "keptFrom"`,
   )) as [{ keptFrom: string }];
   const months = await queryRows<{ month: string }>(db, monthsBefore(keptFrom));
+  // The analytics' rollups keep the dropped months: every settled event is folded first (no new
+  // event can land in a dropped month: the write window is the current and the previous month).
+  if (months.length > 0 && (await refreshRollups(db, { tiers, onProgress: log })).behind)
+    throw new Error("the analytics' rollups could not fold the writes in flight: try again");
   const dropped: RetentionResult["dropped"] = [];
   for (const { month } of months) {
     const partition = `usage_events_${month.slice(0, 4)}_${month.slice(5, 7)}`;

@@ -17,6 +17,7 @@ import type { Context, Procedures } from "../transport/trpc";
 import type { Tiers } from "../limits/tiers";
 import type { Db } from "@usagekit/db";
 import { onReplica } from "../transport/replica";
+import { foldBeforeReport } from "../rollups/refresh";
 
 type MonthsIn = { month?: string; fromMonth?: string };
 
@@ -29,22 +30,25 @@ export const analyticsRouter = (p: Procedures) => {
   const report = <S extends z.ZodType<MonthsIn>, R>(
     input: S,
     run: (ctx: Context & { db: Db }, input: z.output<S> & { tiers: Tiers }) => Promise<R>,
+    rollups = false,
   ) =>
-    p.analytics.input(input).query(({ ctx, input }) => {
+    p.analytics.input(input).query(async ({ ctx, input }) => {
       const { month, fromMonth } = input as MonthsIn;
       if (month) assertNotFutureMonth("month", month, ctx.now());
       if (fromMonth) assertNotFutureMonth("fromMonth", fromMonth, ctx.now());
+      if (rollups) await foldBeforeReport(ctx);
       // On the replica when there is one: a report may lag, a limit never reads there.
       return onReplica(ctx, (db) =>
         run({ ...ctx, db }, { ...(input as z.output<S>), tiers: ctx.tiers }),
       );
     });
   return createTRPCRouter({
-    featureAdoption: report(monthInput, (ctx, i) => featureAdoption(ctx.db, i)),
-    featureValue: report(monthInput, (ctx, i) => featureValue(ctx.db, i)),
-    userSegments: report(userSegmentsInput, (ctx, i) => userSegments(ctx.db, i)),
-    retention: report(retentionInput, (ctx, i) => retention(ctx.db, i)),
-    dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() })),
+    // From the rollups (`rollups/`), folded up to date first when answered by the primary.
+    featureAdoption: report(monthInput, (ctx, i) => featureAdoption(ctx.db, i), true),
+    featureValue: report(monthInput, (ctx, i) => featureValue(ctx.db, i), true),
+    userSegments: report(userSegmentsInput, (ctx, i) => userSegments(ctx.db, i), true),
+    retention: report(retentionInput, (ctx, i) => retention(ctx.db, i), true),
+    dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() }), true),
     upgradeCandidates: report(monthListInput, (ctx, i) =>
       upgradeCandidates(ctx.db, { ...i, now: ctx.now() }),
     ),
