@@ -20,25 +20,26 @@ export const featureBits = (c: Columns, test: (f: Feature) => SQL) =>
 export const bit = (i: number) => `(1::bigint << ${i})`;
 
 /**
- * The user-months a fold touches (`r`): every rollup row of the users whose events it folds. A
- * few users' rows are read by their key, user by user (`OFFSET 0` keeps the planner from
- * trading that for a scan of every row, which it misjudges as cheaper); a bulk fold joins.
+ * A copy of the touched users' rollup rows (`rollup_rows`), read by their key user by user
+ * (`OFFSET 0` keeps the planner from trading that for a scan of every row, which it misjudges
+ * as cheaper): the contributions read it three times, and the next-month links within it.
  */
-const touched = (bulk: boolean) =>
-  bulk
-    ? sql`usagekit.rollup_months r JOIN rollup_touched USING (user_id)`
-    : sql`rollup_touched t CROSS JOIN LATERAL (SELECT * FROM usagekit.rollup_months x
-        WHERE x.user_id = t.user_id OFFSET 0) r`;
+async function copyTouchedRows(tx: Db) {
+  await tx.execute(sql`DELETE FROM rollup_rows`);
+  await tx.execute(sql`INSERT INTO rollup_rows SELECT x.* FROM rollup_touched t
+    CROSS JOIN LATERAL (SELECT * FROM usagekit.rollup_months x WHERE x.user_id = t.user_id
+      OFFSET 0) x`);
+}
 
 /**
- * Adds (`sign` 1) or takes away (-1) what the touched users' rollup rows contribute to the
- * cross-user aggregates: per month, tier and feature signs (users, those active the next month,
- * totals), per month and practice seconds, per cohort (the user's first month), its features
- * and each active month. Taking them away before a fold and adding them after keeps every
- * aggregate equal to a plain aggregate of the rollup rows, whatever the fold changed.
+ * Adds (`sign` 1) or takes away (-1) what the touched users' rollup rows (`rows`: all of each
+ * touched user's) contribute to the cross-user aggregates: per month, tier and feature signs
+ * (users, those active the next month, totals), per month and practice seconds, per cohort (the
+ * user's first month), its features and each active month. Taking them away before a fold and
+ * adding them after keeps every aggregate equal to a plain aggregate of the rollup rows,
+ * whatever the fold changed.
  */
-async function contribute(tx: Db, c: Columns, sign: 1 | -1, bulk: boolean) {
-  const ofTouched = touched(bulk);
+async function contribute(tx: Db, c: Columns, sign: 1 | -1, rows: SQL) {
   const s = raw(String(sign));
   const totals = sql.join(
     c.features.map((f) => sql`${s} * sum(r.${c.ledgerCol(f)})::bigint`),
@@ -48,20 +49,20 @@ async function contribute(tx: Db, c: Columns, sign: 1 | -1, bulk: boolean) {
       INSERT INTO usagekit.rollup_groups AS g (month, tier, positive, negative, users, back, totals)
       SELECT r.month, r.tier, r.positive, r.negative, ${s} * count(*), ${s} * count(n.user_id),
         ARRAY[${totals}]
-      FROM ${ofTouched} LEFT JOIN usagekit.rollup_months n
+      FROM ${rows} r LEFT JOIN ${rows} n
         ON n.user_id = r.user_id AND n.month = (r.month + interval '1 month')::date
       GROUP BY r.month, r.tier, r.positive, r.negative
       ON CONFLICT (month, tier, positive, negative) DO UPDATE SET users = g.users + excluded.users,
         back = g.back + excluded.back, totals = usagekit.totals_add(g.totals, excluded.totals)`);
   await tx.execute(sql`
       INSERT INTO usagekit.rollup_seconds AS h (month, seconds, users)
-      SELECT r.month, r.${c.roleCol("practiceTime")}, ${s} * count(*) FROM ${ofTouched} GROUP BY 1, 2
+      SELECT r.month, r.${c.roleCol("practiceTime")}, ${s} * count(*) FROM ${rows} r GROUP BY 1, 2
       ON CONFLICT (month, seconds) DO UPDATE SET users = h.users + excluded.users`);
   await tx.execute(sql`
       INSERT INTO usagekit.rollup_cohorts AS k (cohort, used, month, users)
       SELECT f.month, f.used, r.month, ${s} * count(*)
-      FROM ${ofTouched} JOIN (SELECT DISTINCT ON (r.user_id) r.user_id, r.month, r.used
-        FROM ${ofTouched} ORDER BY r.user_id, r.month) f ON f.user_id = r.user_id
+      FROM ${rows} r JOIN (SELECT DISTINCT ON (user_id) user_id, month, used
+        FROM ${rows} o ORDER BY user_id, month) f ON f.user_id = r.user_id
       GROUP BY 1, 2, 3
       ON CONFLICT (cohort, used, month) DO UPDATE SET users = k.users + excluded.users`);
 }
@@ -95,8 +96,18 @@ export async function fold(
     SELECT DISTINCT user_id FROM rollup_delta`);
   await tx.execute(sql`ANALYZE rollup_touched`);
   log("rollups: the new events summed per learner and month");
+  // A first fold (or a rebuild: `from` 0) has no rows before it and reads the table itself
+  // after; a later one copies its few users' rows, before and after.
   const bulk = from === 0;
-  await contribute(tx, c, -1, bulk);
+  const rows = bulk
+    ? sql`(SELECT x.* FROM usagekit.rollup_months x JOIN rollup_touched USING (user_id))`
+    : sql`rollup_rows`;
+  if (!bulk) {
+    await tx.execute(sql`CREATE TEMP TABLE rollup_rows ON COMMIT DROP
+      AS SELECT * FROM usagekit.rollup_months WITH NO DATA`);
+    await copyTouchedRows(tx);
+    await contribute(tx, c, -1, rows);
+  }
   const sum = (f: Feature) => sql`r.${col(f)} + excluded.${col(f)}`;
   const later = sql`(excluded.last_at, excluded.last_id) > (r.last_at, r.last_id)`;
   await tx.execute(sql`
@@ -117,7 +128,8 @@ export async function fold(
         sql`, `,
       )}`);
   log("rollups: the learners' months written");
-  await contribute(tx, c, 1, bulk);
+  if (!bulk) await copyTouchedRows(tx);
+  await contribute(tx, c, 1, rows);
   log("rollups: the cross-user aggregates written");
   await tx.execute(sql`DELETE FROM usagekit.rollup_groups WHERE users = 0`);
   await tx.execute(sql`DELETE FROM usagekit.rollup_seconds WHERE users = 0`);
