@@ -8,9 +8,6 @@ import { overageLines, sumMoney, upgradeGains } from "../billing/money";
 import { dateText } from "../calendar/local-month";
 import { forecastsSql } from "./runs-out";
 
-/** `YYYY-MM` as the date of its first day (built from numbers, never parsed from text). */
-export const billingMonth = (month: string) => monthDate(month);
-
 /**
  * The ledger's local months (its partitions) that can hold an instant of the UTC month `month`:
  * that month and its neighbours (zones are at most 14 h from UTC), so a read prunes the rest.
@@ -19,7 +16,7 @@ const nearLocalMonths = (month: string) =>
   sql`month >= ${monthDate(month, -1)} AND month <= ${monthDate(month, 1)}`;
 
 /** The monthly rows (`m`) of the billing month `month`: each user's own local month. */
-const ofBillingMonth = (month: string) => sql`m.month = ${billingMonth(month)}`;
+const ofBillingMonth = (month: string) => sql`m.month = ${monthDate(month)}`;
 
 /** The practice time's overage price of each tier (the report's per-tier columns). */
 const secondsPrice = (tiers: Tiers, tier: TierName) => {

@@ -3,7 +3,7 @@ import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { Tiers } from "../limits/tiers";
 import { localMonth } from "../calendar/local-month";
-import { billingMonth } from "./billing";
+import { monthDate } from "./activity";
 
 export interface Monetization {
   month: string;
@@ -28,7 +28,7 @@ export async function monetization(
   db: Db,
   params: { month: string; tiers: Tiers },
 ): Promise<Monetization> {
-  const month = billingMonth(params.month);
+  const month = monthDate(params.month);
   const [row] = await queryRows<Omit<Monetization, "month">>(
     db,
     sql`SELECT

@@ -28,17 +28,25 @@ const lastIdSql = sql`SELECT CASE WHEN is_called THEN last_value ELSE 0 END::flo
  * `waitMs`: past it, undefined (the fold waits for the next refresh).
  */
 async function settledId(db: Db, waitMs: number): Promise<number | undefined> {
-  try {
-    return await db.transaction(async (tx) => {
+  return unlessBusy(
+    db.transaction(async (tx) => {
       await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${Math.round(waitMs)}ms'`));
       await tx.execute(sql`LOCK TABLE usagekit.usage_events IN SHARE MODE`);
       return (await queryRows<{ n: number }>(tx, lastIdSql))[0]!.n;
-    });
-  } catch (error) {
-    if (codesOf(error).includes("55P03")) return undefined; // lock_not_available
-    throw error;
-  }
+    }),
+  );
 }
+
+/** The rollups' state: how far they are folded, and whether with these `features`. */
+const stateSql = (features: SQL) =>
+  sql`done_id::float8 AS "doneId", features IS NOT DISTINCT FROM ${features} AS "same"`;
+
+/** `work`'s answer, or undefined when it gave up waiting for a lock (`lock_timeout`, 55P03). */
+const unlessBusy = <T>(work: Promise<T>): Promise<T | undefined> =>
+  work.catch((error: unknown) => {
+    if (codesOf(error).includes("55P03")) return undefined;
+    throw error;
+  });
 
 /**
  * Summarizes the ledger's id ranges not summarized yet (BRIN: an unsummarized range is read by
@@ -82,8 +90,7 @@ export async function refreshRollups(
   )}]::text[]`;
   const [state] = await queryRows<{ doneId: number; same: boolean; last: number }>(
     db,
-    sql`SELECT done_id::float8 AS "doneId", features IS NOT DISTINCT FROM ${features} AS "same",
-      (${lastIdSql}) AS "last" FROM usagekit.rollup_state`,
+    sql`SELECT ${stateSql(features)}, (${lastIdSql}) AS "last" FROM usagekit.rollup_state`,
   );
   if (state!.same && state!.last <= state!.doneId) return { doneId: state!.doneId, behind: false };
   const waitMs = params.waitMs ?? 2_000;
@@ -107,13 +114,12 @@ async function foldStep(
   db: Db,
   p: { c: Columns; features: SQL; settled: number; waitMs: number; log: (line: string) => void },
 ): Promise<{ doneId: number } | undefined> {
-  try {
-    return await db.transaction(async (tx) => {
+  return unlessBusy(
+    db.transaction(async (tx) => {
       await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${Math.round(p.waitMs)}ms'`));
       const [s] = await queryRows<{ doneId: number; same: boolean }>(
         tx,
-        sql`SELECT done_id::float8 AS "doneId", features IS NOT DISTINCT FROM ${p.features} AS "same"
-          FROM usagekit.rollup_state FOR UPDATE`,
+        sql`SELECT ${stateSql(p.features)} FROM usagekit.rollup_state FOR UPDATE`,
       );
       await tx.execute(sql`SET LOCAL lock_timeout = 0`);
       await tx.execute(sql`SET LOCAL statement_timeout = 0`);
@@ -133,11 +139,8 @@ async function foldStep(
         features = ${p.features}, refreshed_at = now()`);
       if (long && to > from) p.log(`rollups: folded ledger ids up to ${to} of ${p.settled}`);
       return { doneId };
-    });
-  } catch (error) {
-    if (codesOf(error).includes("55P03")) return undefined; // lock_not_available
-    throw error;
-  }
+    }),
+  );
 }
 
 /**
