@@ -8,6 +8,9 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // A page's refetch waits behind the server's work: more than vitest's one second on a
+    // loaded machine.
+    expect: { poll: { timeout: 10_000 } },
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
   },
 });

@@ -142,4 +142,18 @@ describe.each(dbKinds)("upgradeCandidates: the limit each forecast runs to, on %
     const forecast = await api(LAST_DAY).usage.getForecast({ userId: still });
     expect(forecast.features.customPhrases?.reachesLimitOn).toBe("2026-11-30");
   });
+
+  it("a new learner's one use a day reaches a limit the day the days left allow, no later", async () => {
+    // First active on the 26th with 1 realtime session (Free's 5): a pace of 1 a day reaches
+    // 5 on the 30th, the month's last day — 1 + the 4 days left is just enough.
+    const fresh = newUserId();
+    const on26 = day("2026-11-26");
+    await api(on26).usage.recordUsage({ userId: fresh, realtimeSessions: 1, occurredAt: on26 });
+    const answer = await api(on26).analytics.upgradeCandidates({ month: "2026-11", limit: 1000 });
+    expect(answer.candidates.find((c) => c.userId === fresh)?.runsOut).toEqual([
+      { feature: "realtimeSessions", limit: 5, projected: 5, reachesLimitOn: "2026-11-30" },
+    ]);
+    const forecast = await api(on26).usage.getForecast({ userId: fresh });
+    expect(forecast.features.realtimeSessions?.reachesLimitOn).toBe("2026-11-30");
+  });
 });

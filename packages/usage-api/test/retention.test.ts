@@ -47,6 +47,7 @@ describe.each(dbKinds)("retention on %s", (kind) => {
       segments: await a.userSegments({ month: "2026-03" }),
       retention: await a.retention({ fromMonth: "2026-03", months: 9 }),
       dropOff: await a.dropOff({ month: "2026-05" }),
+      candidates: await a.upgradeCandidates({ month: "2026-03" }),
     };
   };
   const ledgerBefore = (month: string) =>
@@ -138,6 +139,9 @@ describe.each(dbKinds)("retention on %s", (kind) => {
     expect(await findDrift(db(), { tiers: defaultTiers, now: new Date(NOW) })).toEqual([]);
     const reportsBefore = await reports();
     expect(reportsBefore.adoption.tiers.find((t) => t.tier === "plus")?.activeUsers).toBe(1);
+    expect(reportsBefore.candidates.candidates).toMatchObject([
+      { userId: plus, tier: "plus", overageMoney: "25.20" },
+    ]);
     // Nothing folded yet: retention folds the rollups before it drops a month.
     for (const t of ["rollup_months", "rollup_groups", "rollup_seconds", "rollup_cohorts"])
       await db().execute(sql.raw(`DELETE FROM usagekit.${t}`));

@@ -1,19 +1,13 @@
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import { modelOfTiers } from "../limits/tiers";
 import type { BillableFeature, TierName, Tiers } from "../limits/tiers";
 import { inMonth, inReport, monthDate, orderedNames } from "./activity";
 import { overageLines, sumMoney, upgradeGains } from "../billing/money";
 import { dateText } from "../calendar/local-month";
 import { forecastsSql } from "./runs-out";
-
-/**
- * The ledger's local months (its partitions) that can hold an instant of the UTC month `month`:
- * that month and its neighbours (zones are at most 14 h from UTC), so a read prunes the rest.
- */
-const nearLocalMonths = (month: string) =>
-  sql`month >= ${monthDate(month, -1)} AND month <= ${monthDate(month, 1)}`;
 
 /** The monthly rows (`m`) of the billing month `month`: each user's own local month. */
 const ofBillingMonth = (month: string) => sql`m.month = ${monthDate(month)}`;
@@ -109,16 +103,20 @@ export async function upgradeCandidates(
   params: { month: string; tiers: Tiers; limit: number; now: Date },
 ): Promise<UpgradeCandidates> {
   const current = params.month === params.now.toISOString().slice(0, 7);
-  const runs = current
-    ? sql`SELECT user_id, min(tier) AS tier, jsonb_agg(jsonb_build_object('feature', feature,
-          'limit', "limit", 'projected', projected, 'reachesLimitOn', ${dateText(sql`reaches`)})
-          ORDER BY reaches, feature) AS list
-        FROM (${forecastsSql(params.tiers, params.now)}) f WHERE reaches IS NOT NULL GROUP BY user_id`
-    : sql`SELECT NULL::text AS user_id, NULL::text AS tier, NULL::jsonb AS list WHERE false`;
-  const candidates = await inReport(db, (tx) =>
-    queryRows<UpgradeCandidates["candidates"][number]>(
-      tx,
-      sql`
+  const forecasts = current
+    ? sql`SELECT * FROM (${forecastsSql(params.tiers, params.now)}) f WHERE reaches IS NOT NULL`
+    : sql`SELECT NULL::text AS user_id, NULL::text AS tier, NULL::text AS feature, NULL::bigint AS "limit",
+        NULL::bigint AS projected, NULL::date AS reaches WHERE false`;
+  /** The lists of the users ranked first (`top`): each built for those few users only. */
+  const listOf = (from: string, object: SQL, order: SQL) =>
+    sql`SELECT x.user_id, jsonb_agg(${object} ORDER BY ${order}) AS list
+      FROM ${sql.raw(from)} x JOIN top t USING (user_id) GROUP BY x.user_id`;
+  const candidates = await inReport(
+    db,
+    (tx) =>
+      queryRows<UpgradeCandidates["candidates"][number]>(
+        tx,
+        sql`
     WITH refused AS (
       SELECT user_id, feature, count(*)::int AS count, max("limit")::float8 AS "limit"
       FROM usagekit.limit_refusals
@@ -128,39 +126,50 @@ export async function upgradeCandidates(
       SELECT user_id, sum(units) FILTER (WHERE feature = ${practiceTime(params.tiers)}) AS seconds,
         sum(amount) AS amount
       FROM (${overageLines(ofBillingMonth(params.month), params.tiers)}) o GROUP BY user_id
-    ), runs AS (${runs}), per_user AS (
-      SELECT user_id, sum(count) AS total,
-        jsonb_agg(jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")
-          ORDER BY count DESC, feature) AS list
-      FROM refused GROUP BY user_id
+    ), forecast AS MATERIALIZED (${forecasts}), runs AS (
+      SELECT user_id, min(tier) AS tier FROM forecast GROUP BY user_id
+    ), per_user AS (
+      SELECT user_id, sum(count) AS total FROM refused GROUP BY user_id
     ), who AS (
       SELECT user_id FROM per_user UNION SELECT user_id FROM over UNION SELECT user_id FROM runs
+    ), last_refusal AS (
+      SELECT DISTINCT ON (user_id) user_id, tier, occurred_at FROM usagekit.limit_refusals
+      WHERE ${inMonth("occurred_at", params.month)} ORDER BY user_id, occurred_at DESC, id DESC
     ), month_plan AS (
-      -- The month's plan: the tier of the user's latest event in it, a refusal included.
-      SELECT DISTINCT ON (e.user_id) e.user_id, e.tier FROM (
-        SELECT user_id, tier, occurred_at, id, 1 AS used FROM usagekit.usage_events
-        WHERE ${inMonth("occurred_at", params.month)} AND ${nearLocalMonths(params.month)}
-          AND user_id IN (SELECT user_id FROM who)
-        UNION ALL
-        SELECT user_id, tier, occurred_at, id, 0 FROM usagekit.limit_refusals
-        WHERE ${inMonth("occurred_at", params.month)} AND user_id IN (SELECT user_id FROM who)
-      ) e ORDER BY e.user_id, e.occurred_at DESC, e.used DESC, e.id DESC
-    ), worth AS (
-      SELECT w.user_id, coalesce(m.tier, n.tier) AS tier, r.list AS refusals, n.list AS runs,
+      -- The month's plan: the tier of the user's latest event in it (the rollups'), or of their
+      -- latest refusal when that came later.
+      SELECT w.user_id, CASE WHEN r.occurred_at > p.last_at OR p.user_id IS NULL THEN r.tier
+        ELSE p.tier END AS tier
+      FROM who w LEFT JOIN usagekit.rollup_months p ON p.user_id = w.user_id
+        AND p.month = ${monthDate(params.month)}
+      LEFT JOIN last_refusal r ON r.user_id = w.user_id
+    ), top AS (
+      SELECT w.user_id, coalesce(m.tier, n.tier) AS tier,
         coalesce(o.seconds, 0) AS seconds, coalesce(o.amount, 0) AS amount,
-        coalesce(o.amount, 0) + CASE WHEN r.list IS NULL AND n.list IS NULL THEN 0 ELSE gains.gain END AS value,
+        coalesce(o.amount, 0) + CASE WHEN r.user_id IS NULL AND n.user_id IS NULL THEN 0 ELSE gains.gain END AS value,
         coalesce(r.total, 0) AS total
       FROM who w LEFT JOIN month_plan m USING (user_id) LEFT JOIN runs n USING (user_id)
       LEFT JOIN per_user r USING (user_id) LEFT JOIN over o USING (user_id)
       JOIN ${upgradeGains(params.tiers)} ON gains.tier = coalesce(m.tier, n.tier)
+      ORDER BY value DESC, total DESC, seconds DESC, user_id
+      LIMIT ${params.limit}
+    ), refusals AS (
+      ${listOf("refused", sql`jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")`, sql`count DESC, feature`)}
+    ), runs_out AS (
+      ${listOf(
+        "forecast",
+        sql`jsonb_build_object('feature', feature, 'limit', "limit", 'projected', projected,
+          'reachesLimitOn', ${dateText(sql`reaches`)})`,
+        sql`reaches, feature`,
+      )}
     )
-    SELECT user_id AS "userId", tier AS "tier", coalesce(refusals, '[]'::jsonb) AS "refusals",
-      seconds::float8 AS "overageSeconds", amount::numeric(20, 2)::text AS "overageMoney",
-      coalesce(runs, '[]'::jsonb) AS "runsOut", value::numeric(20, 2)::text AS "worth"
-    FROM worth
-    ORDER BY value DESC, total DESC, seconds DESC, user_id
-    LIMIT ${params.limit}`,
-    ),
+    SELECT t.user_id AS "userId", t.tier AS "tier", coalesce(r.list, '[]'::jsonb) AS "refusals",
+      t.seconds::float8 AS "overageSeconds", t.amount::numeric(20, 2)::text AS "overageMoney",
+      coalesce(n.list, '[]'::jsonb) AS "runsOut", t.value::numeric(20, 2)::text AS "worth"
+    FROM top t LEFT JOIN refusals r USING (user_id) LEFT JOIN runs_out n USING (user_id)
+    ORDER BY t.value DESC, t.total DESC, t.seconds DESC, t.user_id`,
+      ),
+    256,
   );
   return { month: params.month, candidates };
 }

@@ -59,18 +59,22 @@ export function project(used: number, limit: number, days: Days, month: string):
 }
 
 /**
- * The columns of `Days` but `today` for user `user` on the local date `today`, from their active
- * days: read by `getForecast` for one learner and by `analytics.upgradeCandidates` for all.
+ * `Days` (`today` as a date) for each `(user_id, today)` row of the query `pairs`, from their
+ * active days in one join (the days of the month so far and of the last HABIT_DAYS) and one probe
+ * for an earlier day: read by `getForecast` for one learner and by `analytics.upgradeCandidates`
+ * for all.
  */
-export const daysColumns = (user: SQL, today: SQL) => sql`
-  extract(day FROM ${today})::int AS "dayOfMonth",
-  extract(day FROM (date_trunc('month', ${today}) + interval '1 month - 1 day'))::int AS "daysInMonth",
-  (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${user}
-    AND d.day >= date_trunc('month', ${today})::date AND d.day <= ${today})::int AS "activeThisMonth",
-  (SELECT count(*) FROM usagekit.daily_activity d WHERE d.user_id = ${user}
-    AND d.day > ${today} - ${HABIT_DAYS}::int AND d.day <= ${today})::int AS "activeRecently",
-  (SELECT least(${HABIT_DAYS}::int, ${today} - min(d.day) + 1) FROM usagekit.daily_activity d
-    WHERE d.user_id = ${user} AND d.day <= ${today})::int AS "daysKnown"`;
+export const daysOf = (pairs: SQL) => sql`
+  SELECT s.user_id, s.today, extract(day FROM s.today)::int AS "dayOfMonth",
+    extract(day FROM (date_trunc('month', s.today) + interval '1 month - 1 day'))::int AS "daysInMonth",
+    count(d.day) FILTER (WHERE d.day >= date_trunc('month', s.today))::int AS "activeThisMonth",
+    count(d.day) FILTER (WHERE d.day > s.today - ${HABIT_DAYS}::int)::int AS "activeRecently",
+    CASE WHEN EXISTS (SELECT 1 FROM usagekit.daily_activity e WHERE e.user_id = s.user_id
+        AND e.day <= s.today - ${HABIT_DAYS}::int) THEN ${HABIT_DAYS}::int
+      ELSE coalesce(s.today - min(d.day) + 1, 0) END AS "daysKnown"
+  FROM (${pairs}) s LEFT JOIN usagekit.daily_activity d ON d.user_id = s.user_id AND d.day <= s.today
+    AND d.day >= least(date_trunc('month', s.today)::date, s.today - ${HABIT_DAYS - 1}::int)
+  GROUP BY s.user_id, s.today`;
 
 /**
  * When the learner will run out, feature by feature: for each feature with a limit above 0 this
@@ -95,9 +99,9 @@ export async function forecastOf(
   const today = localDay(instant(params.now), sql`${m.timezone}::text`);
   const [days] = await queryRows<Days>(
     db,
-    sql`WITH t AS (SELECT ${today} AS today)
-    SELECT ${dateText(sql`t.today`)} AS "today", ${daysColumns(sql`${params.userId}::text`, sql`t.today`)}
-    FROM t`,
+    sql`SELECT ${dateText(sql`d.today`)} AS "today", d."dayOfMonth", d."daysInMonth",
+      d."activeThisMonth", d."activeRecently", d."daysKnown"
+    FROM (${daysOf(sql`SELECT ${params.userId}::text AS user_id, ${today} AS today`)}) d`,
   );
   const forecast: Forecast["features"] = {};
   for (const f of features) {

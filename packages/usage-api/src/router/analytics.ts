@@ -49,8 +49,11 @@ export const analyticsRouter = (p: Procedures) => {
     userSegments: report(userSegmentsInput, (ctx, i) => userSegments(ctx.db, i), true),
     retention: report(retentionInput, (ctx, i) => retention(ctx.db, i), true),
     dropOff: report(monthInput, (ctx, i) => dropOff(ctx.db, { ...i, now: ctx.now() }), true),
-    upgradeCandidates: report(monthListInput, (ctx, i) =>
-      upgradeCandidates(ctx.db, { ...i, now: ctx.now() }),
+    // The month's plans from `rollup_months`, refusals and overage from their own tables.
+    upgradeCandidates: report(
+      monthListInput,
+      (ctx, i) => upgradeCandidates(ctx.db, { ...i, now: ctx.now() }),
+      true,
     ),
     simulateCatalog: report(simulateCatalogInput, (ctx, i) => simulateCatalog(ctx.db, i)),
     overage: report(monthListInput, (ctx, i) => overageReport(ctx.db, i)),
