@@ -91,12 +91,13 @@ export function rowsSql(tiers: Tiers) {
   ), life AS (
     INSERT INTO usagekit.lifetime_stats AS l (user_id, ${eachFeature(lifetimeCol)}, days_active,
       first_active_at, first_conversation_at, last_active_at)
-    SELECT ${s}.user_id, ${eachFeature(sum)}, coalesce((nd.days ->> ${s}.user_id)::int, 0),
+    SELECT ${s}.user_id, ${eachFeature(sum)},
+      -- New days per user, looked up in one map built once (an uncorrelated subquery: a join
+      -- with it was rebuilt per event, and a correlated count would scan the days per user).
+      coalesce(((SELECT jsonb_object_agg(user_id, n)
+        FROM (SELECT user_id, count(*) AS n FROM daily WHERE new_day GROUP BY user_id) x) ->> ${s}.user_id)::int, 0),
       min(${s}.at), min(${s}.at) FILTER (WHERE ${roleCol("conversation", source)} > 0), max(${s}.at)
-    -- New days per user, looked up in one map (a correlated count would scan the days per user).
-    FROM ${s} CROSS JOIN (SELECT jsonb_object_agg(user_id, n) AS days
-      FROM (SELECT user_id, count(*) AS n FROM daily WHERE new_day GROUP BY user_id) x) nd
-    GROUP BY ${s}.user_id, nd.days ORDER BY ${s}.user_id
+    FROM ${s} GROUP BY ${s}.user_id ORDER BY ${s}.user_id
     ON CONFLICT (user_id) DO UPDATE SET
       ${addToLifetime}
     RETURNING 1
