@@ -327,9 +327,10 @@ describe.each(dbKinds)("analytics on a known population on %s", (kind) => {
     const refused = new Map<string, number>();
     for (const r of pop.refusals)
       if (monthOf(r.occurredAt) === MONTH) refused.set(r.userId, (refused.get(r.userId) ?? 0) + 1);
-    // The month's plan: the tier of the user's latest event in it, refusals included.
+    // The month's plan: the tier of the user's latest event in it, refusals included (an event
+    // over a refusal at the same instant: refusals are read first, so the event comes later).
     const monthPlan = new Map<string, { at: Date; tier: TierName }>();
-    for (const e of [...reference.inMonth(pop, MONTH), ...pop.refusals]) {
+    for (const e of [...pop.refusals, ...reference.inMonth(pop, MONTH)]) {
       const seen = monthPlan.get(e.userId);
       if (monthOf(e.occurredAt) === MONTH && (!seen || seen.at <= e.occurredAt))
         monthPlan.set(e.userId, { at: e.occurredAt, tier: e.tier });
