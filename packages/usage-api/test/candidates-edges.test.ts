@@ -30,45 +30,57 @@ describe.each(dbKinds)("forecast and candidates at their edges on %s", (kind) =>
     (await api(now).usage.getForecast({ userId })).features.conversations;
 
   it("reads the learner's days at the habit window's edges", async () => {
-    const [edge, before, inside, first] = [newUserId(), newUserId(), newUserId(), newUserId()];
-    // 29 October: 6 on the 1st (today − 28: not recent) and 6 today. 12 on 2 active days, 1
-    // recent of 28 known: 6 × 1/28 a day for 2 days → 12.4 → 12; 8 more would take 38 days.
-    await talk(edge, "2026-10-01", 6);
-    await talk(edge, "2026-10-29", 6);
-    expect(await conversations(edge, noon("2026-10-29"))).toEqual({
-      used: 12,
-      limit: 20,
-      projected: 12,
-      reachesLimitOn: null,
-    });
-    // 18 October is today − 28: known for 28 days, 1 recent: 4 × 1/28 × 15 → 6.1 → 6.
-    await talk(before, "2026-10-18", 2);
-    await talk(before, "2026-11-14", 4);
-    expect(await conversations(before)).toEqual({
-      used: 4,
-      limit: 20,
-      projected: 6,
-      reachesLimitOn: null,
-    });
-    // 19 October is today − 27: recent, and known from it (28 days): 4 × 2/28 × 15 → 8.3 → 8.
-    await talk(inside, "2026-10-19", 2);
-    await talk(inside, "2026-11-14", 4);
-    expect(await conversations(inside)).toEqual({
-      used: 4,
-      limit: 20,
-      projected: 8,
-      reachesLimitOn: null,
-    });
-    // The month's first day counts: 8 on 2 active days, 2 recent of 15 known → 4 × 2/15 × 15 = 8
-    // more → 16; 12 more would take 22.5 days.
-    await talk(first, "2026-11-01", 4);
-    await talk(first, "2026-11-14", 4);
-    expect(await conversations(first)).toEqual({
-      used: 8,
-      limit: 20,
-      projected: 16,
-      reachesLimitOn: null,
-    });
+    // Conversations on two days, the forecast on the second (none reaches the 20 this month).
+    const cases: { days: [string, number][]; used: number; projected: number }[] = [
+      // 29 October: 6 on the 1st (today − 28: not recent) and 6 today. 12 on 2 active days, 1
+      // recent of 28 known: 6 × 1/28 a day for 2 days → 12.4 → 12.
+      {
+        days: [
+          ["2026-10-01", 6],
+          ["2026-10-29", 6],
+        ],
+        used: 12,
+        projected: 12,
+      },
+      // 18 October is today − 28: known for 28 days, 1 recent: 4 × 1/28 × 15 → 6.1 → 6.
+      {
+        days: [
+          ["2026-10-18", 2],
+          ["2026-11-15", 4],
+        ],
+        used: 4,
+        projected: 6,
+      },
+      // 19 October is today − 27: recent, and known from it (28 days): 4 × 2/28 × 15 → 8.3 → 8.
+      {
+        days: [
+          ["2026-10-19", 2],
+          ["2026-11-15", 4],
+        ],
+        used: 4,
+        projected: 8,
+      },
+      // The month's first day counts: 8 on 2 active days, 2 recent of 15 known → 4 × 2/15 × 15
+      // = 8 more → 16.
+      {
+        days: [
+          ["2026-11-01", 4],
+          ["2026-11-15", 4],
+        ],
+        used: 8,
+        projected: 16,
+      },
+    ];
+    for (const { days, used, projected } of cases) {
+      const userId = newUserId();
+      for (const [day, n] of days) await talk(userId, day, n);
+      expect(await conversations(userId, noon(days[1]![0]))).toEqual({
+        used,
+        limit: 20,
+        projected,
+        reachesLimitOn: null,
+      });
+    }
   });
 
   it("knows a new learner from their own first day, whatever others did before", async () => {
