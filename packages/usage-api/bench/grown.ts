@@ -1,9 +1,10 @@
 /**
- * `pnpm bench` (part 3): does writing get slower as the ledger grows? The same writes — batches
- * of 1,000 events and single `recordUsage` calls, with keys, for users who already have history —
- * on an empty database and on one holding BENCH_GROWN_ROWS (10,000,000) ledger rows over 12
- * months, generated in SQL (each with its key claimed), measured in interleaved rounds; prints
- * medians and the ratio grown / empty. A benchmark, not a test: nothing here asserts a time.
+ * `pnpm bench` (part 3): does writing get slower as the ledger grows? The same writes — five
+ * batches of 1,000 events and 300 single `recordUsage` calls a round, with keys, for users who
+ * already have history — on an empty database and on one holding BENCH_GROWN_ROWS (10,000,000)
+ * ledger rows over 12 months, generated in SQL (each with its key claimed), measured in
+ * interleaved rounds; prints medians and the ratio grown / empty. A benchmark, not a test:
+ * nothing here asserts a time.
  */
 import { randomUUID } from "node:crypto";
 import { createDb } from "@usagekit/db";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
-import { trpcError } from "./helpers";
+import { refusalOf } from "./helpers";
 
 const NOW = new Date("2026-11-15T12:00:00Z");
 const noon = (d: string) => new Date(`${d}T12:00:00Z`);
@@ -18,14 +18,10 @@ describe.each(dbKinds)("forecast and candidates at their edges on %s", (kind) =>
   const talk = (userId: string, day: string, conversations: number) =>
     api(noon(day)).usage.recordUsage({ userId, conversations, occurredAt: noon(day) });
   /** An attempt the free plan refuses (Anki exports past 3, or realtime sessions past 5). */
-  const refused = async (userId: string, at: Date, key: string, ask: object) =>
-    expect(
-      (
-        await trpcError(
-          api(at).usage.recordUsage({ userId, idempotencyKey: key, enforceLimits: true, ...ask }),
-        )
-      ).code,
-    ).toBe("FORBIDDEN");
+  const refused = (userId: string, at: Date, key: string, ask: object) =>
+    refusalOf(
+      api(at).usage.recordUsage({ userId, idempotencyKey: key, enforceLimits: true, ...ask }),
+    );
   const conversations = async (userId: string, now = NOW) =>
     (await api(now).usage.getForecast({ userId })).features.conversations;
 

@@ -117,11 +117,12 @@ export async function upgradeCandidates(
       queryRows<UpgradeCandidates["candidates"][number]>(
         tx,
         sql`
-    WITH refused AS (
-      SELECT user_id, feature, count(*)::int AS count, max("limit")::float8 AS "limit"
-      FROM usagekit.limit_refusals
+    WITH month_refusals AS (
+      SELECT user_id, feature, "limit", tier, occurred_at, id FROM usagekit.limit_refusals
       WHERE ${inMonth("occurred_at", params.month)}
-      GROUP BY user_id, feature
+    ), refused AS (
+      SELECT user_id, feature, count(*)::int AS count, max("limit")::float8 AS "limit"
+      FROM month_refusals GROUP BY user_id, feature
     ), over AS (
       SELECT user_id, sum(units) FILTER (WHERE feature = ${practiceTime(params.tiers)}) AS seconds,
         sum(amount) AS amount
@@ -133,8 +134,8 @@ export async function upgradeCandidates(
     ), who AS (
       SELECT user_id FROM per_user UNION SELECT user_id FROM over UNION SELECT user_id FROM runs
     ), last_refusal AS (
-      SELECT DISTINCT ON (user_id) user_id, tier, occurred_at FROM usagekit.limit_refusals
-      WHERE ${inMonth("occurred_at", params.month)} ORDER BY user_id, occurred_at DESC, id DESC
+      SELECT DISTINCT ON (user_id) user_id, tier, occurred_at FROM month_refusals
+      ORDER BY user_id, occurred_at DESC, id DESC
     ), month_plan AS (
       -- The month's plan: the tier of the user's latest event in it (the rollups'), or of their
       -- latest refusal when that came later.

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { instant, localDay, localMonth } from "../calendar/local-month";
 import type { Tiers } from "../limits/tiers";
-import { daysOf } from "../progress/forecast";
+import { dayOfMonth, daysInMonth, daysOf } from "../progress/forecast";
 import { columnsOf } from "../store/columns";
 
 /**
@@ -74,20 +74,19 @@ export function forecastsSql(tiers: Tiers, now: Date): SQL {
     sql`(used >= ${limit} OR (per_day > 0 AND dom + ceil((${limit} - used) / per_day) <= dim))`;
   return sql`
   WITH zones AS (
-    SELECT timezone, ${localMonth(at, sql`timezone`)} AS month, ${localDay(at, sql`timezone`)} AS today
-    FROM (SELECT DISTINCT timezone FROM usagekit.users) z
+    SELECT timezone, month, today, ${dayOfMonth(sql`today`)} AS dom, ${daysInMonth(sql`today`)} AS dim
+    FROM (SELECT timezone, ${localMonth(at, sql`timezone`)} AS month, ${localDay(at, sql`timezone`)} AS today
+      FROM (SELECT DISTINCT timezone FROM usagekit.users) z) z
   ), used AS (
-    SELECT u.id AS user_id, u.tier, z.month, z.today, m.granted, l.feature, l.own, l.roll_months,
+    SELECT u.id AS user_id, u.tier, z.month, z.today, z.dom, z.dim, m.granted, l.feature, l.own, l.roll_months,
       l.roll_max, ${usedOf(tiers, "m", sql`l.feature`)}::bigint AS used
     FROM usagekit.users u JOIN zones z ON z.timezone = u.timezone
     JOIN usagekit.monthly_usage m ON m.user_id = u.id AND m.month = z.month
     JOIN ${limitsTable(tiers, "l")} ON l.tier = u.tier
   ), maybe AS (
-    SELECT * FROM used WHERE used > 0
-      AND used * (1 + extract(day FROM (month + interval '1 month - 1 day'))::int
-        - extract(day FROM today)::int) >= own
+    SELECT * FROM used WHERE used > 0 AND used * (1 + dim - dom) >= own
   ), p AS (
-    SELECT m.*, d."dayOfMonth" AS dom, d."daysInMonth" AS dim,
+    SELECT m.*,
       (CASE WHEN d."activeThisMonth" > 0 THEN used::float8 / d."activeThisMonth" ELSE 0 END)
       * (CASE WHEN d."daysKnown" > 0 THEN d."activeRecently"::float8 / d."daysKnown" ELSE 0 END) AS per_day
     FROM maybe m JOIN (${daysOf(sql`SELECT DISTINCT user_id, today FROM maybe`)}) d USING (user_id)

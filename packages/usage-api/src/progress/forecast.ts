@@ -58,6 +58,11 @@ export function project(used: number, limit: number, days: Days, month: string):
   return { used, limit, projected, reachesLimitOn };
 }
 
+/** The day of the month of the date `day`, and how many days its month has. */
+export const dayOfMonth = (day: SQL) => sql`extract(day FROM ${day})::int`;
+export const daysInMonth = (day: SQL) =>
+  sql`extract(day FROM (date_trunc('month', ${day}) + interval '1 month - 1 day'))::int`;
+
 /**
  * `Days` (`today` as a date) for each `(user_id, today)` row of the query `pairs`, from their
  * active days in one join (the days of the month so far and of the last HABIT_DAYS) and one probe
@@ -65,8 +70,8 @@ export function project(used: number, limit: number, days: Days, month: string):
  * for all.
  */
 export const daysOf = (pairs: SQL) => sql`
-  SELECT s.user_id, s.today, extract(day FROM s.today)::int AS "dayOfMonth",
-    extract(day FROM (date_trunc('month', s.today) + interval '1 month - 1 day'))::int AS "daysInMonth",
+  SELECT s.user_id, s.today, ${dayOfMonth(sql`s.today`)} AS "dayOfMonth",
+    ${daysInMonth(sql`s.today`)} AS "daysInMonth",
     count(d.day) FILTER (WHERE d.day >= date_trunc('month', s.today))::int AS "activeThisMonth",
     count(d.day) FILTER (WHERE d.day > s.today - ${HABIT_DAYS}::int)::int AS "activeRecently",
     CASE WHEN EXISTS (SELECT 1 FROM usagekit.daily_activity e WHERE e.user_id = s.user_id
