@@ -19,13 +19,13 @@ const FIRST = new Date("2026-11-01T12:00:00Z");
 describe.each(dbKinds)("upgradeCandidates cut at any limit on %s", (kind) => {
   const suite = useTestDb(kind, { now: NOW });
   const api = (now = NOW) => callerFor(suite.handle, { now: () => now });
-  const sessions = async (userId: string, tier: string, n: number, at: Date) => {
-    await api(at).usage.setUserPlan({ userId, tier: tier as "free" });
+  const sessions = async (userId: string, tier: "free" | "plus", n: number, at: Date) => {
+    await api(at).usage.setUserPlan({ userId, tier });
     await api(at).usage.recordUsage({ userId, realtimeSessions: n, occurredAt: at });
   };
 
   it("is the whole list's first `limit`, ranked by the month's plan", async () => {
-    const slow = (id: string, tier: string) => sessions(id, tier, 1, FIRST);
+    const slow = (id: string, tier: "free" | "plus") => sessions(id, tier, 1, FIRST);
     for (const n of [1, 2, 3, 4, 5, 6, 8]) await slow(`p0${n}`, "plus");
     for (const n of [1, 2, 3, 4, 5]) await slow(`f0${n}`, "free");
     for (const id of ["p07", "p09"]) await sessions(id, "plus", 100, NOW);
