@@ -67,9 +67,16 @@ export async function retainLedger(
         tx,
         sql`SELECT to_regclass(${`usagekit.${partition}`}) IS NOT NULL AS found`,
       );
-      // No correction may add to the month while it is summed and dropped.
-      if (exists?.found)
-        await tx.execute(sql.raw(`LOCK TABLE usagekit.${partition} IN ACCESS EXCLUSIVE MODE`));
+      // No correction may add to the month while it is summed and dropped: its partition, or the
+      // default one that holds a month without its own, is locked until the month is gone (a
+      // correction that has read the month's event is waited for).
+      await tx.execute(
+        sql.raw(
+          exists?.found
+            ? `LOCK TABLE usagekit.${partition} IN ACCESS EXCLUSIVE MODE`
+            : `LOCK TABLE usagekit.usage_events_default IN EXCLUSIVE MODE`,
+        ),
+      );
       const users = await queryRows<{ userId: string; events: number }>(
         tx,
         sql`SELECT user_id AS "userId", count(*)::int AS "events" FROM usagekit.usage_events
