@@ -1,0 +1,304 @@
+import { describe, expect, it } from "vitest";
+import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
+import type { DbKind } from "./db";
+import { trpcError } from "./helpers";
+
+const H = 3600;
+const NOW = new Date("2026-11-28T12:00:00Z");
+type Tier = "free" | "plus" | "pro";
+/** A tier's figures when nothing was refused, paid or billed (each case says what differs). */
+const quiet = {
+  learners: 1,
+  refusedLearners: {},
+  refusedEvents: 0,
+  subscriptionRevenue: "0.00",
+  overageMoney: "0.00",
+  upgradeCandidates: 0,
+};
+
+/**
+ * One learner's month planted on a fresh database, then the pricing lab asked about it. The
+ * expected figures are the contract's, counted by hand in each case (default catalog: Free 3
+ * exports and 20 conversations hard; Plus 10 h of practice soft at 0.03 per minute block and 100
+ * realtime sessions; Pro 10 h of advanced voice hard).
+ */
+async function scenario(kind: DbKind, plant: (w: ReturnType<typeof world>) => Promise<void>) {
+  const handle = await openTestDb(kind);
+  try {
+    await plant(world(handle));
+  } finally {
+    await handle.close();
+  }
+}
+
+function world(handle: Awaited<ReturnType<typeof openTestDb>>) {
+  const api = (at: string | Date = NOW) => callerFor(handle, { now: () => new Date(at) });
+  const userId = newUserId();
+  let n = 0;
+  return {
+    api,
+    userId,
+    /** An event at `at` (its own clock); "ok" or the refusal's code. */
+    record: (at: string, amounts: object, enforceLimits = false) =>
+      api(at)
+        .usage.recordUsage({ userId, idempotencyKey: `k${n++}`, enforceLimits, ...amounts })
+        .then(
+          () => "ok",
+          async (e: unknown) => (await trpcError(Promise.reject(e))).code,
+        ),
+    plan: (tier: Tier, at: string, timezone?: string) =>
+      api(at).usage.setUserPlan({ userId, tier, ...(timezone ? { timezone } : {}) }),
+    pay: (at: string, amount: string, kind?: "topUp") =>
+      api(at).usage.recordPayment({
+        userId,
+        tier: "plus",
+        amount,
+        paidAt: new Date(at),
+        idempotencyKey: at + (kind ?? ""),
+        ...(kind ? { kind } : {}),
+      }),
+    /** The tier's `{ actual, draft }` in the `index`th month of the answer. */
+    lab: async (draft: unknown, tier: Tier, fromMonth = "2026-11", months = 1, index = 0) => {
+      const answer = await api().analytics.simulateCatalog({ draft, fromMonth, months });
+      return answer.months[index]!.tiers.find((t) => t.tier === tier)!;
+    },
+  };
+}
+
+describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
+  it("lifts a hard limit with null, after a tier the draft only prices", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("pro", "2026-11-01T00:00:00Z");
+      expect(await w.record("2026-11-02T10:00:00Z", { advancedVoiceSeconds: 10 * H }, true)).toBe(
+        "ok",
+      );
+      expect(await w.record("2026-11-03T10:00:00Z", { advancedVoiceSeconds: H }, true)).toBe(
+        "FORBIDDEN",
+      );
+      const refused = {
+        ...quiet,
+        refusedLearners: { advancedVoiceSeconds: 1 },
+        refusedEvents: 1,
+        upgradeCandidates: 1,
+      };
+      expect(await w.lab({}, "pro")).toEqual({ tier: "pro", actual: refused, draft: refused });
+      const lifted = await w.lab(
+        { tiers: { plus: { price: "12.99" }, pro: { limits: { advancedVoiceSeconds: null } } } },
+        "pro",
+      );
+      // The refused hour is allowed: counted, and nothing refuses or binds any more.
+      expect(lifted).toEqual({ tier: "pro", actual: refused, draft: quiet });
+    });
+  });
+
+  it("refuses what the catalog's own rules refuse, naming the draft's path", async () => {
+    await scenario(kind, async (w) => {
+      const soft = (limit: number) => ({ limit, overage: { price: "0.05", perUnits: 60 } });
+      for (const tiers of [
+        { free: { limits: { conversations: 500 } } }, // more than Plus allows: shrinks up the tiers
+        {
+          free: {
+            limits: { conversations: { limit: 5, overage: { price: "0.05", perUnits: 1 } } },
+          },
+        },
+        { plus: { limits: { seconds: soft(-1) } } },
+        { plus: { limits: { seconds: soft(1.5) } } },
+        { free: { limits: 5 } },
+        { free: { prise: "1.00" } },
+        { free: { limits: { conversations: { limit: 5 } } } },
+      ]) {
+        const error = await trpcError(w.lab({ tiers }, "free"));
+        expect(error.code).toBe("BAD_REQUEST");
+        expect(error.message).toMatch(/^draft\.tiers\./);
+      }
+    });
+  });
+
+  it("counts a refusal in the learner's local month, east of UTC", async () => {
+    await scenario(kind, async (w) => {
+      // 10:10 UTC on 31 October is 00:10 on 1 November in Kiritimati (UTC+14).
+      await w.plan("free", "2026-10-30T00:00:00Z", "Pacific/Kiritimati");
+      expect(await w.record("2026-10-31T10:10:00Z", { ankiExports: 3 }, true)).toBe("ok");
+      expect(await w.record("2026-10-31T10:20:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
+      const refused = {
+        ...quiet,
+        refusedLearners: { ankiExports: 1 },
+        refusedEvents: 1,
+        upgradeCandidates: 1,
+      };
+      expect(await w.lab({}, "free")).toEqual({ tier: "free", actual: refused, draft: refused });
+      expect((await w.lab({}, "free", "2026-10")).actual.learners).toBe(0);
+    });
+  });
+
+  it("counts a refusal in the learner's local month, west of UTC", async () => {
+    await scenario(kind, async (w) => {
+      // 1 November 00:00–01:00 UTC is still 31 October in New York.
+      await w.plan("free", "2026-10-01T00:00:00Z", "America/New_York");
+      expect(await w.record("2026-11-01T00:00:00Z", { ankiExports: 3 }, true)).toBe("ok");
+      expect(await w.record("2026-11-01T01:00:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
+      const refused = {
+        ...quiet,
+        refusedLearners: { ankiExports: 1 },
+        refusedEvents: 1,
+        upgradeCandidates: 1,
+      };
+      expect(await w.lab({}, "free", "2026-10")).toEqual({
+        tier: "free",
+        actual: refused,
+        draft: refused,
+      });
+      expect((await w.lab({}, "free")).actual.learners).toBe(0);
+    });
+  });
+
+  it("replays a hard limit with what the month took from a grant", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("free", "2026-11-01T00:00:00Z");
+      await w.api("2026-11-01T12:00:00Z").usage.grantUsage({
+        userId: w.userId,
+        idempotencyKey: "g",
+        feature: "ankiExports",
+        amount: 1,
+        reason: "gift",
+      });
+      // 3 exports from the tier and 1 from the grant, then two refused.
+      for (const day of ["02", "03", "04", "05"])
+        expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe("ok");
+      for (const day of ["06", "07"])
+        expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe(
+          "FORBIDDEN",
+        );
+      const refused = {
+        ...quiet,
+        refusedLearners: { ankiExports: 1 },
+        refusedEvents: 2,
+        upgradeCandidates: 1,
+      };
+      expect(await w.lab({}, "free")).toEqual({ tier: "free", actual: refused, draft: refused });
+    });
+  });
+
+  it("replays events in time order, not in the order they were recorded", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("free", "2026-11-01T00:00:00Z");
+      await w.record("2026-11-20T10:00:00Z", { conversations: 3 });
+      for (const day of ["02", "03", "04"])
+        await w.record(`2026-11-${day}T10:00:00Z`, { conversations: 1 });
+      // At 3 conversations the three of 2–4 November fit and the 3 of the 20th are refused.
+      expect(await w.lab({ tiers: { free: { limits: { conversations: 3 } } } }, "free")).toEqual({
+        tier: "free",
+        actual: quiet,
+        draft: {
+          ...quiet,
+          refusedLearners: { conversations: 1 },
+          refusedEvents: 1,
+          upgradeCandidates: 1,
+        },
+      });
+    });
+  });
+
+  it("counts a learner who moved down under the month's last tier, and the overage where it ran", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("plus", "2026-11-01T00:00:00Z");
+      await w.record("2026-11-02T10:00:00Z", { seconds: 11 * H }); // 1 h past Plus's 10 h
+      await w.plan("free", "2026-11-10T00:00:00Z");
+      await w.record("2026-11-12T10:00:00Z", { conversations: 1 });
+      const free = await w.lab({}, "free");
+      const plus = await w.lab({}, "plus");
+      // 60 blocks of a minute at 0.03.
+      expect(free.actual).toMatchObject({
+        learners: 1,
+        upgradeCandidates: 1,
+        overageMoney: "0.00",
+      });
+      expect(plus.actual).toMatchObject({ learners: 0, overageMoney: "1.80" });
+      expect(free.draft).toEqual(free.actual);
+      expect(plus.draft).toEqual(plus.actual);
+    });
+  });
+
+  it("refuses a feature over its draft limit, not one landing exactly on it", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("free", "2026-11-01T00:00:00Z");
+      await w.record("2026-11-02T10:00:00Z", { conversations: 11, ankiExports: 5 });
+      const drafted = await w.lab(
+        { tiers: { free: { limits: { conversations: 10, ankiExports: 5 } } } },
+        "free",
+      );
+      expect(drafted.draft).toEqual({
+        ...quiet,
+        refusedLearners: { conversations: 1 },
+        refusedEvents: 1,
+        upgradeCandidates: 1,
+      });
+    });
+  });
+
+  it("bills no overage for the practice of an event the draft refuses", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("plus", "2026-11-01T00:00:00Z");
+      await w.record("2026-11-02T10:00:00Z", { seconds: 11 * H });
+      await w.record("2026-11-03T10:00:00Z", { realtimeSessions: 6, seconds: H });
+      const drafted = await w.lab({ tiers: { plus: { limits: { realtimeSessions: 5 } } } }, "plus");
+      // Reality: 2 h past 10 h (3.60). The draft refuses the 3 November event (6 sessions over 5):
+      // its hour is not practised, 1 h past (1.80).
+      expect(drafted.actual).toMatchObject({
+        overageMoney: "3.60",
+        refusedEvents: 0,
+        upgradeCandidates: 1,
+      });
+      expect(drafted.draft).toEqual({
+        ...quiet,
+        refusedLearners: { realtimeSessions: 1 },
+        refusedEvents: 1,
+        overageMoney: "1.80",
+        upgradeCandidates: 1,
+      });
+    });
+  });
+
+  it("answers each month of several, with that month's payments and overage", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("plus", "2026-10-01T00:00:00Z");
+      await w.pay("2026-10-05T10:00:00Z", "9.99");
+      await w.pay("2026-11-05T10:00:00Z", "9.99");
+      await w.record("2026-10-06T10:00:00Z", { seconds: 11 * H });
+      await w.record("2026-11-06T10:00:00Z", { seconds: H });
+      const draft = { tiers: { plus: { price: "12.99" } } };
+      const answer = await w
+        .api()
+        .analytics.simulateCatalog({ draft, fromMonth: "2026-10", months: 2 });
+      expect(answer.months.map((m) => m.month)).toEqual(["2026-10", "2026-11"]);
+      const october = {
+        ...quiet,
+        subscriptionRevenue: "9.99",
+        overageMoney: "1.80",
+        upgradeCandidates: 1,
+      };
+      const november = { ...quiet, subscriptionRevenue: "9.99" };
+      expect(await w.lab(draft, "plus", "2026-10", 2, 0)).toEqual({
+        tier: "plus",
+        actual: october,
+        draft: { ...october, subscriptionRevenue: "12.99" },
+      });
+      expect(await w.lab(draft, "plus", "2026-10", 2, 1)).toEqual({
+        tier: "plus",
+        actual: november,
+        draft: { ...november, subscriptionRevenue: "12.99" },
+      });
+    });
+  });
+
+  it("counts subscriptions as subscription revenue, not top-ups", async () => {
+    await scenario(kind, async (w) => {
+      await w.plan("plus", "2026-11-01T00:00:00Z");
+      await w.record("2026-11-02T10:00:00Z", { conversations: 1 });
+      await w.pay("2026-11-03T10:00:00Z", "9.99");
+      await w.pay("2026-11-03T10:00:00Z", "5.00", "topUp");
+      const paid = { ...quiet, subscriptionRevenue: "9.99" };
+      expect(await w.lab({}, "plus")).toEqual({ tier: "plus", actual: paid, draft: paid });
+    });
+  });
+});
