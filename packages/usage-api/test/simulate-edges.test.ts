@@ -94,22 +94,43 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
   it("refuses what the catalog's own rules refuse, naming the draft's path", async () => {
     await scenario(kind, async (w) => {
       const soft = (limit: number) => ({ limit, overage: { price: "0.05", perUnits: 60 } });
-      for (const tiers of [
-        { free: { limits: { conversations: 500 } } }, // more than Plus allows: shrinks up the tiers
-        {
-          free: {
-            limits: { conversations: { limit: 5, overage: { price: "0.05", perUnits: 1 } } },
-          },
-        },
-        { plus: { limits: { seconds: soft(-1) } } },
-        { plus: { limits: { seconds: soft(1.5) } } },
-        { free: { limits: 5 } },
-        { free: { prise: "1.00" } },
-        { free: { limits: { conversations: { limit: 5 } } } },
-      ]) {
+      const cases: [unknown, string][] = [
+        // More than Plus allows (100): the limit the draft set is named, not Plus's.
+        [
+          { free: { limits: { conversations: 500 } } },
+          "draft.tiers.free.limits.conversations.limit must be <= tiers.plus.limits.conversations.limit",
+        ],
+        [
+          { plus: { limits: { conversations: 10 } } },
+          "draft.tiers.plus.limits.conversations.limit must be >= tiers.free.limits.conversations.limit",
+        ],
+        [
+          { free: { limits: { conversations: { limit: 5, overage: soft(5).overage } } } },
+          "draft.tiers.free.limits.conversations: only billable features",
+        ],
+        [
+          { plus: { limits: { seconds: soft(-1) } } },
+          "draft.tiers.plus.limits.seconds.limit must be",
+        ],
+        [
+          { plus: { limits: { seconds: soft(1.5) } } },
+          "draft.tiers.plus.limits.seconds.limit must be",
+        ],
+        [
+          { plus: { limits: { seconds: { limit: 60, overage: { price: "x", perUnits: 60 } } } } },
+          "draft.tiers.plus.limits.seconds.overage needs",
+        ],
+        [{ free: { limits: 5 } }, "draft.tiers.free.limits: must be an object"],
+        [{ free: { prise: "1.00" } }, "draft.tiers.free.prise: "],
+        [
+          { free: { limits: { conversations: { limit: 5 } } } },
+          "draft.tiers.free.limits.conversations: ",
+        ],
+      ];
+      for (const [tiers, message] of cases) {
         const error = await trpcError(w.lab({ tiers }, "free"));
         expect(error.code).toBe("BAD_REQUEST");
-        expect(error.message).toMatch(/^draft\.tiers\./);
+        expect(error.message.startsWith(message), error.message).toBe(true);
       }
     });
   });

@@ -63,6 +63,8 @@ export function draftCatalog(tiers: Tiers, draft: unknown): DraftCatalog {
     TierName,
     string
   >;
+  /** The `tier.feature` limits the draft sets. */
+  const drafted = new Set<string>();
   for (const [tier, spec] of Object.entries(given)) {
     const where = `draft.tiers.${tier}`;
     if (!(tierNames as readonly string[]).includes(tier))
@@ -84,11 +86,26 @@ export function draftCatalog(tiers: Tiers, draft: unknown): DraftCatalog {
         throw badRequest(`${where}.limits.${feature}: not a feature of the catalog`);
       const f = feature as Feature;
       limits[t][f] = limitOf(`${where}.limits.${feature}`, value);
+      drafted.add(`${t}.${f}`);
     }
   }
   try {
     return { tiers: defineTiers(limits as Tiers, catalog), prices };
   } catch (error) {
-    throw badRequest(`draft.${(error as Error).message}`);
+    throw badRequest(`draft.${draftPath((error as Error).message, drafted)}`);
   }
+}
+
+/**
+ * A `defineTiers` fault in the draft's words: a limit's path with `limits` in it, and a limit out
+ * of the tiers' order named where the draft changed it (`defineTiers` names the higher tier).
+ */
+function draftPath(message: string, drafted: Set<string>): string {
+  const order = /^tiers\.(\w+)\.(\w+)\.limit must be >= tiers\.(\w+)\.\2\.limit$/.exec(message);
+  if (order) {
+    const [, higher, feature, lower] = order as unknown as [string, string, string, string];
+    if (drafted.has(`${lower}.${feature}`) && !drafted.has(`${higher}.${feature}`))
+      return `tiers.${lower}.limits.${feature}.limit must be <= tiers.${higher}.limits.${feature}.limit`;
+  }
+  return message.replace(/\btiers\.(\w+)\.(?!limits\b)(\w+)/g, "tiers.$1.limits.$2");
 }
