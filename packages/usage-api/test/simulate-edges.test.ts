@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { defaultTiers, defineTiers } from "../src";
+import type { Tiers } from "../src";
 import { callerFor, dbKinds, newUserId, openTestDb } from "./db";
 import type { DbKind } from "./db";
 import { trpcError } from "./helpers";
@@ -22,17 +24,22 @@ const quiet = {
  * exports and 20 conversations hard; Plus 10 h of practice soft at 0.03 per minute block and 100
  * realtime sessions; Pro 10 h of advanced voice hard).
  */
-async function scenario(kind: DbKind, plant: (w: ReturnType<typeof world>) => Promise<void>) {
+async function scenario(
+  kind: DbKind,
+  plant: (w: ReturnType<typeof world>) => Promise<void>,
+  tiers?: Tiers,
+) {
   const handle = await openTestDb(kind);
   try {
-    await plant(world(handle));
+    await plant(world(handle, tiers));
   } finally {
     await handle.close();
   }
 }
 
-function world(handle: Awaited<ReturnType<typeof openTestDb>>) {
-  const api = (at: string | Date = NOW) => callerFor(handle, { now: () => new Date(at) });
+function world(handle: Awaited<ReturnType<typeof openTestDb>>, tiers?: Tiers) {
+  const api = (at: string | Date = NOW) =>
+    callerFor(handle, { now: () => new Date(at), ...(tiers ? { tiers } : {}) });
   const userId = newUserId();
   let n = 0;
   return {
@@ -198,6 +205,43 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
       };
       expect(await w.lab({}, "free")).toEqual({ tier: "free", actual: refused, draft: refused });
     });
+  });
+
+  it("replays a hard limit with what rolled over into the month, as the catalog's rule", async () => {
+    // Free's 3 exports roll over for a month: 1 used in October leaves 2 for November (5).
+    const rolling = defineTiers({
+      ...defaultTiers,
+      free: { ...defaultTiers.free, ankiExports: { limit: 3, rollover: { months: 1 } } },
+    });
+    await scenario(
+      kind,
+      async (w) => {
+        await w.plan("free", "2026-10-01T00:00:00Z");
+        expect(await w.record("2026-10-10T10:00:00Z", { ankiExports: 1 }, true)).toBe("ok");
+        for (const day of ["02", "03", "04", "05", "06"])
+          expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe("ok");
+        expect(await w.record("2026-11-07T10:00:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
+        const refused = {
+          ...quiet,
+          refusedLearners: { ankiExports: 1 },
+          refusedEvents: 1,
+          upgradeCandidates: 1,
+        };
+        expect(await w.lab({}, "free")).toEqual({ tier: "free", actual: refused, draft: refused });
+        // A draft of another feature keeps the rule; one that rolls nothing over refuses more:
+        // at 3 a month with none rolled over, 5, 6 and 7 November are refused.
+        expect(
+          (await w.lab({ tiers: { free: { limits: { conversations: 10 } } } }, "free")).draft,
+        ).toEqual(refused);
+        expect(
+          (await w.lab({ tiers: { free: { limits: { ankiExports: 3 } } } }, "free")).draft,
+        ).toEqual({
+          ...refused,
+          refusedEvents: 3,
+        });
+      },
+      rolling,
+    );
   });
 
   it("replays events in time order, not in the order they were recorded", async () => {

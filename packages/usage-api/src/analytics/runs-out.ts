@@ -9,7 +9,7 @@ import { columnsOf } from "../store/columns";
  * Each tier's finite limits as a constant table aliased `alias`: `(tier, feature, own,
  * roll_months, roll_max)`, the tier's own limit and its rollover rule (0 months: none).
  */
-const limitsTable = (tiers: Tiers, alias: string): SQL => {
+export const limitsTable = (tiers: Tiers, alias: string): SQL => {
   const { features, tierNames } = columnsOf(tiers);
   const rows = tierNames.flatMap((t) =>
     features.flatMap((f) => {
@@ -41,7 +41,7 @@ const usedOf = (tiers: Tiers, row: string, feature: SQL) => {
  * running sum clamped at zero, which is the last prefix sum minus the lowest one (0 counted) — at
  * most `roll_max`.
  */
-const rolledOverSql = (tiers: Tiers) => sql`
+export const rolledOverSql = (tiers: Tiers) => sql`
   (SELECT coalesce(least(max(x.s) FILTER (WHERE x.k = 1) - least(0, min(x.s)), a.roll_max), 0)
   FROM (
     SELECT k, sum(d) OVER (ORDER BY k DESC) AS s FROM (

@@ -4,6 +4,7 @@ import { localMonth } from "../calendar/local-month";
 import { coveredSql, hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import type { Feature, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
+import { limitsTable, rolledOverSql } from "./runs-out";
 
 const raw = sql.raw;
 
@@ -18,7 +19,8 @@ export const inMonths = (column: SQL, from: string, months: number) =>
  * billable feature). Every event of the months per learner in time order: the ledger's (each net
  * of its corrections) and the attempts refused in reality (`limit_refusals`: what they asked of
  * the feature that refused them), at the draft's hard limits of the event's tier (plus what the
- * month took from grants, as the real limit had).
+ * month took from grants and what rolled over into it — the rollover rule under the draft, from
+ * the months' recorded use — as the real limit had).
  *
  * A learner's month at one tier whose events add nothing negative and whose totals stay within
  * every draft limit is accepted as it is, so it is answered from its totals (`mk`: the overage of
@@ -33,6 +35,15 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
   const arr = (parts: SQL[]) => sql`ARRAY[${sql.join(parts, sql`, `)}]::bigint[]`;
   const i = (f: Feature) => features.indexOf(f) + 1;
   const granted = (f: Feature) => sql`coalesce((m.granted ->> ${f})::bigint, 0)`;
+  const rolls = Object.values(draft).some((t) => Object.values(t).some((l) => l.rollover));
+  /** What rolled over into the month at the tier, under the draft (`ro`, `rolls` below). */
+  const rolled = (f: Feature) => (rolls ? sql` + coalesce(ro.r[${i(f)}], 0)` : sql``);
+  const rollsOf = (alias: string, tier: string) =>
+    rolls
+      ? raw(
+          `LEFT JOIN rolls ro ON ro.user_id = ${alias}.user_id AND ro.month = ${alias}.month AND ro.tier = ${alias}.${tier}`,
+        )
+      : sql``;
   /** Per feature, `rK`: whether reality refused it; `dK`: whether the draft did (when given). */
   const flags = (real: (k: number) => SQL, drafted?: (k: number) => SQL) =>
     sql.join(
@@ -45,12 +56,12 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
   const fits = sql.join(
     features.map(
       (f) =>
-        sql`(${hardLimitSql(draft, sql`k.lo`, f)} IS NULL OR k.total[${i(f)}] <= ${hardLimitSql(draft, sql`k.lo`, f)} + ${granted(f)})`,
+        sql`(${hardLimitSql(draft, sql`k.lo`, f)} IS NULL OR k.total[${i(f)}] <= ${hardLimitSql(draft, sql`k.lo`, f)} + ${granted(f)}${rolled(f)})`,
     ),
     sql` AND `,
   );
   const limits = (tier: SQL) =>
-    arr(features.map((f) => sql`${hardLimitSql(draft, tier, f)} + ${granted(f)}`));
+    arr(features.map((f) => sql`${hardLimitSql(draft, tier, f)} + ${granted(f)}${rolled(f)}`));
   const notWhole = (alias: string) =>
     sql`JOIN mk m ON m.user_id = ${raw(alias)}.user_id AND m.month = ${raw(alias)}.month AND NOT m.whole`;
   return sql`
@@ -82,10 +93,24 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
       UNION ALL
       SELECT user_id, month, tier, false, 1, NULL, ${c.eachFeature((f) => ledgerCol(f))} FROM ref
     ) x GROUP BY user_id, month
-  ), mk AS (
+  ), ${
+    rolls
+      ? sql`rolls AS (
+    -- Per learner, month and tier that rolls over: the rollover rule's pool under the draft.
+    SELECT user_id, month, tier, ${arr(features.map((f) => sql`coalesce(max(rolled) FILTER (WHERE feature = ${f}), 0)`))} AS r
+    FROM (SELECT a.user_id, a.month, a.tier, a.feature, ${rolledOverSql(draft)} AS rolled
+      FROM (SELECT t.user_id, t.month, l.tier, l.feature, l.own, l.roll_months, l.roll_max,
+          (SELECT min(s.month) FROM usagekit.monthly_usage s WHERE s.user_id = t.user_id) AS since
+        FROM (SELECT DISTINCT user_id, month, tier FROM usagekit.usage_events WHERE ${inMonths(sql`month`, from, months)}
+          UNION SELECT user_id, month, tier FROM ref) t
+        JOIN ${limitsTable(draft, "l")} ON l.tier = t.tier AND l.roll_months > 0) a) x
+    GROUP BY user_id, month, tier
+  ), `
+      : sql``
+  }mk AS (
     SELECT k.*, m.granted, k.lo = k.hi AND k.plain AND ${fits} AS whole
     FROM agg k LEFT JOIN usagekit.monthly_usage m ON m.user_id = k.user_id AND m.month = k.month
-      AND ${inMonths(sql`m.month`, from, months)} AND m.granted <> '{}'::jsonb
+      AND ${inMonths(sql`m.month`, from, months)} AND m.granted <> '{}'::jsonb ${rollsOf("k", "lo")}
   ), corr AS (
     SELECT user_id, month, corrects_key, ${c.eachFeature((f) => sql`sum(${ledgerCol(f)}) AS ${ledgerCol(f)}`)}
     FROM usagekit.usage_events WHERE corrects_key IS NOT NULL AND ${inMonths(sql`month`, from, months)}
@@ -95,13 +120,13 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
     SELECT e.user_id, e.month, e.occurred_at AS at, 0 AS attempt, e.id, e.tier, e.covered,
       ${arr(features.map((f) => sql`e.${ledgerCol(f)} + coalesce(k.${ledgerCol(f)}, 0)`))} AS amounts,
       ${limits(sql`e.tier`)} AS limits, m.n
-    FROM usagekit.usage_events e ${notWhole("e")}
+    FROM usagekit.usage_events e ${notWhole("e")} ${rollsOf("e", "tier")}
     LEFT JOIN corr k ON k.user_id = e.user_id AND k.month = e.month AND k.corrects_key = e.idempotency_key
     WHERE ${inMonths(sql`e.month`, from, months)} AND e.corrects_key IS NULL
     UNION ALL
     SELECT r.user_id, r.month, r.at, 1, r.id, r.tier, NULL,
       ${arr(features.map((f) => sql`r.${ledgerCol(f)}`))}, ${limits(sql`r.tier`)}, m.n
-    FROM ref r ${notWhole("r")}
+    FROM ref r ${notWhole("r")} ${rollsOf("r", "tier")}
   ), acc AS (
     SELECT ev.*, st[${n + 1}] = 1 AS ok FROM (
       SELECT ev.*, usagekit.simulate(amounts, limits) OVER w AS st, row_number() OVER w AS rn
