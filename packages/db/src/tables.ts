@@ -254,12 +254,14 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
 
     /**
      * Events refused at a hard limit (enforceLimits): who hit which wall, for upgrade offers. One row
-     * per refused idempotency key (a retried refusal is not counted again).
+     * per refused idempotency key (a retried refusal is not counted again). `month`: the local
+     * month it was refused in, in the user's time zone then (a later zone change does not move it).
      */
     limitRefusals: usagekit.table(
       "limit_refusals",
       {
         ...eventKey(),
+        month: date().notNull(),
         tier: text().$type<TierName>().notNull(),
         feature: text().notNull(),
         used: bigint({ mode: "number" }).notNull(),

@@ -53,7 +53,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 8 });
+    expect(row).toEqual({ users: 1, migrations: 9 });
     await again.close();
   });
 

@@ -110,16 +110,23 @@ const contents = async (
 ): Promise<Record<string, string[]>> =>
   Object.fromEntries(
     await Promise.all(
-      USAGEKIT_TABLES.map(async (t) => [
-        t,
-        (
-          await rows<{ r: string }>(
-            db,
-            sql`SELECT (to_jsonb(t) - ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(added)}::jsonb)))::text AS r
+      USAGEKIT_TABLES.map(async (t) => {
+        // `column` is left out of every table, `table.column` of that table only.
+        const addedTo = (table: string) =>
+          added.flatMap((a) =>
+            !a.includes(".") ? [a] : a.startsWith(`${table}.`) ? [a.slice(table.length + 1)] : [],
+          );
+        return [
+          t,
+          (
+            await rows<{ r: string }>(
+              db,
+              sql`SELECT (to_jsonb(t) - ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(addedTo(t))}::jsonb)))::text AS r
               FROM ${sql.raw(`${schema}.${t}`)} t ORDER BY 1`,
-          )
-        ).map((r) => r.r),
-      ]),
+            )
+          ).map((r) => r.r),
+        ];
+      }),
     ),
   );
 
@@ -172,7 +179,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       sql`SELECT (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS host,
                  (SELECT count(*) FROM usagekit.__migrations)::int AS ours`,
     );
-    expect(counts).toEqual({ host: 1, ours: 8 });
+    expect(counts).toEqual({ host: 1, ours: 9 });
     // The host's Drizzle instance writes both: its own users and usagekit's, side by side.
     const hostTyped = db as unknown as ReturnType<typeof drizzlePglite<typeof hostSchema>>;
     await hostTyped.insert(hostUsers).values({ id: "user_2abc", email: "a@example.com" });
@@ -223,9 +230,24 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
     await migrate(db); // a no-op the second time
 
     // Every row kept; the columns added since (a user's holds, a correction's key and reason,
-    // what an event took from grants and what they covered, a payment's kind) hold their defaults.
-    const added = ["holds", "corrects_key", "reason", "granted", "covered", "kind"];
+    // what an event took from grants and what they covered, a payment's kind) hold their defaults,
+    // and the refusal has the local month it was refused in (in the user's zone, UTC).
+    const added = [
+      "holds",
+      "corrects_key",
+      "reason",
+      "granted",
+      "covered",
+      "kind",
+      "limit_refusals.month",
+    ];
     expect(await contents(db, "usagekit", added)).toEqual(before);
+    expect(
+      await rows(
+        db,
+        sql`SELECT to_char(month, 'YYYY-MM-DD') AS month FROM usagekit.limit_refusals`,
+      ),
+    ).toEqual([{ month: "2026-11-01" }]);
     expect(Object.values(before).every((r) => r.length > 0)).toBe(true);
     for (const t of USAGEKIT_TABLES) expect(await tablesIn(db, "public")).not.toContain(t);
     // The same structure as a fresh installation, and the ledger's id sequence goes on.

@@ -67,8 +67,9 @@ const generated = await time(async () => {
     ) e`);
   log("generated the ledger");
   await db.execute(sql`
-    INSERT INTO usagekit.limit_refusals (user_id, occurred_at, tier, feature, used, "limit", requested)
-    SELECT id, timestamptz '2025-12-01 00:00+00' + make_interval(months => m, days => 20), 'free', 'ankiExports', 3, 3, 1
+    INSERT INTO usagekit.limit_refusals (user_id, occurred_at, month, tier, feature, used, "limit", requested)
+    SELECT id, timestamptz '2025-12-01 00:00+00' + make_interval(months => m, days => 20),
+      (date '2025-12-01' + make_interval(months => m))::date, 'free', 'ankiExports', 3, 3, 1
     FROM (SELECT md5('user' || g)::text AS id FROM generate_series(1, ${USERS}, 4) g) u
     CROSS JOIN generate_series(0, 11) m WHERE random() < 0.2`);
   log("generated the refusals");

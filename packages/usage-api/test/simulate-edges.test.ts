@@ -180,6 +180,30 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
     });
   });
 
+  it("keeps a refusal in the month it happened in when the learner's zone changes later", async () => {
+    await scenario(kind, async (w) => {
+      // Refused at 12:00 UTC on 31 October in UTC; from 2 November the learner lives in
+      // Kiritimati, where that instant is already 1 November. The refusal stays in October.
+      await w.plan("free", "2026-10-01T00:00:00Z");
+      expect(await w.record("2026-10-31T11:00:00Z", { ankiExports: 3 }, true)).toBe("ok");
+      expect(await w.record("2026-10-31T12:00:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
+      await w.plan("free", "2026-11-02T00:00:00Z", "Pacific/Kiritimati");
+      const refused = {
+        ...quiet,
+        refusedLearners: { ankiExports: 1 },
+        refusedEvents: 1,
+        upgradeCandidates: 1,
+      };
+      expect(await w.lab({}, "free", "2026-10")).toEqual({
+        tier: "free",
+        actual: refused,
+        draft: refused,
+      });
+      const november = await w.lab({}, "free");
+      expect([november.actual.learners, november.draft.learners]).toEqual([0, 0]);
+    });
+  });
+
   it("replays a hard limit with what the month took from a grant", async () => {
     await scenario(kind, async (w) => {
       await w.plan("free", "2026-11-01T00:00:00Z");

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { localMonth } from "../calendar/local-month";
 import { coveredSql, hardLimitSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import type { Feature, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
@@ -69,12 +68,13 @@ export function replay(tiers: Tiers, draft: Tiers, from: string, months: number)
     SELECT generate_series(${from}::date, (${from}::date + make_interval(months => ${months - 1}::int))::date,
       interval '1 month')::date AS month
   ), ref AS (
-    SELECT r.user_id, ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)} AS month,
-      r.occurred_at AS at, r.id, r.tier, ${c.eachFeature((f) => sql`CASE WHEN r.feature = ${f} THEN r.requested ELSE 0 END AS ${ledgerCol(f)}`)}
-    FROM usagekit.limit_refusals r LEFT JOIN usagekit.users u ON u.id = r.user_id
+    -- Each in the local month it was refused in (kept with it), found through its instant's index.
+    SELECT r.user_id, r.month, r.occurred_at AS at, r.id, r.tier,
+      ${c.eachFeature((f) => sql`CASE WHEN r.feature = ${f} THEN r.requested ELSE 0 END AS ${ledgerCol(f)}`)}
+    FROM usagekit.limit_refusals r
     WHERE r.occurred_at >= ${from}::date - interval '1 day'
       AND r.occurred_at < ${from}::date + make_interval(months => ${months}::int) + interval '1 day'
-      AND ${localMonth(sql`r.occurred_at`, sql`coalesce(u.timezone, 'UTC')`)} IN (SELECT month FROM mo)
+      AND r.month IN (SELECT month FROM mo)
   ), agg AS (
     -- Per learner and month, from the ledger's columns (corrections included) and the refusals.
     SELECT user_id, month, min(tier) AS lo, max(tier) AS hi, count(*) FILTER (WHERE NOT corrected) AS n,

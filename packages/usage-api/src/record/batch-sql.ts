@@ -162,12 +162,20 @@ export const keepRefusals = (
     requested: number;
   }[],
 ) => sql`
-  INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, tier, feature, used, "limit", requested)
-  SELECT "userId", key, at, tier, feature, used, "limit", requested
+  INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, month, tier, feature, used,
+    "limit", requested)
+  SELECT "userId", key, at, ${refusalMonth(sql`at`, sql`"userId"`)}, tier, feature, used, "limit", requested
   FROM jsonb_to_recordset(${json(rows)}) AS r("userId" text, key text, at timestamptz, tier text,
     feature text, used bigint, "limit" bigint, requested int)
   ORDER BY "userId"
   ON CONFLICT (user_id, idempotency_key) DO NOTHING`;
+
+/** A refusal's month: the local month of `at` in its user's zone at the time (UTC without a row). */
+export const refusalMonth = (at: SQL, userId: SQL) =>
+  localMonth(
+    at,
+    sql`coalesce((SELECT u.timezone FROM usagekit.users u WHERE u.id = ${userId}), 'UTC')`,
+  );
 
 /** Month rows as the API returns them, for the given (user, month) pairs. */
 export const readMonths = (

@@ -1,6 +1,7 @@
 import { preparedStatement } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import { instant } from "../calendar/local-month";
 import { assertNotFuture, OUT_OF_WINDOW } from "../calendar/window";
 import { badRequest, conflictError, limitExceededError } from "../errors";
 import type { LimitExceeded } from "../errors";
@@ -12,6 +13,7 @@ import { inHostTransaction, inSavepoint } from "../store/savepoint";
 import { recordInGroup } from "./group-commit";
 import { answerKnown, KnownKeys } from "./idempotency";
 import { recordValidEvents } from "./batch";
+import { refusalMonth } from "./batch-sql";
 import { amountsOf } from "./results";
 import type { BatchResult, ValidEvent } from "./results";
 import { withRetries } from "./retry";
@@ -93,10 +95,11 @@ async function answerRecordedKey(
 
 /** Keeps who hit which wall (analytics.upgradeCandidates): once per refused key. */
 async function keepRefusal(db: Db, v: ValidEvent, r: Refusal) {
-  await db.execute(sql`INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, tier, feature,
-      used, "limit", requested)
-    VALUES (${v.event.userId}::text, ${v.event.idempotencyKey ?? null}::text, ${v.at.toISOString()}::timestamptz,
-      ${r.tier}, ${r.feature}, ${r.used}, ${r.limit}, ${r.requested})
+  await db.execute(sql`INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, month, tier,
+      feature, used, "limit", requested)
+    SELECT ${v.event.userId}::text, ${v.event.idempotencyKey ?? null}::text, ${instant(v.at)},
+      ${refusalMonth(instant(v.at), sql`${v.event.userId}::text`)}, ${r.tier}, ${r.feature}, ${r.used},
+      ${r.limit}, ${r.requested}
     ON CONFLICT (user_id, idempotency_key) DO NOTHING`);
 }
 
