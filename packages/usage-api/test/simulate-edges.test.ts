@@ -18,6 +18,17 @@ const quiet = {
   upgradeCandidates: 0,
 };
 
+/** One export refused in the month (so the learner is a candidate). */
+const exportRefused = {
+  ...quiet,
+  refusedLearners: { ankiExports: 1 },
+  refusedEvents: 1,
+  upgradeCandidates: 1,
+};
+
+/** A tier's answer when the draft changes nothing of it: the draft's figures are reality's. */
+const asIs = (tier: Tier, figures: typeof quiet) => ({ tier, actual: figures, draft: figures });
+
 /**
  * One learner's month planted on a fresh database, then the pricing lab asked about it. The
  * expected figures are the contract's, counted by hand in each case (default catalog: Free 3
@@ -88,7 +99,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
         refusedEvents: 1,
         upgradeCandidates: 1,
       };
-      expect(await w.lab({}, "pro")).toEqual({ tier: "pro", actual: refused, draft: refused });
+      expect(await w.lab({}, "pro")).toEqual(asIs("pro", refused));
       const lifted = await w.lab(
         { tiers: { plus: { price: "12.99" }, pro: { limits: { advancedVoiceSeconds: null } } } },
         "pro",
@@ -148,13 +159,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
       await w.plan("free", "2026-10-30T00:00:00Z", "Pacific/Kiritimati");
       expect(await w.record("2026-10-31T10:10:00Z", { ankiExports: 3 }, true)).toBe("ok");
       expect(await w.record("2026-10-31T10:20:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
-      const refused = {
-        ...quiet,
-        refusedLearners: { ankiExports: 1 },
-        refusedEvents: 1,
-        upgradeCandidates: 1,
-      };
-      expect(await w.lab({}, "free")).toEqual({ tier: "free", actual: refused, draft: refused });
+      expect(await w.lab({}, "free")).toEqual(asIs("free", exportRefused));
       expect((await w.lab({}, "free", "2026-10")).actual.learners).toBe(0);
     });
   });
@@ -165,17 +170,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
       await w.plan("free", "2026-10-01T00:00:00Z", "America/New_York");
       expect(await w.record("2026-11-01T00:00:00Z", { ankiExports: 3 }, true)).toBe("ok");
       expect(await w.record("2026-11-01T01:00:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
-      const refused = {
-        ...quiet,
-        refusedLearners: { ankiExports: 1 },
-        refusedEvents: 1,
-        upgradeCandidates: 1,
-      };
-      expect(await w.lab({}, "free", "2026-10")).toEqual({
-        tier: "free",
-        actual: refused,
-        draft: refused,
-      });
+      expect(await w.lab({}, "free", "2026-10")).toEqual(asIs("free", exportRefused));
       expect((await w.lab({}, "free")).actual.learners).toBe(0);
     });
   });
@@ -188,17 +183,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
       expect(await w.record("2026-10-31T11:00:00Z", { ankiExports: 3 }, true)).toBe("ok");
       expect(await w.record("2026-10-31T12:00:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
       await w.plan("free", "2026-11-02T00:00:00Z", "Pacific/Kiritimati");
-      const refused = {
-        ...quiet,
-        refusedLearners: { ankiExports: 1 },
-        refusedEvents: 1,
-        upgradeCandidates: 1,
-      };
-      expect(await w.lab({}, "free", "2026-10")).toEqual({
-        tier: "free",
-        actual: refused,
-        draft: refused,
-      });
+      expect(await w.lab({}, "free", "2026-10")).toEqual(asIs("free", exportRefused));
       const november = await w.lab({}, "free");
       expect([november.actual.learners, november.draft.learners]).toEqual([0, 0]);
     });
@@ -221,13 +206,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
         expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe(
           "FORBIDDEN",
         );
-      const refused = {
-        ...quiet,
-        refusedLearners: { ankiExports: 1 },
-        refusedEvents: 2,
-        upgradeCandidates: 1,
-      };
-      expect(await w.lab({}, "free")).toEqual({ tier: "free", actual: refused, draft: refused });
+      expect(await w.lab({}, "free")).toEqual(asIs("free", { ...exportRefused, refusedEvents: 2 }));
     });
   });
 
@@ -245,24 +224,15 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
         for (const day of ["02", "03", "04", "05", "06"])
           expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe("ok");
         expect(await w.record("2026-11-07T10:00:00Z", { ankiExports: 1 }, true)).toBe("FORBIDDEN");
-        const refused = {
-          ...quiet,
-          refusedLearners: { ankiExports: 1 },
-          refusedEvents: 1,
-          upgradeCandidates: 1,
-        };
-        expect(await w.lab({}, "free")).toEqual({ tier: "free", actual: refused, draft: refused });
+        expect(await w.lab({}, "free")).toEqual(asIs("free", exportRefused));
         // A draft of another feature keeps the rule; one that rolls nothing over refuses more:
         // at 3 a month with none rolled over, 5, 6 and 7 November are refused.
         expect(
           (await w.lab({ tiers: { free: { limits: { conversations: 10 } } } }, "free")).draft,
-        ).toEqual(refused);
+        ).toEqual(exportRefused);
         expect(
           (await w.lab({ tiers: { free: { limits: { ankiExports: 3 } } } }, "free")).draft,
-        ).toEqual({
-          ...refused,
-          refusedEvents: 3,
-        });
+        ).toEqual({ ...exportRefused, refusedEvents: 3 });
       },
       rolling,
     );
