@@ -350,6 +350,24 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
     });
   });
 
+  it("keeps what was paid for a tier the draft does not reprice, and prices the rest by the draft", async () => {
+    await scenario(kind, async (w) => {
+      // A Plus learner paid 4.99 (a discount) for the 9.99 tier.
+      await w.plan("plus", "2026-11-01T00:00:00Z");
+      await w.record("2026-11-02T10:00:00Z", { conversations: 1 });
+      await w.pay("2026-11-03T10:00:00Z", "4.99");
+      const paid = { ...quiet, subscriptionRevenue: "4.99" };
+      expect(await w.lab({}, "plus")).toEqual(asIs("plus", paid));
+      expect(await w.lab({ tiers: { plus: { price: "9.99" } } }, "plus")).toEqual(
+        asIs("plus", paid),
+      );
+      expect((await w.lab({ tiers: { plus: { price: "12.99" } } }, "plus")).draft).toEqual({
+        ...paid,
+        subscriptionRevenue: "12.99",
+      });
+    });
+  });
+
   it("counts subscriptions as subscription revenue, not top-ups", async () => {
     await scenario(kind, async (w) => {
       await w.plan("plus", "2026-11-01T00:00:00Z");

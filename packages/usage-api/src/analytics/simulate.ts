@@ -130,7 +130,11 @@ export async function simulateCatalog(
     ],
     256,
   );
-  const { features, tierNames } = columnsOf(tiers);
+  const { catalog, features, tierNames } = columnsOf(tiers);
+  /** The draft prices the tier otherwise than the catalog: its payments are priced by the draft;
+   * else they stay what was paid (a discount included), so an empty draft's revenue is reality's. */
+  const repriced = (tier: TierName) =>
+    times(draft.prices[tier], 1) !== times(catalog.tiers[tier]!.price, 1);
   const byKey = new Map(rows.map((r) => [`${r.month} ${r.tier}`, r]));
   const paidByKey = new Map(paid.map((p) => [`${p.month} ${p.tier}`, p]));
   const onlyRefused = (counts: Record<Feature, number> | undefined) =>
@@ -147,9 +151,10 @@ export async function simulateCatalog(
           learners: r?.learners ?? 0,
           refusedLearners: onlyRefused(real ? r?.realFeatures : r?.draftFeatures),
           refusedEvents: (real ? r?.realRefused : r?.draftRefused) ?? 0,
-          subscriptionRevenue: real
-            ? (p?.paid ?? "0.00")
-            : times(draft.prices[tier], p?.payments ?? 0),
+          subscriptionRevenue:
+            real || !repriced(tier)
+              ? (p?.paid ?? "0.00")
+              : times(draft.prices[tier], p?.payments ?? 0),
           overageMoney: (real ? r?.realMoney : r?.draftMoney) ?? "0.00",
           upgradeCandidates: (real ? r?.realCandidates : r?.draftCandidates) ?? 0,
         });
