@@ -28,63 +28,67 @@ async function race(
 ) {
   const handle = await openTestDb("postgres", { max: 4 });
   const admin = postgres(handle.url!, { max: 2, onnotice: () => {} });
-  const userId = newUserId();
-  const api = (at: string) => callerFor(handle, { now: () => new Date(at) });
-  const calls = {
-    correction: () =>
-      api(NOW).usage.correctUsage({
-        userId,
-        idempotencyKey: "sept-refund",
-        correctsKey: "sept",
-        reason: "failed session",
-        seconds: 250,
-      }),
-    retention: () =>
-      retainLedger(handle.db, { keepMonths: 1, now: new Date(NOW), tiers: defaultTiers }),
-  };
-  if (ownPartition)
-    await handle.db.execute(
-      sql`SELECT usagekit.ensure_ledger_partitions('2026-09-01', '2026-09-01')`,
+  try {
+    const userId = newUserId();
+    const api = (at: string) => callerFor(handle, { now: () => new Date(at) });
+    const calls = {
+      correction: () =>
+        api(NOW).usage.correctUsage({
+          userId,
+          idempotencyKey: "sept-refund",
+          correctsKey: "sept",
+          reason: "failed session",
+          seconds: 250,
+        }),
+      retention: () =>
+        retainLedger(handle.db, { keepMonths: 1, now: new Date(NOW), tiers: defaultTiers }),
+    };
+    if (ownPartition)
+      await handle.db.execute(
+        sql`SELECT usagekit.ensure_ledger_partitions('2026-09-01', '2026-09-01')`,
+      );
+    const sept = { userId, idempotencyKey: "sept", seconds: 600 };
+    await api("2026-09-10T10:00:00Z").usage.recordUsage(sept);
+    await api("2026-11-10T10:00:00Z").usage.recordUsage({ userId, seconds: 60 });
+    const waiting = async () =>
+      (
+        await admin`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+          WHERE NOT l.granted AND a.datname = current_database()`
+      )[0]!.n as number;
+    const held = await admin.reserve();
+    await held`BEGIN`;
+    await held.unsafe(lock(userId));
+    const correction = first === "correction" ? calls.correction() : undefined;
+    const retention = first === "retention" ? calls.retention() : undefined;
+    // The first waits for the test's lock, the second for the first.
+    await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(1);
+    const both = {
+      correction: correction ?? calls.correction(),
+      retention: retention ?? calls.retention(),
+    };
+    await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(2);
+    await held`COMMIT`;
+    held.release();
+    const settled = await Promise.allSettled([both.correction, both.retention]);
+    // A retry of the correction: the month's keys are forgotten with it, so this is a new correction.
+    const retry = await calls.correction().then(
+      (usage) => ({ usage }),
+      (error: unknown) => ({ error }),
     );
-  const sept = { userId, idempotencyKey: "sept", seconds: 600 };
-  await api("2026-09-10T10:00:00Z").usage.recordUsage(sept);
-  await api("2026-11-10T10:00:00Z").usage.recordUsage({ userId, seconds: 60 });
-  const waiting = async () =>
-    (
-      await admin`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-        WHERE NOT l.granted AND a.datname = current_database()`
+    const left = (
+      await admin`SELECT count(*)::int AS n FROM usagekit.usage_events WHERE month < '2026-10-01'`
     )[0]!.n as number;
-  const held = await admin.reserve();
-  await held`BEGIN`;
-  await held.unsafe(lock(userId));
-  const correction = first === "correction" ? calls.correction() : undefined;
-  const retention = first === "retention" ? calls.retention() : undefined;
-  // The first waits for the test's lock, the second for the first.
-  await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(1);
-  const both = {
-    correction: correction ?? calls.correction(),
-    retention: retention ?? calls.retention(),
-  };
-  await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(2);
-  await held`COMMIT`;
-  held.release();
-  const settled = await Promise.allSettled([both.correction, both.retention]);
-  // A retry of the correction: the month's keys are forgotten with it, so this is a new correction.
-  const retry = await calls.correction().then(
-    (usage) => ({ usage }),
-    (error: unknown) => ({ error }),
-  );
-  const left = (
-    await admin`SELECT count(*)::int AS n FROM usagekit.usage_events WHERE month < '2026-10-01'`
-  )[0]!.n as number;
-  const after = {
-    lifetime: await api(NOW).usage.getLifetimeStats({ userId }),
-    drift: await findDrift(handle.db, { tiers: defaultTiers, now: new Date(NOW) }),
-    septemberRowsLeft: left,
-  };
-  await admin.end();
-  await handle.close();
-  return { correction: settled[0], retention: settled[1], retry, after };
+    const after = {
+      lifetime: await api(NOW).usage.getLifetimeStats({ userId }),
+      drift: await findDrift(handle.db, { tiers: defaultTiers, now: new Date(NOW) }),
+      septemberRowsLeft: left,
+    };
+    return { correction: settled[0], retention: settled[1], retry, after };
+  } finally {
+    // Also after a failed step: the test's transaction rolls back, the database goes.
+    await admin.end({ timeout: 5 });
+    await handle.close();
+  }
 }
 
 /**
