@@ -135,8 +135,14 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
           "draft.tiers.plus.limits.seconds.limit must be",
         ],
         [
-          { plus: { limits: { seconds: { limit: 60, overage: { price: "x", perUnits: 60 } } } } },
+          { plus: { limits: { seconds: { limit: 60, overage: { price: "0.03", perUnits: 0 } } } } },
           "draft.tiers.plus.limits.seconds.overage needs",
+        ],
+        [
+          {
+            plus: { limits: { seconds: { limit: 60, overage: { price: "0.055", perUnits: 60 } } } },
+          },
+          "draft.tiers.plus.limits.seconds.overage.price: a decimal string with at most 2 decimals",
         ],
         [{ free: { limits: 5 } }, "draft.tiers.free.limits: must be an object"],
         [{ free: { prise: "1.00" } }, "draft.tiers.free.prise: "],

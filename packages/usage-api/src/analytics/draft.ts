@@ -37,7 +37,10 @@ function limitOf(where: string, value: unknown): FeatureLimit {
     throw badRequest(
       `${where}: must be null, a whole number or { limit, overage: { price, perUnits } }`,
     );
-  // The soft limit's own rules (its limit, price and unit) are defineTiers's, checked below.
+  // A draft's prices have at most 2 decimals (the contract's), the overage's included; the soft
+  // limit's other rules (its limit and unit) are defineTiers's, checked below.
+  if (typeof value.overage.price === "string" && !PRICE.test(value.overage.price))
+    throw badRequest(`${where}.overage.price: a decimal string with at most 2 decimals ("0.03")`);
   return value as unknown as FeatureLimit;
 }
 
