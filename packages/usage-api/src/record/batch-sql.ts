@@ -149,6 +149,13 @@ export function writeEvents(
   SELECT (SELECT count(*) FROM led)::int AS "inserted", mon.* FROM mon`;
 }
 
+/** A refusal's month: the local month of `at` in its user's zone at the time (UTC without a row). */
+const refusalMonth = (at: SQL, userId: SQL) =>
+  localMonth(
+    at,
+    sql`coalesce((SELECT u.timezone FROM usagekit.users u WHERE u.id = ${userId}), 'UTC')`,
+  );
+
 /** The refusal log: one row per refused event (per key, once). */
 export const keepRefusals = (
   rows: {
@@ -169,13 +176,6 @@ export const keepRefusals = (
     feature text, used bigint, "limit" bigint, requested int)
   ORDER BY "userId"
   ON CONFLICT (user_id, idempotency_key) DO NOTHING`;
-
-/** A refusal's month: the local month of `at` in its user's zone at the time (UTC without a row). */
-export const refusalMonth = (at: SQL, userId: SQL) =>
-  localMonth(
-    at,
-    sql`coalesce((SELECT u.timezone FROM usagekit.users u WHERE u.id = ${userId}), 'UTC')`,
-  );
 
 /** Month rows as the API returns them, for the given (user, month) pairs. */
 export const readMonths = (

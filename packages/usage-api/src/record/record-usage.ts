@@ -1,7 +1,5 @@
 import { preparedStatement } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
-import { sql } from "drizzle-orm";
-import { instant } from "../calendar/local-month";
 import { assertNotFuture, OUT_OF_WINDOW } from "../calendar/window";
 import { badRequest, conflictError, limitExceededError } from "../errors";
 import type { LimitExceeded } from "../errors";
@@ -13,7 +11,7 @@ import { inHostTransaction, inSavepoint } from "../store/savepoint";
 import { recordInGroup } from "./group-commit";
 import { answerKnown, KnownKeys } from "./idempotency";
 import { recordValidEvents } from "./batch";
-import { refusalMonth } from "./batch-sql";
+import { keepRefusals } from "./batch-sql";
 import { amountsOf } from "./results";
 import type { BatchResult, ValidEvent } from "./results";
 import { withRetries } from "./retry";
@@ -93,14 +91,16 @@ async function answerRecordedKey(
   return answerOf(answer, v.event.idempotencyKey);
 }
 
-/** Keeps who hit which wall (analytics.upgradeCandidates): once per refused key. */
+/** Keeps who hit which wall (analytics.upgradeCandidates): once per refused key, as batches do. */
 async function keepRefusal(db: Db, v: ValidEvent, r: Refusal) {
-  await db.execute(sql`INSERT INTO usagekit.limit_refusals (user_id, idempotency_key, occurred_at, month, tier,
-      feature, used, "limit", requested)
-    SELECT ${v.event.userId}::text, ${v.event.idempotencyKey ?? null}::text, ${instant(v.at)},
-      ${refusalMonth(instant(v.at), sql`${v.event.userId}::text`)}, ${r.tier}, ${r.feature}, ${r.used},
-      ${r.limit}, ${r.requested}
-    ON CONFLICT (user_id, idempotency_key) DO NOTHING`);
+  const { userId, idempotencyKey } = v.event;
+  const { tier, feature, used, limit, requested } = r;
+  const at = v.at.toISOString();
+  await db.execute(
+    keepRefusals([
+      { userId, key: idempotencyKey ?? null, at, tier, feature, used, limit, requested },
+    ]),
+  );
 }
 
 /**
