@@ -18,16 +18,21 @@ const quiet = {
   upgradeCandidates: 0,
 };
 
-/** One export refused in the month (so the learner is a candidate). */
-const exportRefused = {
+/** One event refused in the month by `feature` (so the learner is a candidate). */
+const refusedOnce = (feature: string) => ({
   ...quiet,
-  refusedLearners: { ankiExports: 1 },
+  refusedLearners: { [feature]: 1 },
   refusedEvents: 1,
   upgradeCandidates: 1,
-};
+});
+const exportRefused = refusedOnce("ankiExports");
 
 /** A tier's answer when the draft changes nothing of it: the draft's figures are reality's. */
-const asIs = (tier: Tier, figures: typeof quiet) => ({ tier, actual: figures, draft: figures });
+const asIs = (tier: Tier, figures: ReturnType<typeof refusedOnce>) => ({
+  tier,
+  actual: figures,
+  draft: figures,
+});
 
 /**
  * One learner's month planted on a fresh database, then the pricing lab asked about it. The
@@ -93,12 +98,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
       expect(await w.record("2026-11-03T10:00:00Z", { advancedVoiceSeconds: H }, true)).toBe(
         "FORBIDDEN",
       );
-      const refused = {
-        ...quiet,
-        refusedLearners: { advancedVoiceSeconds: 1 },
-        refusedEvents: 1,
-        upgradeCandidates: 1,
-      };
+      const refused = refusedOnce("advancedVoiceSeconds");
       expect(await w.lab({}, "pro")).toEqual(asIs("pro", refused));
       const lifted = await w.lab(
         { tiers: { plus: { price: "12.99" }, pro: { limits: { advancedVoiceSeconds: null } } } },
@@ -254,12 +254,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
       expect(await w.lab({ tiers: { free: { limits: { conversations: 3 } } } }, "free")).toEqual({
         tier: "free",
         actual: quiet,
-        draft: {
-          ...quiet,
-          refusedLearners: { conversations: 1 },
-          refusedEvents: 1,
-          upgradeCandidates: 1,
-        },
+        draft: refusedOnce("conversations"),
       });
     });
   });
@@ -292,12 +287,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
         { tiers: { free: { limits: { conversations: 10, ankiExports: 5 } } } },
         "free",
       );
-      expect(drafted.draft).toEqual({
-        ...quiet,
-        refusedLearners: { conversations: 1 },
-        refusedEvents: 1,
-        upgradeCandidates: 1,
-      });
+      expect(drafted.draft).toEqual(refusedOnce("conversations"));
     });
   });
 
@@ -314,13 +304,7 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
         refusedEvents: 0,
         upgradeCandidates: 1,
       });
-      expect(drafted.draft).toEqual({
-        ...quiet,
-        refusedLearners: { realtimeSessions: 1 },
-        refusedEvents: 1,
-        overageMoney: "1.80",
-        upgradeCandidates: 1,
-      });
+      expect(drafted.draft).toEqual({ ...refusedOnce("realtimeSessions"), overageMoney: "1.80" });
     });
   });
 
