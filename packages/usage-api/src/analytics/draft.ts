@@ -1,6 +1,6 @@
 import { badRequest } from "../errors";
 import { defineTiers } from "../limits/tiers";
-import type { Feature, FeatureLimit, TierName, Tiers } from "../limits/tiers";
+import type { Feature, FeatureLimit, LimitNaming, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 
 /** A draft limit as the catalog writes one: null, a count, or a soft limit with its price. */
@@ -92,23 +92,14 @@ export function draftCatalog(tiers: Tiers, draft: unknown): DraftCatalog {
       drafted.add(`${t}.${f}`);
     }
   }
+  // The catalog's rules name a fault by the draft's path, and a pair out of order by what it set.
+  const naming: LimitNaming = {
+    path: (t, f) => `tiers.${t}.limits.${f}`,
+    set: (t, f) => drafted.has(`${t}.${f}`),
+  };
   try {
-    return { tiers: defineTiers(limits as Tiers, catalog), prices };
+    return { tiers: defineTiers(limits as Tiers, catalog, naming), prices };
   } catch (error) {
-    throw badRequest(`draft.${draftPath((error as Error).message, drafted)}`);
+    throw badRequest(`draft.${(error as Error).message}`);
   }
-}
-
-/**
- * A `defineTiers` fault in the draft's words: a limit's path with `limits` in it, and a limit out
- * of the tiers' order named where the draft changed it (`defineTiers` names the higher tier).
- */
-function draftPath(message: string, drafted: Set<string>): string {
-  const order = /^tiers\.(\w+)\.(\w+)\.limit must be >= tiers\.(\w+)\.\2\.limit$/.exec(message);
-  if (order) {
-    const [, higher, feature, lower] = order as unknown as [string, string, string, string];
-    if (drafted.has(`${lower}.${feature}`) && !drafted.has(`${higher}.${feature}`))
-      return `tiers.${lower}.limits.${feature}.limit must be <= tiers.${higher}.limits.${feature}.limit`;
-  }
-  return message.replace(/\btiers\.(\w+)\.(?!limits\b)(\w+)/g, "tiers.$1.limits.$2");
 }

@@ -132,12 +132,27 @@ function checkLimit(model: Model, where: string, feature: Feature, value: unknow
 }
 
 /**
+ * How a fault names a limit: its path (the catalog's `tiers.free.conversations` by default) and,
+ * for a caller that set only some limits (a pricing-lab draft), which it set — a pair out of the
+ * tiers' order is then named by the limit that was set.
+ */
+export interface LimitNaming {
+  path: (tier: TierName, feature: Feature) => string;
+  set?: (tier: TierName, feature: Feature) => boolean;
+}
+const catalogNaming: LimitNaming = { path: (tier, feature) => `tiers.${tier}.${feature}` };
+
+/**
  * Validates a tier table for a catalog (default: usagekit's own) — its shape, every limit a
  * non-negative integer or null, soft limits with a decimal price, limits that never shrink along
  * the tier order — and returns a frozen copy. Every entry point that takes tiers runs them through
  * here, so nothing unchecked reaches SQL.
  */
-export function defineTiers(tiers: Tiers, catalogShape?: CatalogShape): Tiers {
+export function defineTiers(
+  tiers: Tiers,
+  catalogShape?: CatalogShape,
+  naming: LimitNaming = catalogNaming,
+): Tiers {
   const model = catalogShape ? modelOf(catalogShape) : defaultModel;
   const known = validated.get(tiers);
   if (known === model || (known && known.key === model.key)) return tiers;
@@ -150,7 +165,7 @@ export function defineTiers(tiers: Tiers, catalogShape?: CatalogShape): Tiers {
       Object.fromEntries(
         features.map((f) => [
           f,
-          Object.freeze(checkLimit(model, `tiers.${tier}.${f}`, f, config[f])),
+          Object.freeze(checkLimit(model, naming.path(tier, f), f, config[f])),
         ]),
       ),
     ) as TierConfig;
@@ -158,8 +173,11 @@ export function defineTiers(tiers: Tiers, catalogShape?: CatalogShape): Tiers {
   for (const [lower, higher] of tierNames.slice(1).map((t, i) => [tierNames[i]!, t] as const)) {
     for (const feature of features) {
       if (rank(result[higher][feature].limit) < rank(result[lower][feature].limit)) {
+        const [h, l] = [naming.path(higher, feature), naming.path(lower, feature)];
         throw new Error(
-          `tiers.${higher}.${feature}.limit must be >= tiers.${lower}.${feature}.limit`,
+          naming.set?.(lower, feature) && !naming.set(higher, feature)
+            ? `${l}.limit must be <= ${h}.limit`
+            : `${h}.limit must be >= ${l}.limit`,
         );
       }
     }
