@@ -28,4 +28,6 @@ export const {
   ledgerRetained,
   retainedOverage,
   rollupMonths,
+  forecasts,
+  forecastDirty,
 } = defaultTables;

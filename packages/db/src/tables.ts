@@ -15,6 +15,7 @@ import {
 } from "drizzle-orm/pg-core";
 import { catalogNames } from "./define-catalog";
 import { retentionTables } from "./retention-tables";
+import { forecastTables } from "./forecast-tables";
 import { rollupTables } from "./rollup-tables";
 import { sessionTables } from "./session-tables";
 import { amount, createdAt, usagekit } from "./schema-name";
@@ -104,6 +105,8 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
     ...retentionTables(features),
 
     ...rollupTables(features, role.practiceTime),
+
+    ...forecastTables(),
 
     /** One row per user per local calendar month; `month` is the first day of that month. */
     monthlyUsage: usagekit.table(

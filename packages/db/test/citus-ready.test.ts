@@ -41,7 +41,13 @@ describe("the schema, distributed by user", () => {
           .filter((t) => !t.user && t.table !== "users")
           .map((t) => t.table)
           .sort(),
-      ).toEqual(["rollup_cohorts", "rollup_groups", "rollup_seconds", "rollup_state"]);
+      ).toEqual([
+        "forecast_state",
+        "rollup_cohorts",
+        "rollup_groups",
+        "rollup_seconds",
+        "rollup_state",
+      ]);
       const userKeyed = new Set(tables.filter((t) => t.user).map((t) => t.table));
       const wrong = indexes.filter((i) =>
         i.table === "users" ? i.first !== "id" : userKeyed.has(i.table) && i.first !== "user_id",

@@ -25,6 +25,9 @@ describe("createDb on PGlite", () => {
     expect(await tables(first)).toEqual([
       "alerts",
       "daily_activity",
+      "forecast_dirty",
+      "forecast_state",
+      "forecasts",
       "grants",
       "ledger_retained",
       "lifetime_stats",
@@ -53,7 +56,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 9 });
+    expect(row).toEqual({ users: 1, migrations: 10 });
     await again.close();
   });
 

@@ -11,10 +11,12 @@ import { sql } from "drizzle-orm";
 import type postgres from "postgres";
 import { createCaller, createTRPCContext, defaultTiers } from "../src";
 import { rebuildDerived } from "../src/record/reconcile";
+import { refreshForecasts } from "../src/rollups/forecasts";
 import { refreshRollups } from "../src/rollups/refresh";
 import { benchDatabase, median } from "./harness";
 
 const USERS = 1_000_000;
+const NOW = new Date("2026-11-15T00:00:00Z");
 // Bench-only configuration: BENCH_REPORTS=featureValue,dropOff times only those (iterating).
 const ONLY = process.env.BENCH_REPORTS?.split(",");
 const { url, fresh, drop } = await benchDatabase("usagekit_bench_analytics");
@@ -90,9 +92,7 @@ console.log(
 
 /** The generated learners' ids (`md5('user' || g)`, as the SQL above makes them). */
 const md5Id = (g: number) => createHash("md5").update(`user${g}`).digest("hex");
-const api = createCaller(
-  createTRPCContext({ db, auth: { type: "service" }, now: () => new Date("2026-11-15T00:00:00Z") }),
-);
+const api = createCaller(createTRPCContext({ db, auth: { type: "service" }, now: () => NOW }));
 const month = "2026-10";
 const labDraft = {
   tiers: {
@@ -116,6 +116,14 @@ const queries: Record<string, () => Promise<unknown>> = {
   simulateCatalog3: () =>
     api.analytics.simulateCatalog({ draft: labDraft, fromMonth: "2026-08", months: 3 }),
 };
+// The current month's forecasts, kept: made for every learner once (what the server's timer does
+// when a zone's local day turns), before the reports read them.
+const kept = await time(() =>
+  refreshForecasts(db, { tiers: defaultTiers, now: NOW, doneId: folded.result.doneId }),
+);
+console.log(
+  `  forecasts made for every learner ${(kept.ms / 1000).toFixed(1)} s (once a local day)`,
+);
 const slow: { name: string; sql: string; params: unknown[] }[] = [];
 for (const [name, run] of Object.entries(queries).filter(([n]) => !ONLY || ONLY.includes(n))) {
   // The pricing lab replays the months' events (tens of seconds here): timed once.
@@ -142,6 +150,12 @@ for (let b = 0; b < 10; b++)
 const fold = await time(() => refreshRollups(db, { tiers: defaultTiers }));
 console.log(
   `  fold of 10,000 new events ${fold.ms.toFixed(0).padStart(6)} ms (then reports read them)`,
+);
+const refreshed = await time(() =>
+  refreshForecasts(db, { tiers: defaultTiers, now: NOW, doneId: fold.result.doneId }),
+);
+console.log(
+  `  their learners' forecasts made again ${refreshed.ms.toFixed(0).padStart(6)} ms (what upgradeCandidates adds)`,
 );
 for (const { name, sql: text, params } of slow) {
   const client = (db as unknown as { $client: postgres.Sql }).$client;

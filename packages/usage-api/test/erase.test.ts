@@ -70,8 +70,10 @@ describe.each(dbKinds)("eraseUser on %s", (kind) => {
       reason: "top-up",
     });
     await a.reserveUsage({ userId, idempotencyKey: "r", expiresInSeconds: 600, seconds: 60 });
-    // A report folds their events into the analytics' rollups (their rows there are about them).
+    // A report folds their events into the analytics' rollups (their rows there are about them),
+    // and one of this month keeps their forecast (3 exports of Free's 3: they run out today).
     await api().analytics.featureAdoption({ month: "2026-10" });
+    await api().analytics.upgradeCandidates({ month: "2026-11" });
     // What retention kept of a month it dropped (retention.test.ts makes these for real; here
     // with no totals, so the learner's rows still agree with their ledger).
     await suite.handle.db.execute(sql`INSERT INTO usagekit.ledger_retained (user_id, kept_from)
@@ -86,6 +88,9 @@ describe.each(dbKinds)("eraseUser on %s", (kind) => {
     const other = newUserId();
     await populated(userId);
     await populated(other);
+    // Their plans set again, after every report: their kept forecasts are marked stale.
+    for (const id of [userId, other])
+      await api().usage.setUserPlan({ userId: id, tier: "free", timezone: "Asia/Tokyo" });
     const before = await rowsAbout(suite.handle.db, userId);
     // Every table holds something of them (so that erasing proves something).
     expect(Object.entries(before).filter(([, n]) => n === 0)).toEqual([]);

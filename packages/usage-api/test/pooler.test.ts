@@ -8,6 +8,7 @@ import { createCaller, createTRPCContext, defaultTiers, isRefusal } from "../src
 import { findDrift } from "../src/record/reconcile";
 import { freshDatabase } from "../../db/test/fresh-database";
 import { startServer } from "./process";
+import { runsOutOf } from "./helpers";
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 /** PgBouncer in transaction mode in front of DATABASE_URL's server (`.ci/run` starts one). */
@@ -71,6 +72,20 @@ describe.runIf(DATABASE_URL && PGBOUNCER_URL)("through PgBouncer in transaction 
     expect(batch.results.map((r) => r.status)).toEqual(["refused", "recorded"]);
     expect((await api().usage.getCurrentUsage({ userId: "pooled-0" })).seconds).toBe(55);
     expect(await findDrift(handle.db, { tiers: defaultTiers })).toEqual([]);
+    // The current month's candidates: the kept forecasts refreshed through the pooler (a table
+    // of the refresh's own transaction), reports running side by side. pooled-capped used its 20
+    // conversations: Free's limit is reached today.
+    const month = NOW.toISOString().slice(0, 7);
+    const reports = await Promise.all(
+      Array.from({ length: 4 }, () => api().analytics.upgradeCandidates({ month })),
+    );
+    for (const { candidates } of reports)
+      expect(candidates.find((c) => c.userId === "pooled-capped")?.runsOut).toEqual(
+        runsOutOf(await api().usage.getForecast({ userId: "pooled-capped" })),
+      );
+    expect(reports[0]!.candidates.find((c) => c.userId === "pooled-capped")?.runsOut).toMatchObject(
+      [{ feature: "conversations", limit: 20 }],
+    );
   });
 
   it("refuses inside the host's transaction on its own pooled client, which goes on", async () => {

@@ -7,7 +7,7 @@ import type { BillableFeature, TierName, Tiers } from "../limits/tiers";
 import { inMonth, inReport, monthDate, orderedNames } from "./activity";
 import { overageLines, sumMoney, upgradeGains } from "../billing/money";
 import { dateText } from "../calendar/local-month";
-import { forecastsSql } from "./runs-out";
+import { utcMonthOf } from "../calendar/window";
 
 /** The monthly rows (`m`) of the billing month `month`: each user's own local month. */
 const ofBillingMonth = (month: string) => sql`m.month = ${monthDate(month)}`;
@@ -95,22 +95,24 @@ export interface UpgradeCandidates {
 
 /**
  * Users their tier refused at a hard limit in the UTC month, who ran overage, or — in the
- * current month — whose pace takes them to a limit by the end of their local month: the most
- * worth first (at most `limit`).
+ * current month — whose pace takes them to a limit by the end of their local month (the kept
+ * forecasts, `rollups/forecasts.ts`): the most worth first (at most `limit`). Ranked on numbers
+ * over the refused and overage learners, and the first `limit` learners in id order of each
+ * tier among the rest (whose worth is their tier's gain alone); the lists are built for the
+ * learners returned only.
  */
 export async function upgradeCandidates(
   db: Db,
   params: { month: string; tiers: Tiers; limit: number; now: Date },
 ): Promise<UpgradeCandidates> {
-  const current = params.month === params.now.toISOString().slice(0, 7);
-  const forecasts = current
-    ? sql`SELECT * FROM (${forecastsSql(params.tiers, params.now)}) f WHERE reaches IS NOT NULL`
-    : sql`SELECT NULL::text AS user_id, NULL::text AS tier, NULL::text AS feature, NULL::bigint AS "limit",
-        NULL::bigint AS projected, NULL::date AS reaches WHERE false`;
+  const current = params.month === utcMonthOf(params.now);
+  const kept = current
+    ? sql`usagekit.forecasts`
+    : sql`(SELECT * FROM usagekit.forecasts WHERE false)`;
   /** The lists of the users ranked first (`top`): each built for those few users only. */
-  const listOf = (from: string, object: SQL, order: SQL) =>
+  const listOf = (from: SQL, object: SQL, order: SQL) =>
     sql`SELECT x.user_id, jsonb_agg(${object} ORDER BY ${order}) AS list
-      FROM ${sql.raw(from)} x JOIN top t USING (user_id) GROUP BY x.user_id`;
+      FROM ${from} x JOIN top t USING (user_id) GROUP BY x.user_id`;
   const candidates = await inReport(
     db,
     (tx) =>
@@ -127,38 +129,45 @@ export async function upgradeCandidates(
       SELECT user_id, sum(units) FILTER (WHERE feature = ${practiceTime(params.tiers)}) AS seconds,
         sum(amount) AS amount
       FROM (${overageLines(ofBillingMonth(params.month), params.tiers)}) o GROUP BY user_id
-    ), forecast AS MATERIALIZED (${forecasts}), runs AS (
-      SELECT user_id, min(tier) AS tier FROM forecast GROUP BY user_id
-    ), per_user AS (
-      SELECT user_id, sum(count) AS total FROM refused GROUP BY user_id
-    ), who AS (
-      SELECT user_id FROM per_user UNION SELECT user_id FROM over UNION SELECT user_id FROM runs
-    ), last_refusal AS (
-      SELECT DISTINCT ON (user_id) user_id, tier, occurred_at FROM month_refusals
-      ORDER BY user_id, occurred_at DESC, id DESC
-    ), month_plan AS (
-      -- The month's plan: the tier of the user's latest event in it (the rollups'), or of their
-      -- latest refusal when that came later.
-      SELECT w.user_id, CASE WHEN r.occurred_at > p.last_at OR p.user_id IS NULL THEN r.tier
-        ELSE p.tier END AS tier
-      FROM who w LEFT JOIN usagekit.rollup_months p ON p.user_id = w.user_id
-        AND p.month = ${monthDate(params.month)}
-      LEFT JOIN last_refusal r ON r.user_id = w.user_id
+    ), refusers AS (
+      -- Each refused learner once: how often, and the tier and instant of their latest refusal.
+      SELECT DISTINCT ON (user_id) user_id, count(*) OVER (PARTITION BY user_id) AS total,
+        occurred_at AS at, tier
+      FROM month_refusals ORDER BY user_id, occurred_at DESC, id DESC
+    ), paying AS MATERIALIZED (
+      SELECT user_id, coalesce(r.total, 0) AS total, r.tier AS refused_tier, r.at AS refused_at,
+        coalesce(o.seconds, 0) AS seconds, coalesce(o.amount, 0) AS amount
+      FROM refusers r FULL JOIN over o USING (user_id)
+    ), ranked AS (
+      -- The refused and overage learners at their month's plan: the tier of their latest event
+      -- in it (the rollups'), or of their latest refusal when that came later (or of their
+      -- forecast, with neither); a gain if a limit refused them or will.
+      SELECT p.user_id, p.total, p.seconds, p.amount,
+        coalesce(CASE WHEN p.refused_at > m.last_at OR m.user_id IS NULL THEN p.refused_tier
+          ELSE m.tier END, (SELECT min(k.tier) FROM ${kept} k WHERE k.user_id = p.user_id)) AS tier,
+        p.total > 0 OR EXISTS (SELECT 1 FROM ${kept} k WHERE k.user_id = p.user_id) AS gains
+      FROM paying p LEFT JOIN usagekit.rollup_months m ON m.user_id = p.user_id
+        AND m.month = ${monthDate(params.month)}
+      UNION ALL
+      -- Of the rest whose pace reaches a limit — worth their tier's gain alone — the first of
+      -- each tier they rank at, in id order (the kept forecasts' index).
+      SELECT b.user_id, 0, 0, 0, coalesce(m.tier, b.tier), true
+      FROM ${upgradeGains(params.tiers)} CROSS JOIN LATERAL (
+        SELECT k.user_id, min(k.tier) AS tier FROM ${kept} k
+        WHERE k.plan_tier = gains.tier AND k.user_id NOT IN (SELECT user_id FROM paying)
+        GROUP BY k.user_id ORDER BY k.user_id LIMIT ${params.limit}) b
+      LEFT JOIN usagekit.rollup_months m ON m.user_id = b.user_id AND m.month = ${monthDate(params.month)}
     ), top AS (
-      SELECT w.user_id, coalesce(m.tier, n.tier) AS tier,
-        coalesce(o.seconds, 0) AS seconds, coalesce(o.amount, 0) AS amount,
-        coalesce(o.amount, 0) + CASE WHEN r.user_id IS NULL AND n.user_id IS NULL THEN 0 ELSE gains.gain END AS value,
-        coalesce(r.total, 0) AS total
-      FROM who w LEFT JOIN month_plan m USING (user_id) LEFT JOIN runs n USING (user_id)
-      LEFT JOIN per_user r USING (user_id) LEFT JOIN over o USING (user_id)
-      JOIN ${upgradeGains(params.tiers)} ON gains.tier = coalesce(m.tier, n.tier)
+      SELECT r.user_id, r.tier, r.seconds, r.amount, r.total,
+        r.amount + CASE WHEN r.gains THEN gains.gain ELSE 0 END AS value
+      FROM ranked r JOIN ${upgradeGains(params.tiers)} ON gains.tier = r.tier
       ORDER BY value DESC, total DESC, seconds DESC, user_id
       LIMIT ${params.limit}
     ), refusals AS (
-      ${listOf("refused", sql`jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")`, sql`count DESC, feature`)}
+      ${listOf(sql`refused`, sql`jsonb_build_object('feature', feature, 'count', count, 'limit', "limit")`, sql`count DESC, feature`)}
     ), runs_out AS (
       ${listOf(
-        "forecast",
+        kept,
         sql`jsonb_build_object('feature', feature, 'limit', "limit", 'projected', projected,
           'reachesLimitOn', ${dateText(sql`reaches`)})`,
         sql`reaches, feature`,

@@ -63,11 +63,12 @@ export const rolledOverSql = (tiers: Tiers) => sql`
  * already has), or null. The limit is the one rule's: the tier's, what rolled over, and grants
  * (taken this month and still live at `now`).
  *
+ * `users`: the learners to forecast (a `usagekit.users` table or subquery; every one by default).
  * Every other learner's pace cannot reach it, so they are left out in two steps before the
  * limit is read (rollover and grants only add to the tier's own): first without their days (a
  * pace is at most the month's use a day), then with them (the pace itself against the own limit).
  */
-export function forecastsSql(tiers: Tiers, now: Date): SQL {
+export function forecastsSql(tiers: Tiers, now: Date, users: SQL = sql`usagekit.users`): SQL {
   const at = instant(now);
   const rolls = Object.values(tiers).some((c) => Object.values(c).some((l) => l.rollover));
   const reaches = (limit: SQL) =>
@@ -76,11 +77,11 @@ export function forecastsSql(tiers: Tiers, now: Date): SQL {
   WITH zones AS (
     SELECT timezone, month, today, ${dayOfMonth(sql`today`)} AS dom, ${daysInMonth(sql`today`)} AS dim
     FROM (SELECT timezone, ${localMonth(at, sql`timezone`)} AS month, ${localDay(at, sql`timezone`)} AS today
-      FROM (SELECT DISTINCT timezone FROM usagekit.users) z) z
+      FROM (SELECT DISTINCT timezone FROM ${users} u) z) z
   ), used AS (
     SELECT u.id AS user_id, u.tier, z.month, z.today, z.dom, z.dim, m.granted, l.feature, l.own, l.roll_months,
       l.roll_max, ${usedOf(tiers, "m", sql`l.feature`)}::bigint AS used
-    FROM usagekit.users u JOIN zones z ON z.timezone = u.timezone
+    FROM ${users} u JOIN zones z ON z.timezone = u.timezone
     JOIN usagekit.monthly_usage m ON m.user_id = u.id AND m.month = z.month
     JOIN ${limitsTable(tiers, "l")} ON l.tier = u.tier
   ), maybe AS (

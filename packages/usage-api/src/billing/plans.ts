@@ -8,6 +8,7 @@ import { inSavepoint } from "../store/savepoint";
 import type { TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import { instant, instantOut, localMonth, monthEnd, monthStart } from "../calendar/local-month";
+import { forecastsStale } from "../rollups/stale";
 
 export interface UserPlan {
   id: string;
@@ -44,6 +45,8 @@ export async function setUserPlan(
       ON CONFLICT (id) DO UPDATE SET tier = excluded.tier,
         timezone = coalesce(${timezone}::text, u.timezone), updated_at = now()
       RETURNING id, tier, timezone, created_at, updated_at
+    ), stale AS (
+      ${forecastsStale(sql`SELECT id FROM u`)}
     ), periods AS (
       UPDATE usagekit.monthly_usage m SET period_start = ${monthStart(sql`m.month`, sql`u.timezone`)},
         period_end = ${monthEnd(sql`m.month`, sql`u.timezone`)}

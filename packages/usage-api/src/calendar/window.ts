@@ -23,3 +23,6 @@ export function assertNotFutureMonth(field: string, month: string, now: Date): v
   const latest = new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 7);
   if (month > latest) throw badRequest(`${field}: ${month} is in the future`);
 }
+
+/** The UTC month (`YYYY-MM`) of the instant `at`: the current month of the reports at `now`. */
+export const utcMonthOf = (at: Date): string => at.toISOString().slice(0, 7);

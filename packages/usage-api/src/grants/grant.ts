@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { badRequest, conflictError } from "../errors";
 import type { Feature, Tiers } from "../limits/tiers";
 import { instantOut } from "../calendar/local-month";
+import { forecastsStale } from "../rollups/stale";
 
 export interface GrantResult {
   grantId: string;
@@ -51,6 +52,8 @@ export async function grantUsage(
         ${expiresAt}::timestamptz, ${reason}, ${now.toISOString()}::timestamptz)
       ON CONFLICT (user_id, idempotency_key) DO NOTHING
       RETURNING *
+    ), stale AS (
+      ${forecastsStale(sql`SELECT user_id FROM g`)}
     ), k AS (
       SELECT *, true AS created FROM g
       UNION ALL

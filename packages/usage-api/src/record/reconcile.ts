@@ -10,6 +10,7 @@ import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
 import { coveredSql, overageSql, softLimitSql } from "../limits/tier-sql";
 import { monthEnd, monthStart } from "../calendar/local-month";
+import { forecastsStale } from "../rollups/stale";
 
 const raw = sql.raw;
 /** The columns of the monthly and the lifetime rows that the ledger decides. */
@@ -246,6 +247,12 @@ async function repairUsers(
         AND e.month = k.month AND e.idempotency_key = k.idempotency_key)`);
     await tx.execute(
       upsert("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys(userIds)),
+    );
+    // Their months may have changed under their kept forecasts: made again at the next refresh.
+    await tx.execute(
+      forecastsStale(
+        userIds && sql`SELECT jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb)`,
+      ),
     );
   });
 }

@@ -5,8 +5,9 @@ import type { SQL } from "drizzle-orm";
 import type { Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
-import { codesOf } from "../store/error-codes";
+import { unlessBusy } from "../store/error-codes";
 import { fold } from "./fold";
+import { refreshForecasts } from "./forecasts";
 import { inHostTransaction } from "../store/savepoint";
 
 /**
@@ -40,13 +41,6 @@ async function settledId(db: Db, waitMs: number): Promise<number | undefined> {
 /** The rollups' state: how far they are folded, and whether with these `features`. */
 const stateSql = (features: SQL) =>
   sql`done_id::float8 AS "doneId", features IS NOT DISTINCT FROM ${features} AS "same"`;
-
-/** `work`'s answer, or undefined when it gave up waiting for a lock (`lock_timeout`, 55P03). */
-const unlessBusy = <T>(work: Promise<T>): Promise<T | undefined> =>
-  work.catch((error: unknown) => {
-    if (codesOf(error).includes("55P03")) return undefined;
-    throw error;
-  });
 
 /**
  * Summarizes the ledger's id ranges not summarized yet (BRIN: an unsummarized range is read by
@@ -147,16 +141,21 @@ async function foldStep(
  * Before a report from the rollups: on the primary, the ledger's settled events are folded first,
  * so the answer is exact as of the call. On a replica (which cannot write) they are as the last
  * refresh of the primary left them (`keepRollupsFresh`); inside a host's open transaction they
- * are not folded either (the settling lock would be held until the host commits).
+ * are not folded either (the settling lock would be held until the host commits). `forecasts`:
+ * the kept forecasts are brought up to date with them and the call's clock too.
  */
-export async function foldBeforeReport(ctx: { db: Db; readDb?: Db; tiers: Tiers }) {
+export async function foldBeforeReport(
+  ctx: { db: Db; readDb?: Db; tiers: Tiers; now: () => Date },
+  forecasts = false,
+) {
   if (ctx.readDb || inHostTransaction(ctx.db)) return;
-  await refreshRollups(ctx.db, { tiers: ctx.tiers });
+  const { doneId } = await refreshRollups(ctx.db, { tiers: ctx.tiers });
+  if (forecasts) await refreshForecasts(ctx.db, { tiers: ctx.tiers, now: ctx.now(), doneId });
 }
 
 /**
- * Refreshes the rollups every `everyMs` (a standalone server's timer, unref'd), one refresh at a
- * time; a failure is handed to `onError` and the next tick tries again. Returns the stop.
+ * Refreshes the rollups, then the kept forecasts, every `everyMs` (a standalone server's timer,
+ * unref'd), one refresh at a time; a failure is handed to `onError` and the next tick tries again. Returns the stop.
  */
 export function keepRollupsFresh(
   db: Db,
@@ -172,6 +171,7 @@ export function keepRollupsFresh(
     if (running) return;
     running = true;
     refreshRollups(db, params)
+      .then(({ doneId }) => refreshForecasts(db, { tiers: params.tiers, now: new Date(), doneId }))
       .catch(params.onError)
       .finally(() => (running = false));
   }, params.everyMs);

@@ -7,3 +7,10 @@ export const codesOf = (error: unknown): string[] => {
   }
   return codes;
 };
+
+/** `work`'s answer, or undefined when it gave up waiting for a lock (`lock_timeout`, 55P03). */
+export const unlessBusy = <T>(work: Promise<T>): Promise<T | undefined> =>
+  work.catch((error: unknown) => {
+    if (codesOf(error).includes("55P03")) return undefined;
+    throw error;
+  });
