@@ -7,6 +7,7 @@ import { columnsOf } from "../store/columns";
 import type { Columns } from "../store/columns";
 import { instantOut } from "../calendar/local-month";
 import { bit, utcMonthOf } from "../rollups/fold";
+import { utcYearMonth } from "../calendar/window";
 
 /** The first instant of `YYYY-MM` plus `offset` months, in UTC (no zone rules involved). */
 export const utcMonthStart = (month: string, offset = 0) => {
@@ -200,7 +201,7 @@ export async function retention(
   );
   const count = (cohort: number, offset: number, group: FeatureGroup) =>
     rows.find((r) => r.cohort === cohort && r.offset === offset)?.[group] ?? 0;
-  const monthAt = (i: number) => utcMonthStart(fromMonth, i).toISOString().slice(0, 7);
+  const monthAt = (i: number) => utcYearMonth(utcMonthStart(fromMonth, i));
   const series = (cohort: number, group: FeatureGroup) => {
     const size = count(cohort, 0, group);
     return {

@@ -7,7 +7,7 @@ import type { BillableFeature, TierName, Tiers } from "../limits/tiers";
 import { inMonth, inReport, monthDate, orderedNames } from "./activity";
 import { overageLines, sumMoney, upgradeGains } from "../billing/money";
 import { dateText } from "../calendar/local-month";
-import { utcMonthOf } from "../calendar/window";
+import { utcYearMonth } from "../calendar/window";
 
 /** The monthly rows (`m`) of the billing month `month`: each user's own local month. */
 const ofBillingMonth = (month: string) => sql`m.month = ${monthDate(month)}`;
@@ -105,7 +105,7 @@ export async function upgradeCandidates(
   db: Db,
   params: { month: string; tiers: Tiers; limit: number; now: Date },
 ): Promise<UpgradeCandidates> {
-  const current = params.month === utcMonthOf(params.now);
+  const current = params.month === utcYearMonth(params.now);
   const kept = current
     ? sql`usagekit.forecasts`
     : sql`(SELECT * FROM usagekit.forecasts WHERE false)`;

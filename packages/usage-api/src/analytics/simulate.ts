@@ -9,6 +9,7 @@ import { inReport, utcMonthStart } from "./activity";
 import { draftCatalog } from "./draft";
 import { inMonths, replay } from "./simulate-replay";
 import type { DraftCatalog } from "./draft";
+import { utcYearMonth } from "../calendar/window";
 
 /** One side of the pricing lab's answer for a month and tier. */
 export interface SimulatedFigures {
@@ -141,7 +142,7 @@ export async function simulateCatalog(
     Object.fromEntries(features.flatMap((f) => ((counts?.[f] ?? 0) > 0 ? [[f, counts![f]]] : [])));
   const result: Simulation = { months: [] };
   for (let k = 0; k < months; k++) {
-    const month = utcMonthStart(fromMonth, k).toISOString().slice(0, 7);
+    const month = utcYearMonth(utcMonthStart(fromMonth, k));
     result.months.push({
       month,
       tiers: tierNames.map((tier) => {

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Feature, TierName, Tiers } from "../limits/tiers";
 import { columnsOf } from "../store/columns";
 import { hasBit, inReport, monthDate, orderedNames, totalOf, utcMonthStart } from "./activity";
+import { utcYearMonth } from "../calendar/window";
 
 export interface FeatureValue {
   month: string;
@@ -84,7 +85,7 @@ export async function featureValue(
   );
   return {
     month,
-    previousMonth: utcMonthStart(month, -1).toISOString().slice(0, 7),
+    previousMonth: utcYearMonth(utcMonthStart(month, -1)),
     tiers: rows.map((r) => {
       const figure = (f: Feature, name: string) => r[`${f}:${name}`] ?? 0;
       const active = r.active ?? 0;

@@ -1,5 +1,8 @@
 import { badRequest } from "../errors";
 
+/** The UTC month (`YYYY-MM`) of the instant `at`: the current month of the reports at `now`. */
+export const utcYearMonth = (at: Date): string => at.toISOString().slice(0, 7);
+
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
 
 /** Why `at` is too far ahead of the service's clock (more than 5 minutes), or null. */
@@ -20,9 +23,6 @@ export const OUT_OF_WINDOW =
 
 /** A report's month may not lie ahead of every time zone's current month. */
 export function assertNotFutureMonth(field: string, month: string, now: Date): void {
-  const latest = new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 7);
+  const latest = utcYearMonth(new Date(now.getTime() + 14 * 3_600_000));
   if (month > latest) throw badRequest(`${field}: ${month} is in the future`);
 }
-
-/** The UTC month (`YYYY-MM`) of the instant `at`: the current month of the reports at `now`. */
-export const utcMonthOf = (at: Date): string => at.toISOString().slice(0, 7);

@@ -6,12 +6,14 @@ import { forecastsSql } from "../analytics/runs-out";
 import { instant, localDay } from "../calendar/local-month";
 import type { Tiers } from "../limits/tiers";
 import { unlessBusy } from "../store/error-codes";
-import { utcMonthOf } from "../calendar/window";
+import { utcYearMonth } from "../calendar/window";
 
 interface State {
   full: boolean;
   doneId: number;
   dirty: boolean;
+  /** A grant expired between the last refresh and now. */
+  expired: boolean;
   /** The zones whose local day is not the one their learners' forecasts were made on. */
   turned: string[];
 }
@@ -33,7 +35,7 @@ export async function refreshForecasts(
   const at = instant(params.now);
   const catalog = createHash("sha256").update(JSON.stringify(params.tiers)).digest("hex");
   // The UTC month as the date of its first day (what `rollup_months` keys by).
-  const month = `${utcMonthOf(params.now)}-01`;
+  const month = `${utcYearMonth(params.now)}-01`;
   const done = await unlessBusy(
     db.transaction(async (tx) => {
       await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${params.waitMs ?? 2_000}ms'`));
@@ -42,6 +44,8 @@ export async function refreshForecasts(
         sql`SELECT catalog IS DISTINCT FROM ${catalog} OR month IS DISTINCT FROM ${month}::date
             OR at IS NULL AS "full", done_id::float8 AS "doneId",
           EXISTS (SELECT 1 FROM usagekit.forecast_dirty) AS "dirty",
+          EXISTS (SELECT 1 FROM usagekit.grants WHERE expires_at > least(at, ${at})
+            AND expires_at <= greatest(at, ${at})) AS "expired",
           (SELECT coalesce(jsonb_agg(z.key), '[]'::jsonb) FROM jsonb_each_text(zones) z
             WHERE z.value::date <> ${localDay(at, sql`z.key`)}) AS "turned"
         FROM usagekit.forecast_state FOR UPDATE`,
@@ -53,8 +57,8 @@ export async function refreshForecasts(
       const turned = sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(s.turned)}::jsonb))`;
       const expiring = sql`SELECT user_id FROM usagekit.grants
         WHERE expires_at > least(${since}, ${at}) AND expires_at <= greatest(${since}, ${at})`;
-      const quiet = !s.full && !s.dirty && s.turned.length === 0 && s.doneId >= params.doneId;
-      if (quiet && (await queryRows(tx, expiring)).length === 0) return true;
+      if (!s.full && !s.dirty && !s.expired && !s.turned.length && s.doneId >= params.doneId)
+        return true;
       // Whose forecast may have changed (besides every learner for a full refresh), with the
       // marks' `v` as seen: a table of this transaction's, counted, so that a handful of
       // learners and a zone's every learner are each planned as what they are.

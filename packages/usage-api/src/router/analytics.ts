@@ -4,7 +4,7 @@ import { overageReport, upgradeCandidates } from "../analytics/billing";
 import { featureValue } from "../analytics/value";
 import { monetization } from "../analytics/monetization";
 import { simulateCatalog } from "../analytics/simulate";
-import { assertNotFutureMonth, utcMonthOf } from "../calendar/window";
+import { assertNotFutureMonth, utcYearMonth } from "../calendar/window";
 import {
   monthInput,
   monthListInput,
@@ -37,7 +37,7 @@ export const analyticsRouter = (p: Procedures) => {
       if (month) assertNotFutureMonth("month", month, ctx.now());
       if (fromMonth) assertNotFutureMonth("fromMonth", fromMonth, ctx.now());
       // The current month's candidates read the kept forecasts: brought up to date too.
-      const forecasts = rollups === "forecasts" && month === utcMonthOf(ctx.now());
+      const forecasts = rollups === "forecasts" && month === utcYearMonth(ctx.now());
       if (rollups) await foldBeforeReport(ctx, forecasts);
       // On the replica when there is one: a report may lag, a limit never reads there.
       return onReplica(ctx, (db) =>
