@@ -254,17 +254,18 @@ describe.runIf(dbKinds.includes("postgres"))(
       const december = new Date("2026-12-10T12:00:00Z");
       const api = callerFor(handle, { now: () => december });
       let writing = true;
+      let n = 0;
       const folds = (async () => {
-        let n = 0;
         while (writing || n === 0) {
           await refreshRollups(handle.db, { tiers: defaultTiers });
           n++;
         }
         return n;
       })();
+      // The writers go on until several folds ran beside them, however fast this machine writes.
       await Promise.all(
         Array.from({ length: 6 }, async (_, w) => {
-          for (let i = 0; i < 50; i++)
+          for (let i = 0; i < 50 || n < 4; i++)
             await api.usage.recordUsage({
               userId: `writer-${w}-${i % 4}`,
               idempotencyKey: `w${w}-${i}`,
