@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { createCaller, createTRPCContext } from "../src";
 import { callerFor, openTestDb } from "./db";
-import { runsOutOf } from "./helpers";
+import { lockWaiters, runsOutOf } from "./helpers";
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const NOW = new Date("2026-11-15T12:00:00Z");
@@ -49,11 +49,7 @@ describe.runIf(DATABASE_URL)("upgradeCandidates' kept forecasts and a change in 
       await made;
       // A report's refresh reaches the mark the open change holds, and waits for it.
       const during = report();
-      const waiting = async () =>
-        (
-          await admin`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-            WHERE NOT l.granted AND a.datname = current_database()`
-        )[0]!.n as number;
+      const waiting = () => lockWaiters(admin);
       await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(1);
       commit();
       await change;

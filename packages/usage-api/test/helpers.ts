@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import type postgres from "postgres";
 import { expect } from "vitest";
 
 /** The TRPCError a promise rejects with. */
@@ -82,3 +83,10 @@ export const runsOutOf = (forecast: {
       (a, b) =>
         a.reachesLimitOn.localeCompare(b.reachesLimitOn) || a.feature.localeCompare(b.feature),
     );
+
+/** Lock requests waiting in the connection's database (PostgreSQL): calls that reached a held lock. */
+export const lockWaiters = async (admin: postgres.Sql) =>
+  (
+    await admin`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+      WHERE NOT l.granted AND a.datname = current_database()`
+  )[0]!.n as number;

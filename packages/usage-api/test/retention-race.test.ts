@@ -5,7 +5,7 @@ import { defaultTiers } from "../src";
 import { findDrift } from "../src/record/reconcile";
 import { retainLedger } from "../src/retention/retain";
 import { callerFor, newUserId, openTestDb } from "./db";
-import { trpcError } from "./helpers";
+import { lockWaiters, trpcError } from "./helpers";
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const NOW = "2026-11-20T12:00:00Z";
@@ -50,11 +50,7 @@ async function race(
     const sept = { userId, idempotencyKey: "sept", seconds: 600 };
     await api("2026-09-10T10:00:00Z").usage.recordUsage(sept);
     await api("2026-11-10T10:00:00Z").usage.recordUsage({ userId, seconds: 60 });
-    const waiting = async () =>
-      (
-        await admin`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-          WHERE NOT l.granted AND a.datname = current_database()`
-      )[0]!.n as number;
+    const waiting = () => lockWaiters(admin);
     const held = await admin.reserve();
     await held`BEGIN`;
     await held.unsafe(lock(userId));
