@@ -2,7 +2,7 @@ import { bigint, bigserial, date, index, primaryKey, text } from "drizzle-orm/pg
 import { usagekit } from "./schema-name";
 
 /**
- * The forecasts kept for `analytics.upgradeCandidates` (usage-api `analytics/kept-forecasts.ts`):
+ * The forecasts kept for `analytics.upgradeCandidates` (usage-api `rollups/forecasts.ts`):
  * the learners whose pace reaches a limit in their current local month, one row per feature,
  * refreshed — never by the write path — for the learners the ledger's new events touched, those
  * marked in `forecast_dirty` (a plan, zone or grant changed), those whose grant expired, and every

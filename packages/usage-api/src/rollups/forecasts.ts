@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import { forecastsSql } from "../analytics/runs-out";
 import { instant, localDay } from "../calendar/local-month";
 import type { Tiers } from "../limits/tiers";
@@ -36,6 +37,9 @@ export async function refreshForecasts(
   const catalog = createHash("sha256").update(JSON.stringify(params.tiers)).digest("hex");
   // The UTC month as the date of its first day (what `rollup_months` keys by).
   const month = `${utcYearMonth(params.now)}-01`;
+  /** The grants that expired between the instant `since` (the last refresh) and now. */
+  const expiredSince = (since: SQL) => sql`usagekit.grants
+    WHERE expires_at > least(${since}, ${at}) AND expires_at <= greatest(${since}, ${at})`;
   const done = await unlessBusy(
     db.transaction(async (tx) => {
       await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${params.waitMs ?? 2_000}ms'`));
@@ -44,8 +48,7 @@ export async function refreshForecasts(
         sql`SELECT catalog IS DISTINCT FROM ${catalog} OR month IS DISTINCT FROM ${month}::date
             OR at IS NULL AS "full", done_id::float8 AS "doneId",
           EXISTS (SELECT 1 FROM usagekit.forecast_dirty) AS "dirty",
-          EXISTS (SELECT 1 FROM usagekit.grants WHERE expires_at > least(at, ${at})
-            AND expires_at <= greatest(at, ${at})) AS "expired",
+          EXISTS (SELECT 1 FROM ${expiredSince(sql`at`)}) AS "expired",
           (SELECT coalesce(jsonb_agg(z.key), '[]'::jsonb) FROM jsonb_each_text(zones) z
             WHERE z.value::date <> ${localDay(at, sql`z.key`)}) AS "turned"
         FROM usagekit.forecast_state FOR UPDATE`,
@@ -53,10 +56,7 @@ export async function refreshForecasts(
       await tx.execute(sql`SET LOCAL lock_timeout = 0`);
       await tx.execute(sql`SET LOCAL statement_timeout = 0`);
       const s = state!;
-      const since = sql`coalesce((SELECT at FROM usagekit.forecast_state), ${at})`;
       const turned = sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(s.turned)}::jsonb))`;
-      const expiring = sql`SELECT user_id FROM usagekit.grants
-        WHERE expires_at > least(${since}, ${at}) AND expires_at <= greatest(${since}, ${at})`;
       if (!s.full && !s.dirty && !s.expired && !s.turned.length && s.doneId >= params.doneId)
         return true;
       // Whose forecast may have changed (besides every learner for a full refresh), with the
@@ -71,7 +71,7 @@ export async function refreshForecasts(
               ? sql``
               : sql`UNION ALL SELECT user_id, NULL FROM usagekit.usage_events
                 WHERE id > ${s.doneId} AND id <= ${params.doneId}
-              UNION ALL SELECT user_id, NULL FROM (${expiring}) x
+              UNION ALL SELECT user_id, NULL FROM ${expiredSince(sql`coalesce((SELECT at FROM usagekit.forecast_state), ${at})`)}
               ${s.turned.length ? sql`UNION ALL SELECT id, NULL FROM usagekit.users WHERE timezone = ANY(${turned})` : sql``}`
           }) w GROUP BY user_id`);
       await tx.execute(sql`ANALYZE forecast_who`);
