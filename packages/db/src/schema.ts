@@ -30,4 +30,5 @@ export const {
   rollupMonths,
   forecasts,
   forecastDirty,
+  forecastsNext,
 } = defaultTables;

@@ -42,6 +42,7 @@ describe("the schema, distributed by user", () => {
           .map((t) => t.table)
           .sort(),
       ).toEqual([
+        "forecast_next_state",
         "forecast_state",
         "rollup_cohorts",
         "rollup_groups",

@@ -26,8 +26,10 @@ describe("createDb on PGlite", () => {
       "alerts",
       "daily_activity",
       "forecast_dirty",
+      "forecast_next_state",
       "forecast_state",
       "forecasts",
+      "forecasts_next",
       "grants",
       "ledger_retained",
       "lifetime_stats",
@@ -56,7 +58,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 10 });
+    expect(row).toEqual({ users: 1, migrations: 11 });
     await again.close();
   });
 

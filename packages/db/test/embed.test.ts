@@ -158,8 +158,10 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       "alerts",
       "daily_activity",
       "forecast_dirty",
+      "forecast_next_state",
       "forecast_state",
       "forecasts",
+      "forecasts_next",
       "grants",
       "ledger_retained",
       "lifetime_stats",
@@ -182,7 +184,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       sql`SELECT (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS host,
                  (SELECT count(*) FROM usagekit.__migrations)::int AS ours`,
     );
-    expect(counts).toEqual({ host: 1, ours: 10 });
+    expect(counts).toEqual({ host: 1, ours: 11 });
     // The host's Drizzle instance writes both: its own users and usagekit's, side by side.
     const hostTyped = db as unknown as ReturnType<typeof drizzlePglite<typeof hostSchema>>;
     await hostTyped.insert(hostUsers).values({ id: "user_2abc", email: "a@example.com" });

@@ -4,6 +4,8 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { defaultTiers } from "../src";
 import { findDrift } from "../src/record/reconcile";
+import { prepareNextDay } from "../src/rollups/next-day";
+import { refreshRollups } from "../src/rollups/refresh";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { trpcError } from "./helpers";
 
@@ -74,6 +76,11 @@ describe.each(dbKinds)("eraseUser on %s", (kind) => {
     // and one of this month keeps their forecast (3 exports of Free's 3: they run out today).
     await api().analytics.featureAdoption({ month: "2026-10" });
     await api().analytics.upgradeCandidates({ month: "2026-11" });
+    // And made ahead for their next day (as the server's timer does before their midnight:
+    // Tokyo's, 15:00 UTC).
+    const { doneId } = await refreshRollups(suite.handle.db, { tiers: defaultTiers });
+    const beforeMidnight = new Date("2026-11-15T14:57:00Z");
+    await prepareNextDay(suite.handle.db, { tiers: defaultTiers, now: beforeMidnight, doneId });
     // What retention kept of a month it dropped (retention.test.ts makes these for real; here
     // with no totals, so the learner's rows still agree with their ledger).
     await suite.handle.db.execute(sql`INSERT INTO usagekit.ledger_retained (user_id, kept_from)

@@ -26,10 +26,10 @@ export async function eraseUser(db: Db, params: { userId: string }) {
       ] as const)
         await tx.execute(sql`SELECT 1 FROM ${sql.raw(`usagekit.${table}`)} WHERE user_id = ${id}
           ORDER BY ${sql.raw(order)} FOR UPDATE`);
-      // No fold of the rollups or refresh of the forecasts in flight (either could write the
-      // user's rows back): they hold these rows while they run.
-      await tx.execute(sql`SELECT 1 FROM usagekit.rollup_state FOR SHARE`);
-      await tx.execute(sql`SELECT 1 FROM usagekit.forecast_state FOR SHARE`);
+      // No fold of the rollups, refresh of the forecasts or day made ahead in flight (each
+      // could write the user's rows back): they hold these rows while they run.
+      for (const state of ["rollup_state", "forecast_state", "forecast_next_state"])
+        await tx.execute(sql`SELECT 1 FROM ${sql.raw(`usagekit.${state}`)} FOR SHARE`);
       // One statement, after the locks: it sees every row committed before them.
       const deletes = usagekitTableNames.map(
         (t, i) =>

@@ -1,13 +1,19 @@
-import { createHash } from "node:crypto";
 import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { forecastsSql } from "../analytics/runs-out";
+import {
+  catalogDigest,
+  keptColumns,
+  keptRowsSql,
+  untimed,
+  utcMonthDate,
+  zoneArray,
+} from "./kept-rows";
+import { takeNextDay } from "./next-day";
 import { instant, localDay } from "../calendar/local-month";
 import type { Tiers } from "../limits/tiers";
 import { unlessBusy } from "../store/error-codes";
-import { utcYearMonth } from "../calendar/window";
 
 interface State {
   full: boolean;
@@ -24,8 +30,9 @@ interface State {
  * `forecastsSql` makes them at `now`) up to date with the ledger's events folded up to `doneId`
  * (the rollups'). Made again, in one statement: the learners those events touched, those marked
  * stale (`forecast_dirty`), those with a grant that expired between the last refresh and `now`,
- * and every learner of a time zone whose local day is not the one of their forecasts — or all of
- * them for another catalog or UTC month. Each row carries the tier the report ranks its learner
+ * and every learner of a time zone whose local day is not the one of their forecasts (but of a
+ * zone whose new day was made ahead, `rollups/next-day.ts`, only those changed since) — or all
+ * of them for another catalog or UTC month. Each row carries the tier the report ranks its learner
  * at (their month's plan in `rollup_months`, folded up to the same `doneId`). One refresher at a
  * time (the state row), waiting at most `waitMs` for another: false past it.
  */
@@ -34,9 +41,8 @@ export async function refreshForecasts(
   params: { tiers: Tiers; now: Date; doneId: number; waitMs?: number },
 ): Promise<boolean> {
   const at = instant(params.now);
-  const catalog = createHash("sha256").update(JSON.stringify(params.tiers)).digest("hex");
-  // The UTC month as the date of its first day (what `rollup_months` keys by).
-  const month = `${utcYearMonth(params.now)}-01`;
+  const catalog = catalogDigest(params.tiers);
+  const month = utcMonthDate(params.now);
   /** The grants that expired between the instant `since` (the last refresh) and now. */
   const expiredSince = (since: SQL) => sql`usagekit.grants
     WHERE expires_at > least(${since}, ${at}) AND expires_at <= greatest(${since}, ${at})`;
@@ -54,11 +60,16 @@ export async function refreshForecasts(
         FROM usagekit.forecast_state FOR UPDATE`,
       );
       await tx.execute(sql`SET LOCAL lock_timeout = 0`);
-      await tx.execute(sql`SET LOCAL statement_timeout = 0`);
+      await untimed(tx);
       const s = state!;
-      const turned = sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(s.turned)}::jsonb))`;
       if (!s.full && !s.dirty && !s.expired && !s.turned.length && s.doneId >= params.doneId)
         return true;
+      // The turned zones whose new day was made ahead: their rows taken as made, and of their
+      // learners only those with events since made again (with the marked and expired ones).
+      const next = await takeNextDay(tx, { turned: s.full ? [] : s.turned, catalog, month, at });
+      const ready = zoneArray(next.ready);
+      const turned = zoneArray(s.turned);
+      const remake = zoneArray(s.turned.filter((z) => !next.ready.includes(z)));
       // Whose forecast may have changed (besides every learner for a full refresh), with the
       // marks' `v` as seen: a table of this transaction's, counted, so that a handful of
       // learners and a zone's every learner are each planned as what they are.
@@ -70,9 +81,9 @@ export async function refreshForecasts(
             s.full
               ? sql``
               : sql`UNION ALL SELECT user_id, NULL FROM usagekit.usage_events
-                WHERE id > ${s.doneId} AND id <= ${params.doneId}
+                WHERE id > ${Math.min(s.doneId, next.doneId)} AND id <= ${params.doneId}
               UNION ALL SELECT user_id, NULL FROM ${expiredSince(sql`coalesce((SELECT at FROM usagekit.forecast_state), ${at})`)}
-              ${s.turned.length ? sql`UNION ALL SELECT id, NULL FROM usagekit.users WHERE timezone = ANY(${turned})` : sql``}`
+              UNION ALL SELECT id, NULL FROM usagekit.users WHERE timezone = ANY(${remake})`
           }) w GROUP BY user_id`);
       await tx.execute(sql`ANALYZE forecast_who`);
       const users = s.full
@@ -81,31 +92,27 @@ export async function refreshForecasts(
       await tx.execute(sql`
         -- Only the marks seen: one made again since (a new v) is this refresh's change unseen.
         WITH taken AS (DELETE FROM usagekit.forecast_dirty d USING forecast_who w
-          WHERE d.user_id = w.user_id AND d.v = w.v),
-        made AS MATERIALIZED (
-          SELECT f.user_id, f.feature, f.tier,
-            coalesce((SELECT r.tier FROM usagekit.rollup_months r WHERE r.user_id = f.user_id
-              AND r.month = ${month}::date), f.tier) AS plan_tier,
-            f.used, f."limit", f.projected, f.reaches
-          FROM (${forecastsSql(params.tiers, params.now, users)}) f WHERE f.reaches IS NOT NULL
-        ), gone AS (
+          WHERE d.user_id = w.user_id AND d.v = w.v AND ${!next.keepMarks}),
+        made AS MATERIALIZED (${keptRowsSql(params.tiers, params.now, users)}),
+        gone AS (
           DELETE FROM usagekit.forecasts k
           WHERE ${s.full ? sql`true` : sql`k.user_id IN (SELECT user_id FROM forecast_who)`}
             AND NOT EXISTS (SELECT 1 FROM made m WHERE m.user_id = k.user_id AND m.feature = k.feature)
         ), kept AS (
-          INSERT INTO usagekit.forecasts AS k (user_id, feature, tier, plan_tier, used, "limit", projected, reaches)
+          INSERT INTO usagekit.forecasts AS k ${keptColumns}
           SELECT * FROM made
           ON CONFLICT (user_id, feature) DO UPDATE SET tier = excluded.tier, plan_tier = excluded.plan_tier,
             used = excluded.used, "limit" = excluded."limit", projected = excluded.projected,
             reaches = excluded.reaches
         )
         -- The zones' local days the forecasts are made for now: every zone's after a full
-        -- refresh; else the turned zones' are dropped and those of the learners made again set.
+        -- refresh; else the turned zones' are dropped, and those taken ahead and those of the
+        -- learners made again set.
         UPDATE usagekit.forecast_state SET done_id = greatest(done_id, ${params.doneId}), catalog = ${catalog},
           month = ${month}::date, at = ${at},
           zones = ${s.full ? sql`'{}'::jsonb` : sql`(zones - ${turned})`} || (
             SELECT coalesce(jsonb_object_agg(timezone, ${localDay(at, sql`timezone`)}), '{}'::jsonb)
-            FROM (SELECT DISTINCT timezone FROM ${users} u) z)`);
+            FROM (SELECT DISTINCT timezone FROM ${users} u UNION SELECT unnest(${ready})) z)`);
       return true;
     }),
   );

@@ -8,6 +8,7 @@ import type { Columns } from "../store/columns";
 import { unlessBusy } from "../store/error-codes";
 import { fold } from "./fold";
 import { refreshForecasts } from "./forecasts";
+import { prepareNextDay } from "./next-day";
 import { inHostTransaction } from "../store/savepoint";
 
 /**
@@ -155,7 +156,10 @@ export async function foldBeforeReport(
 
 /**
  * Refreshes the rollups, then the kept forecasts, every `everyMs` (a standalone server's timer,
- * unref'd), one refresh at a time; a failure is handed to `onError` and the next tick tries again. Returns the stop.
+ * unref'd), one refresh at a time; a failure is handed to `onError` and the next tick tries again.
+ * After a refresh, the forecasts of the zones whose local day turns within five minutes are made
+ * for their new day (`prepareNextDay`: a minute at a million learners), beside the next ticks'
+ * refreshes, not in their way. Returns the stop.
  */
 export function keepRollupsFresh(
   db: Db,
@@ -167,11 +171,19 @@ export function keepRollupsFresh(
   },
 ) {
   let running = false;
+  let preparing = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
     refreshRollups(db, params)
-      .then(({ doneId }) => refreshForecasts(db, { tiers: params.tiers, now: new Date(), doneId }))
+      .then(async ({ doneId }) => {
+        await refreshForecasts(db, { tiers: params.tiers, now: new Date(), doneId });
+        if (preparing) return;
+        preparing = true;
+        prepareNextDay(db, { tiers: params.tiers, now: new Date(), doneId })
+          .catch(params.onError)
+          .finally(() => (preparing = false));
+      })
       .catch(params.onError)
       .finally(() => (running = false));
   }, params.everyMs);
