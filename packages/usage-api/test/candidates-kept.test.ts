@@ -119,8 +119,16 @@ describe.each(dbKinds)("upgradeCandidates' kept forecasts follow every change, o
 describe.each(dbKinds)("upgradeCandidates' kept forecasts at a UTC month's turn, on %s", (kind) => {
   const suite = useTestDb(kind);
   const api = (now: Date) => callerFor(suite.handle, { now: () => now });
+  /** The first candidate of the report of `now`'s UTC month. */
+  const first = async (now: Date) =>
+    (
+      await api(now).analytics.upgradeCandidates({
+        month: now.toISOString().slice(0, 7),
+        limit: 1,
+      })
+    ).candidates[0];
 
-  it("rank by the month's plan of the report's UTC month, made again when that month turns", async () => {
+  it("rank by the month's plan of the report's UTC month, set anew when that month turns", async () => {
     // Two New York learners, each past a limit on their 30 November: one on Free, one on Plus
     // since, after a month of Free events (November's plan: Free; December's: Plus).
     const [onFree, onPlus] = ["learner-a", "learner-b"];
@@ -133,13 +141,6 @@ describe.each(dbKinds)("upgradeCandidates' kept forecasts at a UTC month's turn,
       await api(late).usage.recordUsage({ userId, ankiExports });
     }
     await api(late).usage.setUserPlan({ userId: onPlus, tier: "plus" });
-    const first = async (now: Date) =>
-      (
-        await api(now).analytics.upgradeCandidates({
-          month: now.toISOString().slice(0, 7),
-          limit: 1,
-        })
-      ).candidates[0];
     // November: both ranked at Free's gain; the first by id.
     expect(await first(late)).toMatchObject({ userId: onFree, tier: "free", worth: "9.99" });
     // Two hours later it is December in UTC (still 30 November in New York, no day turned
@@ -148,6 +149,32 @@ describe.each(dbKinds)("upgradeCandidates' kept forecasts at a UTC month's turn,
       userId: onPlus,
       tier: "plus",
       worth: "10.00",
+    });
+  });
+
+  it("rank a learner there for their pace by the new UTC month's plan, with no day turned", async () => {
+    // A month later, in Tokyo, on their 1 January (UTC's 31 December), 2 exports each: one
+    // learner on Free (3: reached tomorrow), one on Free then Plus (50: reached on the 25th) —
+    // whose plan is Free in UTC's December (their export's tier) and Plus in January (their tier).
+    const [onFree, upgraded] = ["a-learner", "b-learner"];
+    const evening = new Date("2026-12-31T16:00:00Z");
+    for (const userId of [onFree, upgraded]) {
+      await api(evening).usage.setUserPlan({ userId, tier: "free", timezone: "Asia/Tokyo" });
+      await api(evening).usage.recordUsage({ userId, ankiExports: 2 });
+    }
+    await api(evening).usage.setUserPlan({ userId: upgraded, tier: "plus" });
+    // UTC's December: both ranked at Free's gain (by pace alone); the first by id.
+    expect(await first(new Date("2026-12-31T18:00:00Z"))).toMatchObject({
+      userId: onFree,
+      worth: "9.99",
+    });
+    // UTC's January, still Tokyo's 1 January (no day turned, nothing written): the upgraded
+    // learner ranks at Plus's gain, ahead.
+    expect(await first(new Date("2027-01-01T01:00:00Z"))).toMatchObject({
+      userId: upgraded,
+      tier: "plus",
+      worth: "10.00",
+      runsOut: [{ feature: "ankiExports", limit: 50, projected: 62, reachesLimitOn: "2027-01-25" }],
     });
   });
 });

@@ -125,6 +125,7 @@ describe.each(dbKinds)("forecasts made ahead of a zone's midnight, on %s", (kind
     const steady = await learner("Asia/Tokyo", day("12:00:00"));
     await compare(day("12:00:00"), [steady]);
     expect(await ahead(day("14:56:00"))).toBe(true);
+    const late = await learner("UTC", day("14:58:00"));
     // Planted in the rows made ahead: the turn's report shows it.
     await suite.handle.db.execute(
       sql`UPDATE usagekit.forecasts_next SET projected = 999 WHERE user_id = ${steady}`,
@@ -133,6 +134,15 @@ describe.each(dbKinds)("forecasts made ahead of a zone's midnight, on %s", (kind
     expect(answer.candidates.find((c) => c.userId === steady)?.runsOut).toEqual([
       { feature: "ankiExports", limit: 3, projected: 999, reachesLimitOn: "2026-11-22" },
     ]);
+    // A later report, after another learner's event, makes only that learner again — not one
+    // whose event came between the day made ahead and the turn (planted after the turn).
+    await suite.handle.db.execute(
+      sql`UPDATE usagekit.forecasts SET projected = 998 WHERE user_id = ${late}`,
+    );
+    const other = await learner("UTC", day("15:01:00"));
+    const later = await api(day("15:02:00")).analytics.upgradeCandidates({ month: "2026-11" });
+    expect(later.candidates.find((c) => c.userId === late)?.runsOut[0]?.projected).toBe(998);
+    expect(later.candidates.some((c) => c.userId === other)).toBe(true);
     // No learner of Tokyo was made again at that turn: its next one is seen all the same.
     await compare(new Date("2026-11-21T23:00:00Z"), [steady]);
   });

@@ -17,6 +17,8 @@ import { unlessBusy } from "../store/error-codes";
 
 interface State {
   full: boolean;
+  /** Another UTC month than the forecasts' (the report's plan for each learner is that month's). */
+  newMonth: boolean;
   doneId: number;
   dirty: boolean;
   /** A grant expired between the last refresh and now. */
@@ -32,9 +34,10 @@ interface State {
  * stale (`forecast_dirty`), those with a grant that expired between the last refresh and `now`,
  * and every learner of a time zone whose local day is not the one of their forecasts (but of a
  * zone whose new day was made ahead, `rollups/next-day.ts`, only those changed since) — or all
- * of them for another catalog or UTC month. Each row carries the tier the report ranks its learner
- * at (their month's plan in `rollup_months`, folded up to the same `doneId`). One refresher at a
- * time (the state row), waiting at most `waitMs` for another: false past it.
+ * of them for another catalog. Each row carries the tier the report ranks its learner at (their
+ * plan in `rollup_months` for the UTC month, folded up to the same `doneId`: another UTC month
+ * sets each row's anew, and changes nothing else). One refresher at a time (the state row),
+ * waiting at most `waitMs` for another: false past it.
  */
 export async function refreshForecasts(
   db: Db,
@@ -51,8 +54,8 @@ export async function refreshForecasts(
       await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${params.waitMs ?? 2_000}ms'`));
       const [state] = await queryRows<State>(
         tx,
-        sql`SELECT catalog IS DISTINCT FROM ${catalog} OR month IS DISTINCT FROM ${month}::date
-            OR at IS NULL AS "full", done_id::float8 AS "doneId",
+        sql`SELECT catalog IS DISTINCT FROM ${catalog} OR at IS NULL AS "full",
+          month IS DISTINCT FROM ${month}::date AS "newMonth", done_id::float8 AS "doneId",
           EXISTS (SELECT 1 FROM usagekit.forecast_dirty) AS "dirty",
           EXISTS (SELECT 1 FROM ${expiredSince(sql`at`)}) AS "expired",
           (SELECT coalesce(jsonb_agg(z.key), '[]'::jsonb) FROM jsonb_each_text(zones) z
@@ -62,8 +65,12 @@ export async function refreshForecasts(
       await tx.execute(sql`SET LOCAL lock_timeout = 0`);
       await untimed(tx);
       const s = state!;
-      if (!s.full && !s.dirty && !s.expired && !s.turned.length && s.doneId >= params.doneId)
-        return true;
+      const same = !s.full && !s.newMonth && !s.dirty && !s.expired && !s.turned.length;
+      if (same && s.doneId >= params.doneId) return true;
+      // A new UTC month changes no forecast, only the plan each is ranked at: that month's.
+      if (s.newMonth && !s.full)
+        await tx.execute(sql`UPDATE usagekit.forecasts k SET plan_tier = coalesce((SELECT r.tier
+          FROM usagekit.rollup_months r WHERE r.user_id = k.user_id AND r.month = ${month}::date), k.tier)`);
       // The turned zones whose new day was made ahead: their rows taken as made, and of their
       // learners only those with events since made again (with the marked and expired ones).
       const next = await takeNextDay(tx, { turned: s.full ? [] : s.turned, catalog, month, at });

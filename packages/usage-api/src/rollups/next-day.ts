@@ -72,7 +72,8 @@ export async function prepareNextDay(
 export interface NextDay {
   /** The turned zones whose learners' rows were taken as made ahead. */
   ready: string[];
-  /** The ledger id they were made with: the learners with events after it are made again. */
+  /** The ledger id they were made with: the learners with events after it are made again
+   * (`Infinity` when none was taken). */
   doneId: number;
   /**
    * The marks of `forecast_dirty` stay after the refresh (each refresh makes their learners
@@ -110,5 +111,7 @@ export async function takeNextDay(
       SELECT user_id, feature, tier, plan_tier, used, "limit", projected, reaches
       FROM usagekit.forecasts_next WHERE user_id IN ${ready}`);
   }
-  return { ready: next.ready, doneId: next.doneId, keepMarks: next.pending };
+  // The ledger id matters only to the zones taken: any other refresh goes on from its own.
+  const doneId = next.ready.length ? next.doneId : Infinity;
+  return { ready: next.ready, doneId, keepMarks: next.pending };
 }
