@@ -1,14 +1,6 @@
 import { bigint, bigserial, date, index, primaryKey, text } from "drizzle-orm/pg-core";
 import { usagekit } from "./schema-name";
 
-/**
- * The forecasts kept for `analytics.upgradeCandidates` (usage-api `rollups/forecasts.ts`):
- * the learners whose pace reaches a limit in their current local month, one row per feature,
- * refreshed — never by the write path — for the learners the ledger's new events touched, those
- * marked in `forecast_dirty` (a plan, zone or grant changed), those whose grant expired, and every
- * learner of a time zone whose local day turned. How far they are refreshed
- * (`forecast_state`) holds no user id: plain SQL in migration 0009, not a catalog table.
- */
 /** A kept forecast's columns: one row per learner and feature. */
 const forecastColumns = () => ({
   userId: text().notNull(),
@@ -24,6 +16,14 @@ const forecastColumns = () => ({
   reaches: date().notNull(),
 });
 
+/**
+ * The forecasts kept for `analytics.upgradeCandidates` (usage-api `rollups/forecasts.ts`):
+ * the learners whose pace reaches a limit in their current local month, one row per feature,
+ * refreshed — never by the write path — for the learners the ledger's new events touched, those
+ * marked in `forecast_dirty` (a plan, zone or grant changed), those whose grant expired, and every
+ * learner of a time zone whose local day turned. How far they are refreshed
+ * (`forecast_state`) holds no user id: plain SQL in migration 0009, not a catalog table.
+ */
 export function forecastTables() {
   return {
     forecasts: usagekit.table("forecasts", forecastColumns(), (t) => [

@@ -15,7 +15,7 @@ import {
 } from "./kept-rows";
 
 /** How long before a zone's local midnight its learners' forecasts for the new day are made. */
-export const NEXT_DAY_LEAD_MS = 5 * 60_000;
+const NEXT_DAY_LEAD_MS = 5 * 60_000;
 
 /**
  * The forecasts of the learners of the zones whose local day turns next (within `leadMs` of
@@ -26,7 +26,8 @@ export const NEXT_DAY_LEAD_MS = 5 * 60_000;
  * cost, not their every forecast. The zones are those of the kept forecasts (`forecast_state`).
  * Off the reports' path: the server's timer calls it after each refresh. It holds only its own
  * state row (a refresh running meanwhile leaves the made-ahead rows alone and makes the zone
- * itself); false when another is making them, true when made or nothing is due.
+ * itself), and only when no one else holds it: false when another is making them or a refresh
+ * holds it (the next tick tries again), true when made or nothing is due.
  */
 export async function prepareNextDay(
   db: Db,
