@@ -88,6 +88,20 @@ function world(handle: Awaited<ReturnType<typeof openTestDb>>, tiers?: Tiers) {
   };
 }
 
+/** Free from 1 November with one export granted: 3 exports from the tier, the 4th the grant's. */
+async function exportsOneGranted(w: ReturnType<typeof world>) {
+  await w.plan("free", "2026-11-01T00:00:00Z");
+  await w.api("2026-11-01T12:00:00Z").usage.grantUsage({
+    userId: w.userId,
+    idempotencyKey: "g",
+    feature: "ankiExports",
+    amount: 1,
+    reason: "gift",
+  });
+  for (const day of ["02", "03", "04", "05"])
+    expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe("ok");
+}
+
 describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
   it("lifts a hard limit with null, after a tier the draft only prices", async () => {
     await scenario(kind, async (w) => {
@@ -197,22 +211,27 @@ describe.each(dbKinds)("the pricing lab at its edges on %s", (kind) => {
 
   it("replays a hard limit with what the month took from a grant", async () => {
     await scenario(kind, async (w) => {
-      await w.plan("free", "2026-11-01T00:00:00Z");
-      await w.api("2026-11-01T12:00:00Z").usage.grantUsage({
-        userId: w.userId,
-        idempotencyKey: "g",
-        feature: "ankiExports",
-        amount: 1,
-        reason: "gift",
-      });
-      // 3 exports from the tier and 1 from the grant, then two refused.
-      for (const day of ["02", "03", "04", "05"])
-        expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe("ok");
+      await exportsOneGranted(w);
+      // Then two refused.
       for (const day of ["06", "07"])
         expect(await w.record(`2026-11-${day}T10:00:00Z`, { ankiExports: 1 }, true)).toBe(
           "FORBIDDEN",
         );
       expect(await w.lab({}, "free")).toEqual(asIs("free", { ...exportRefused, refusedEvents: 2 }));
+    });
+  });
+
+  it("replays the events a grant let through with the grant, though nothing refused follows", async () => {
+    await scenario(kind, async (w) => {
+      await exportsOneGranted(w);
+      // Then two conversations.
+      for (const day of ["06", "07"])
+        expect(await w.record(`2026-11-${day}T10:00:00Z`, { conversations: 1 }, true)).toBe("ok");
+      expect(await w.lab({}, "free")).toEqual(asIs("free", quiet));
+      // A draft of one conversation replays the month: the 4th export is still the grant's, and
+      // only the second conversation is refused.
+      const cut = { tiers: { free: { limits: { conversations: 1 } } } };
+      expect((await w.lab(cut, "free")).draft).toEqual(refusedOnce("conversations"));
     });
   });
 
