@@ -21,9 +21,9 @@ export const utcMonth = (month: string, offset = 0) =>
 
 /**
  * Runs a report in a read-only transaction with room to hash and sort in memory, not
- * JIT-compiled (below): reports aggregate a whole month (or more) of the ledger. Inside a host's open transaction, in a
- * savepoint of it instead (its isolation and settings are the host's to choose). `workMem`: the
- * room in megabytes (the pricing lab sorts several months of events).
+ * JIT-compiled (below): reports aggregate a whole month (or more) of the ledger. Inside a host's
+ * open transaction, in a savepoint of it instead (its isolation and settings are the host's to
+ * choose). `workMem`: the room in megabytes (the pricing lab sorts several months of events).
  */
 export function inReport<T>(
   db: Db,
@@ -33,8 +33,8 @@ export function inReport<T>(
   if (inHostTransaction(db)) return inSavepoint(db, report);
   return db.transaction(async (tx) => {
     await tx.execute(sql`SET TRANSACTION READ ONLY`);
-    // Not JIT-compiled: compiling a big report's plan cost 4.3 s of the pricing lab's 23 s at a
-    // million learners (and more than a quick report's whole run), for no faster execution.
+    // Not JIT-compiled: compiling the pricing lab's statement took 4.3 s of its 23 s at a
+    // million learners, and it ran no faster for it (README "Analytics at scale").
     await tx.execute(
       sql`SELECT set_config('work_mem', ${`${workMem}MB`}, true), set_config('jit', 'off', true)`,
     );
