@@ -6,6 +6,7 @@ import {
   catalogDigest,
   keptColumns,
   keptRowsSql,
+  planTierSql,
   untimed,
   utcMonthDate,
   zoneArray,
@@ -67,10 +68,11 @@ export async function refreshForecasts(
       const s = state!;
       const same = !s.full && !s.newMonth && !s.dirty && !s.expired && !s.turned.length;
       if (same && s.doneId >= params.doneId) return true;
-      // A new UTC month changes no forecast, only the plan each is ranked at: that month's.
+      // A new UTC month changes no forecast, only the plan each is ranked at: that month's (the
+      // learners of the zones turned with it are taken as made ahead or made again below).
       if (s.newMonth && !s.full)
-        await tx.execute(sql`UPDATE usagekit.forecasts k SET plan_tier = coalesce((SELECT r.tier
-          FROM usagekit.rollup_months r WHERE r.user_id = k.user_id AND r.month = ${month}::date), k.tier)`);
+        await tx.execute(sql`UPDATE usagekit.forecasts k SET plan_tier = ${planTierSql("k", month)}
+          WHERE k.user_id NOT IN (SELECT id FROM usagekit.users WHERE timezone = ANY(${zoneArray(s.turned)}))`);
       // The turned zones whose new day was made ahead: their rows taken as made, and of their
       // learners only those with events since made again (with the marked and expired ones).
       const next = await takeNextDay(tx, { turned: s.full ? [] : s.turned, catalog, month, at });

@@ -13,15 +13,18 @@ export const catalogDigest = (tiers: Tiers) =>
 /** The UTC month of `now` as the date of its first day (what `rollup_months` keys by). */
 export const utcMonthDate = (now: Date) => `${utcYearMonth(now)}-01`;
 
+/** The tier the report ranks a kept row's learner at: their plan in `rollup_months` for the UTC
+ * month `month` (its first day), or their tier. */
+export const planTierSql = (row: string, month: string) =>
+  sql`coalesce((SELECT r.tier FROM usagekit.rollup_months r WHERE r.user_id = ${sql.raw(row)}.user_id
+    AND r.month = ${month}::date), ${sql.raw(row)}.tier)`;
+
 /**
  * The kept forecasts' rows of `users` at `now` (`forecastsSql`'s learners whose pace reaches a
- * limit), each with the tier the report ranks its learner at: their plan in `rollup_months` for
- * the UTC month of `now`, or their tier.
+ * limit), each with its plan for the UTC month of `now` (`planTierSql`).
  */
 export const keptRowsSql = (tiers: Tiers, now: Date, users: SQL) => sql`
-  SELECT f.user_id, f.feature, f.tier,
-    coalesce((SELECT r.tier FROM usagekit.rollup_months r WHERE r.user_id = f.user_id
-      AND r.month = ${utcMonthDate(now)}::date), f.tier) AS plan_tier,
+  SELECT f.user_id, f.feature, f.tier, ${planTierSql("f", utcMonthDate(now))} AS plan_tier,
     f.used, f."limit", f.projected, f.reaches
   FROM (${forecastsSql(tiers, now, users)}) f WHERE f.reaches IS NOT NULL`;
 
