@@ -19,6 +19,7 @@ export const {
   lifetimeStats,
   usageEvents,
   usageEventKeys,
+  usageEventKeysPast,
   dailyActivity,
   payments,
   limitRefusals,
