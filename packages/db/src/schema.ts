@@ -19,7 +19,6 @@ export const {
   lifetimeStats,
   usageEvents,
   usageEventKeys,
-  usageEventKeysPast,
   dailyActivity,
   payments,
   limitRefusals,

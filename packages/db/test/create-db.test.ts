@@ -44,7 +44,6 @@ describe("createDb on PGlite", () => {
       "rollup_seconds",
       "rollup_state",
       "usage_event_keys",
-      "usage_event_keys_past",
       "usage_events",
       "users",
     ]);
@@ -59,7 +58,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 12 });
+    expect(row).toEqual({ users: 1, migrations: 11 });
     await again.close();
   });
 

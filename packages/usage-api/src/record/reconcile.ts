@@ -2,7 +2,6 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import { everyKey } from "./ledger-key";
 import { isRetryableConflict } from "./retry";
 import { holdsDrift, repairHolds } from "../reservations/reconcile";
 import { grantsDrift } from "../grants/reconcile";
@@ -137,11 +136,10 @@ const driftQuery = (
   compared: string[],
   expected: SQL,
   dateColumn?: string,
-  actual: SQL = raw(`usagekit.${table}`),
 ) => sql`
   SELECT ${table} AS "table", to_jsonb(x) AS "expected", to_jsonb(a) AS "actual"
   FROM (${expected}) x
-  FULL JOIN (SELECT ${cols([...keys, ...compared], "t")} FROM ${actual} t
+  FULL JOIN (SELECT ${cols([...keys, ...compared], "t")} FROM ${raw(`usagekit.${table}`)} t
     WHERE ${dateColumn ? sql`NOT ${retainedOnly("t", dateColumn)}` : sql`true`}) a
     ON ${raw(keys.map((k) => `a.${k} = x.${k}`).join(" AND "))}
   WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
@@ -170,7 +168,7 @@ export async function findDrift(db: Db, params: { tiers: Tiers; now?: Date }): P
     sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers), "month")}
     UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c))}
     UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily(), "day")}
-    UNION ALL ${driftQuery("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys(), undefined, everyKey)}
+    UNION ALL ${driftQuery("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys())}
     UNION ALL ${holdsDrift(params.tiers, params.now ?? new Date())}
     UNION ALL ${grantsDrift()}`,
   );
@@ -243,18 +241,12 @@ async function repairUsers(
     log("derived rows: monthly_usage rebuilt");
     await tx.execute(upsert("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c, userIds)));
     log("derived rows: lifetime_stats rebuilt");
-    // Claims: the keys of the user's events, no others (a key whose event is gone is free
-    // again), recent then past (a key moved meanwhile is seen by the second statement); a key
-    // missing from both is claimed again among the recent ones.
-    for (const table of ["usage_event_keys", "usage_event_keys_past"])
-      await tx.execute(sql`DELETE FROM ${raw(`usagekit.${table}`)} k WHERE ${scope("k.user_id", userIds)}
-        AND NOT EXISTS (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = k.user_id
-          AND e.month = k.month AND e.idempotency_key = k.idempotency_key)`);
-    const unclaimed = sql`SELECT x.* FROM (${expectedKeys(userIds)}) x WHERE NOT EXISTS (SELECT 1
-      FROM usagekit.usage_event_keys_past p WHERE p.user_id = x.user_id
-        AND p.idempotency_key = x.idempotency_key AND p.month = x.month)`;
+    // Claims: the keys of the user's events, no others (a key whose event is gone is free again).
+    await tx.execute(sql`DELETE FROM usagekit.usage_event_keys k WHERE ${scope("k.user_id", userIds)}
+      AND NOT EXISTS (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = k.user_id
+        AND e.month = k.month AND e.idempotency_key = k.idempotency_key)`);
     await tx.execute(
-      upsert("usage_event_keys", ["user_id", "idempotency_key"], ["month"], unclaimed),
+      upsert("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys(userIds)),
     );
     // Their months may have changed under their kept forecasts: made again at the next refresh.
     await tx.execute(
