@@ -22,6 +22,16 @@ describe.each(dbKinds)("forecast and candidates at their edges on %s", (kind) =>
     refusalOf(
       api(at).usage.recordUsage({ userId, idempotencyKey: key, enforceLimits: true, ...ask }),
     );
+  /** 10 conversations granted on the 1st, expiring at the suite's clock. */
+  const promoUntilNow = (userId: string) =>
+    api(noon("2026-11-01")).usage.grantUsage({
+      userId,
+      idempotencyKey: "promo",
+      feature: "conversations",
+      amount: 10,
+      expiresAt: NOW,
+      reason: "promo",
+    });
   const conversations = async (userId: string, now = NOW) =>
     (await api(now).usage.getForecast({ userId })).features.conversations;
 
@@ -95,14 +105,7 @@ describe.each(dbKinds)("forecast and candidates at their edges on %s", (kind) =>
 
   it("counts no grant that expires at the clock", async () => {
     const userId = newUserId();
-    await api(noon("2026-11-01")).usage.grantUsage({
-      userId,
-      idempotencyKey: "ends-now",
-      feature: "conversations",
-      amount: 10,
-      expiresAt: NOW,
-      reason: "promo",
-    });
+    await promoUntilNow(userId);
     // 8 yesterday and 8 today: 8 a day → 16 + 120 = 136; the 20 (no grant) reached tomorrow.
     await talk(userId, "2026-11-14", 8);
     await talk(userId, "2026-11-15", 8);
@@ -114,6 +117,27 @@ describe.each(dbKinds)("forecast and candidates at their edges on %s", (kind) =>
     expect(candidates.find((c) => c.userId === userId)?.runsOut).toEqual([
       { feature: "conversations", ...expected },
     ]);
+    expect(await conversations(userId)).toEqual({ used: 16, ...expected });
+  });
+
+  it("drops a kept forecast's grant at the instant it expires, the learner unchanged since", async () => {
+    const userId = newUserId();
+    await promoUntilNow(userId);
+    // 8 yesterday and 8 this morning: 8 a day → 16 + 120 = 136.
+    const morning = new Date("2026-11-15T08:00:00Z");
+    await talk(userId, "2026-11-14", 8);
+    await api(morning).usage.recordUsage({ userId, conversations: 8, occurredAt: morning });
+    const report = async (now: Date) =>
+      (
+        await api(now).analytics.upgradeCandidates({ month: "2026-11", limit: 1000 })
+      ).candidates.find((c) => c.userId === userId)?.runsOut;
+    // An hour before the expiry, the grant counts: 30, reached on the 17th (24, then 32).
+    expect(await report(new Date("2026-11-15T11:00:00Z"))).toEqual([
+      { feature: "conversations", limit: 30, projected: 136, reachesLimitOn: "2026-11-17" },
+    ]);
+    // At the instant it expires (nothing recorded since), Free's 20 alone: reached tomorrow.
+    const expected = { limit: 20, projected: 136, reachesLimitOn: "2026-11-16" };
+    expect(await report(NOW)).toEqual([{ feature: "conversations", ...expected }]);
     expect(await conversations(userId)).toEqual({ used: 16, ...expected });
   });
 

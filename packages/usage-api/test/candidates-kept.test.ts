@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { defaultTiers, defineTiers } from "../src";
 import type { Tiers } from "../src";
+import type { DbHandle } from "@usagekit/db";
+import { prepareNextDay } from "../src/rollups/next-day";
+import { refreshRollups } from "../src/rollups/refresh";
 import { callerFor, dbKinds, newUserId, useTestDb } from "./db";
 import { runsOutOf } from "./helpers";
 
@@ -116,10 +119,9 @@ describe.each(dbKinds)("upgradeCandidates' kept forecasts follow every change, o
   });
 });
 
-describe.each(dbKinds)("upgradeCandidates' kept forecasts at a UTC month's turn, on %s", (kind) => {
-  const suite = useTestDb(kind);
+/** A suite's clocked caller, and the first candidate of the report of `now`'s UTC month. */
+function ranked(suite: { handle: DbHandle }) {
   const api = (now: Date) => callerFor(suite.handle, { now: () => now });
-  /** The first candidate of the report of `now`'s UTC month. */
   const first = async (now: Date) =>
     (
       await api(now).analytics.upgradeCandidates({
@@ -127,20 +129,33 @@ describe.each(dbKinds)("upgradeCandidates' kept forecasts at a UTC month's turn,
         limit: 1,
       })
     ).candidates[0];
+  /**
+   * Two New York learners past a limit at `at`: one on Free (3 exports), one on Free for their
+   * 50 exports and on Plus since.
+   */
+  const freeAndUpgraded = async (at: Date, [onFree, onPlus]: [string, string]) => {
+    for (const [userId, ankiExports] of [
+      [onFree, 3],
+      [onPlus, 50],
+    ] as const) {
+      await api(at).usage.setUserPlan({ userId, tier: "free", timezone: "America/New_York" });
+      await api(at).usage.recordUsage({ userId, ankiExports });
+    }
+    await api(at).usage.setUserPlan({ userId: onPlus, tier: "plus" });
+  };
+  return { api, first, freeAndUpgraded };
+}
+
+describe.each(dbKinds)("upgradeCandidates' kept forecasts at a UTC month's turn, on %s", (kind) => {
+  const suite = useTestDb(kind);
+  const { api, first, freeAndUpgraded } = ranked(suite);
 
   it("rank by the month's plan of the report's UTC month, set anew when that month turns", async () => {
     // Two New York learners, each past a limit on their 30 November: one on Free, one on Plus
     // since, after a month of Free events (November's plan: Free; December's: Plus).
     const [onFree, onPlus] = ["learner-a", "learner-b"];
     const late = new Date("2026-11-30T23:00:00Z");
-    for (const [userId, ankiExports] of [
-      [onFree, 3],
-      [onPlus, 50],
-    ] as const) {
-      await api(late).usage.setUserPlan({ userId, tier: "free", timezone: "America/New_York" });
-      await api(late).usage.recordUsage({ userId, ankiExports });
-    }
-    await api(late).usage.setUserPlan({ userId: onPlus, tier: "plus" });
+    await freeAndUpgraded(late, [onFree, onPlus]);
     // November: both ranked at Free's gain; the first by id.
     expect(await first(late)).toMatchObject({ userId: onFree, tier: "free", worth: "9.99" });
     // Two hours later it is December in UTC (still 30 November in New York, no day turned
@@ -175,6 +190,50 @@ describe.each(dbKinds)("upgradeCandidates' kept forecasts at a UTC month's turn,
       tier: "plus",
       worth: "10.00",
       runsOut: [{ feature: "ankiExports", limit: 50, projected: 62, reachesLimitOn: "2027-01-25" }],
+    });
+  });
+});
+
+describe.each(dbKinds)("a kept forecast's plan after an upgrade, on %s", (kind) => {
+  const suite = useTestDb(kind);
+  const { api, first } = ranked(suite);
+
+  it("is the month's plan again when the learner's row is made again", async () => {
+    // Two Berlin learners at Free's 3 exports: both ranked at Free's gain, the first by id.
+    const [a, b] = ["plan-a", "plan-b"];
+    for (const userId of [a, b]) {
+      await api(NOW).usage.setUserPlan({ userId, tier: "free", timezone: "Europe/Berlin" });
+      await api(NOW).usage.recordUsage({ userId, ankiExports: 3 });
+    }
+    expect(await first(NOW)).toMatchObject({ userId: a, tier: "free", worth: "9.99" });
+    // b moves to Plus and exports 47 more (50: Plus's limit): the month's plan is Plus now.
+    const later = new Date("2026-11-15T13:00:00Z");
+    await api(later).usage.setUserPlan({ userId: b, tier: "plus" });
+    await api(later).usage.recordUsage({ userId: b, ankiExports: 47 });
+    expect(await first(later)).toMatchObject({ userId: b, tier: "plus", worth: "10.00" });
+  });
+});
+
+describe.each(dbKinds)("a day made ahead in one UTC month, taken in the next, on %s", (kind) => {
+  const suite = useTestDb(kind);
+  const { first, freeAndUpgraded } = ranked(suite);
+
+  it("is made again for the new month's plan", async () => {
+    // As at the UTC month's turn above, but New York's 30 November is made ahead (before its
+    // midnight, 05:00 UTC) in UTC's November and first reported in UTC's December.
+    const [onFree, onPlus] = ["ahead-a", "ahead-b"];
+    const evening = new Date("2026-11-29T23:00:00Z");
+    await freeAndUpgraded(evening, [onFree, onPlus]);
+    expect(await first(evening)).toMatchObject({ userId: onFree, tier: "free", worth: "9.99" });
+    const { doneId } = await refreshRollups(suite.handle.db, { tiers: defaultTiers });
+    const beforeMidnight = new Date("2026-11-30T04:56:00Z");
+    expect(
+      await prepareNextDay(suite.handle.db, { tiers: defaultTiers, now: beforeMidnight, doneId }),
+    ).toBe(true);
+    expect(await first(new Date("2026-12-01T01:00:00Z"))).toMatchObject({
+      userId: onPlus,
+      tier: "plus",
+      worth: "10.00",
     });
   });
 });

@@ -146,6 +146,26 @@ describe.each(dbKinds)("forecasts made ahead of a zone's midnight, on %s", (kind
     // No learner of Tokyo was made again at that turn: its next one is seen all the same.
     await compare(new Date("2026-11-21T23:00:00Z"), [steady]);
   });
+
+  it("drops at the turn a learner who no longer reaches a limit on the new day", async () => {
+    // Tokyo learners with 1 or 2 exports on one early day of November each, nothing since: as
+    // their idle days grow, some stop reaching Free's 3 — on the day turning here.
+    const day = (hhmmss: string) => new Date(`2026-11-25T${hhmmss}Z`);
+    const fading: string[] = [];
+    for (let d = 1; d <= 24; d++)
+      for (const ankiExports of [1, 2]) {
+        const userId = newUserId();
+        const then = new Date(`2026-11-${String(d).padStart(2, "0")}T03:00:00Z`);
+        await api(then).usage.setUserPlan({ userId, tier: "free", timezone: "Asia/Tokyo" });
+        await api(then).usage.recordUsage({ userId, ankiExports, occurredAt: then });
+        fading.push(userId);
+      }
+    const before = await compare(day("12:00:00"), fading);
+    expect(await ahead(day("14:56:00"))).toBe(true);
+    const after = await compare(day("15:00:30"), fading);
+    const dropped = fading.filter((u) => before(u).length > 0 && after(u).length === 0);
+    expect(dropped.length).toBeGreaterThan(0);
+  });
 });
 
 describe.runIf(DATABASE_URL)("forecasts made ahead and the refreshes beside them", () => {
