@@ -6,6 +6,7 @@ import {
   catalogDigest,
   keptColumns,
   keptRowsSql,
+  learnersIn,
   planTierSql,
   untimed,
   utcMonthDate,
@@ -70,14 +71,14 @@ export async function refreshForecasts(
       if (same && s.doneId >= params.doneId) return true;
       // A new UTC month changes no forecast, only the plan each is ranked at: that month's (the
       // learners of the zones turned with it are taken as made ahead or made again below).
+      const turned = zoneArray(s.turned);
       if (s.newMonth && !s.full)
         await tx.execute(sql`UPDATE usagekit.forecasts k SET plan_tier = ${planTierSql("k", month)}
-          WHERE k.user_id NOT IN (SELECT id FROM usagekit.users WHERE timezone = ANY(${zoneArray(s.turned)}))`);
+          WHERE k.user_id NOT IN ${learnersIn(turned)}`);
       // The turned zones whose new day was made ahead: their rows taken as made, and of their
       // learners only those with events since made again (with the marked and expired ones).
       const next = await takeNextDay(tx, { turned: s.full ? [] : s.turned, catalog, month, at });
       const ready = zoneArray(next.ready);
-      const turned = zoneArray(s.turned);
       const remake = zoneArray(s.turned.filter((z) => !next.ready.includes(z)));
       // Whose forecast may have changed (besides every learner for a full refresh), with the
       // marks' `v` as seen: a table of this transaction's, counted, so that a handful of
@@ -92,7 +93,7 @@ export async function refreshForecasts(
               : sql`UNION ALL SELECT user_id, NULL FROM usagekit.usage_events
                 WHERE id > ${Math.min(s.doneId, next.doneId)} AND id <= ${params.doneId}
               UNION ALL SELECT user_id, NULL FROM ${expiredSince(sql`coalesce((SELECT at FROM usagekit.forecast_state), ${at})`)}
-              UNION ALL SELECT id, NULL FROM usagekit.users WHERE timezone = ANY(${remake})`
+              UNION ALL SELECT id, NULL FROM ${learnersIn(remake)} r`
           }) w GROUP BY user_id`);
       await tx.execute(sql`ANALYZE forecast_who`);
       const users = s.full

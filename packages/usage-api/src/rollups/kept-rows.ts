@@ -13,8 +13,10 @@ export const catalogDigest = (tiers: Tiers) =>
 /** The UTC month of `now` as the date of its first day (what `rollup_months` keys by). */
 export const utcMonthDate = (now: Date) => `${utcYearMonth(now)}-01`;
 
-/** The tier the report ranks a kept row's learner at: their plan in `rollup_months` for the UTC
- * month `month` (its first day), or their tier. */
+/**
+ * The tier the report ranks a kept row's learner at: their plan in `rollup_months` for the UTC
+ * month `month` (its first day), or their tier.
+ */
 export const planTierSql = (row: string, month: string) =>
   sql`coalesce((SELECT r.tier FROM usagekit.rollup_months r WHERE r.user_id = ${sql.raw(row)}.user_id
     AND r.month = ${month}::date), ${sql.raw(row)}.tier)`;
@@ -41,3 +43,7 @@ export async function untimed(tx: Db) {
 /** Zone names as a SQL text array. */
 export const zoneArray = (zones: string[]) =>
   sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(zones)}::jsonb))`;
+
+/** The ids of the learners now in `zones` (a `zoneArray`), as a subquery. */
+export const learnersIn = (zones: SQL) =>
+  sql`(SELECT id FROM usagekit.users WHERE timezone = ANY(${zones}))`;

@@ -9,6 +9,7 @@ import {
   catalogDigest,
   keptColumns,
   keptRowsSql,
+  learnersIn,
   untimed,
   utcMonthDate,
   zoneArray,
@@ -106,7 +107,7 @@ export async function takeNextDay(
   if (!next) return { ready: [], doneId: Infinity, keepMarks: true };
   if (next.ready.length) {
     // Their learners as they are now: one who moved zone since is marked, so made again.
-    const ready = sql`(SELECT id FROM usagekit.users WHERE timezone = ANY(${zoneArray(next.ready)}))`;
+    const ready = learnersIn(zoneArray(next.ready));
     await tx.execute(sql`DELETE FROM usagekit.forecasts WHERE user_id IN ${ready}`);
     await tx.execute(sql`INSERT INTO usagekit.forecasts ${keptColumns}
       SELECT user_id, feature, tier, plan_tier, used, "limit", projected, reaches
