@@ -19,6 +19,8 @@ export const {
   lifetimeStats,
   usageEvents,
   usageEventKeys,
+  usageEventKeysPast,
+  usageEventKeysPastFilter,
   dailyActivity,
   payments,
   limitRefusals,

@@ -18,6 +18,7 @@ import { retentionTables } from "./retention-tables";
 import { forecastTables } from "./forecast-tables";
 import { rollupTables } from "./rollup-tables";
 import { sessionTables } from "./session-tables";
+import { keyTables } from "./key-tables";
 import { amount, createdAt, usagekit } from "./schema-name";
 import type { CatalogShape, CatalogTypes } from "./define-catalog";
 
@@ -207,21 +208,7 @@ export function usagekitTables<C extends CatalogShape>(catalog: C) {
       ],
     ),
 
-    /**
-     * Every idempotency key of the ledger, once per user whatever the month (a partitioned
-     * table's unique index holds only within a partition): the statement that records an event
-     * claims its key here first, so a retry in any month finds it.
-     */
-    usageEventKeys: usagekit.table(
-      "usage_event_keys",
-      {
-        userId: text().notNull(),
-        idempotencyKey: text().notNull(),
-        /** The ledger partition the event is in. */
-        month: date().notNull(),
-      },
-      (t) => [primaryKey({ columns: [t.userId, t.idempotencyKey] })],
-    ),
+    ...keyTables(),
 
     /** One row per user per local day with any usage: days active and streaks. */
     dailyActivity: usagekit.table(

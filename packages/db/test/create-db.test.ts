@@ -44,6 +44,8 @@ describe("createDb on PGlite", () => {
       "rollup_seconds",
       "rollup_state",
       "usage_event_keys",
+      "usage_event_keys_past",
+      "usage_event_keys_past_filter",
       "usage_events",
       "users",
     ]);
@@ -58,7 +60,7 @@ describe("createDb on PGlite", () => {
       sql`SELECT (SELECT count(*) FROM usagekit.users)::int AS users,
         (SELECT count(*) FROM usagekit.__migrations)::int AS migrations`,
     );
-    expect(row).toEqual({ users: 1, migrations: 11 });
+    expect(row).toEqual({ users: 1, migrations: 12 });
     await again.close();
   });
 

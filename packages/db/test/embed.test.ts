@@ -176,6 +176,8 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       "rollup_seconds",
       "rollup_state",
       "usage_event_keys",
+      "usage_event_keys_past",
+      "usage_event_keys_past_filter",
       "usage_events",
       "users",
     ]);
@@ -184,7 +186,7 @@ describe.each(kinds)("usagekit inside a host's database on %s", (kind) => {
       sql`SELECT (SELECT count(*) FROM drizzle.__drizzle_migrations)::int AS host,
                  (SELECT count(*) FROM usagekit.__migrations)::int AS ours`,
     );
-    expect(counts).toEqual({ host: 1, ours: 11 });
+    expect(counts).toEqual({ host: 1, ours: 12 });
     // The host's Drizzle instance writes both: its own users and usagekit's, side by side.
     const hostTyped = db as unknown as ReturnType<typeof drizzlePglite<typeof hostSchema>>;
     await hostTyped.insert(hostUsers).values({ id: "user_2abc", email: "a@example.com" });

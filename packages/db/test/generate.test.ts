@@ -93,7 +93,7 @@ export { catalog as hostCatalog } from "${withQuizzes}";\n`,
       picked,
     );
     expect(run.code, run.output).toBe(0);
-    expect(readFileSync(join(picked, "0011_catalog.sql"), "utf8")).toContain('"quizzes"');
+    expect(readFileSync(join(picked, "0012_catalog.sql"), "utf8")).toContain('"quizzes"');
   });
 });
 
@@ -163,11 +163,12 @@ describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
       "0008_refusal_month.sql",
       "0009_forecasts.sql",
       "0010_forecasts_next.sql",
-      "0011_catalog.sql",
+      "0011_past_event_keys.sql",
+      "0012_catalog.sql",
     ]);
     const again = usagekit("generate", "--catalog", withQuizzes, "--out", out);
     expect(again.output).toContain("is up to date");
-    expect(sqlFiles(out)).toHaveLength(12);
+    expect(sqlFiles(out)).toHaveLength(13);
 
     const db = await open();
     expect(await columns("usage_events")).toContain("quizzes");
@@ -185,14 +186,14 @@ describe.each(kinds)("a host catalog's migrations on %s", (kind) => {
       db,
       sql`SELECT count(*)::int AS n FROM usagekit.__migrations`,
     );
-    expect(applied).toEqual({ n: 12 });
+    expect(applied).toEqual({ n: 13 });
   });
 
   it("drops what the catalog no longer has, in a new migration on the same database", async () => {
     const before = await columns("monthly_usage");
     const run = usagekit("generate", "--catalog", catalogFile("default-again", ""), "--out", out);
     expect(run.code, run.output).toBe(0);
-    expect(sqlFiles(out).at(-1)).toBe("0012_catalog.sql");
+    expect(sqlFiles(out).at(-1)).toBe("0013_catalog.sql");
     // Ana is on the team tier, which the catalog no longer has (and paid for it): the migration
     // is refused, whole.
     await expect(open()).rejects.toThrow();

@@ -13,7 +13,7 @@ const kinds = DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as 
 const packageDir = join(import.meta.dirname, "..");
 const hostCatalog = join(import.meta.dirname, "fixtures", "host-catalog.ts");
 /**
- * A host's migrations folder as `usagekit generate` wrote it before usagekit's migrations 0004–0010:
+ * A host's migrations folder as `usagekit generate` wrote it before usagekit's migrations 0004–0011:
  * usagekit's own 0000–0003 (as they still are in `drizzle/`) and, kept here as it was written, the
  * host catalog's own 0004_catalog (with quizzes), its snapshot and the folder's journal.
  */
@@ -109,6 +109,7 @@ describe.each(kinds)(
         "0008_refusal_month",
         "0009_forecasts",
         "0010_forecasts_next",
+        "0011_past_event_keys",
       ])
         expect(run.output).toContain(`usagekit's own ${own}, new since this folder was made`);
       expect(readdirSync(out).filter((f) => f.endsWith(".sql"))).toEqual([
@@ -124,10 +125,11 @@ describe.each(kinds)(
         "0009_refusal_month.sql",
         "0010_forecasts.sql",
         "0011_forecasts_next.sql",
-        "0012_catalog.sql",
+        "0012_past_event_keys.sql",
+        "0013_catalog.sql",
       ]);
       // The catalog's diff starts from what the database will hold: only quizzes in the new tables.
-      expect(readFileSync(join(out, "0012_catalog.sql"), "utf8").trim()).toBe(
+      expect(readFileSync(join(out, "0013_catalog.sql"), "utf8").trim()).toBe(
         `ALTER TABLE "usagekit"."ledger_retained" ADD COLUMN "quizzes" bigint DEFAULT 0 NOT NULL;\n` +
           `--> statement-breakpoint\n` +
           `ALTER TABLE "usagekit"."rollup_months" ADD COLUMN "quizzes" bigint DEFAULT 0 NOT NULL;\n` +

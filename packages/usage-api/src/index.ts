@@ -45,6 +45,7 @@ export { IdempotencyConflictError, isRefusal, LimitExceededError, limitExceededO
 export { verifyWebhook } from "./alerts/signature";
 export { deliverDueWebhooks, startWebhookDelivery } from "./alerts/webhooks";
 export type { WebhookOptions } from "./alerts/webhooks";
+export { moveKeys } from "./record/move-keys";
 export { keepRollupsFresh, refreshRollups } from "./rollups/refresh";
 export type { RollupRefresh } from "./rollups/refresh";
 export type { Alert } from "./alerts/list";

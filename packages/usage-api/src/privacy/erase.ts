@@ -23,6 +23,8 @@ export async function eraseUser(db: Db, params: { userId: string }) {
         ["monthly_usage", "month"],
         ["daily_activity", "day"],
         ["lifetime_stats", "user_id"],
+        // A key being moved to the past ones is locked by the move: the move commits first.
+        ["usage_event_keys", "idempotency_key"],
       ] as const)
         await tx.execute(sql`SELECT 1 FROM ${sql.raw(`usagekit.${table}`)} WHERE user_id = ${id}
           ORDER BY ${sql.raw(order)} FOR UPDATE`);

@@ -35,7 +35,7 @@ export const recordedKeys = (
     to_char(e.month, 'YYYY-MM-DD') AS "month",
     ${eachFeature((f) => sql`e.${ledgerCol(f)}::int AS ${raw(`"${f}"`)}`)}
   FROM jsonb_to_recordset(${json(keys)}) AS q("userId" text, key text)
-  JOIN ${keyedEvent} ON k.user_id = q."userId" AND k.idempotency_key = q.key`;
+  CROSS JOIN ${keyedEvent(sql`q."userId"`, sql`q.key`)}`;
 
 /** Locks the month rows the batch may change (in key order) and reads their counters. */
 export const lockMonths = (

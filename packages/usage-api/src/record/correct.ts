@@ -49,10 +49,9 @@ function correctionStatement(
         (f) =>
           sql`${overageSql(softLimitSql(tiers, sql`e.tier`, f), sql`m.${monthlyCol(f)}`, sql`${-p.amounts[f]}::int`)} AS ${replayed(f)}, m.${overageCol(f)} AS ${sql.raw(`had_${snake(f)}`)}`,
       )}
-    FROM ${keyedEvent}
+    FROM ${keyedEvent(sql`${p.userId}::text`, sql`${p.correctsKey}::text`)}
     JOIN usagekit.monthly_usage m ON m.user_id = e.user_id AND m.month = e.month
-    WHERE k.user_id = ${p.userId}::text AND k.idempotency_key = ${p.correctsKey}
-      AND e.corrects_key IS NULL
+    WHERE e.corrects_key IS NULL
   ), o AS (
     SELECT r.* ${commaEachBillable((f) => sql`greatest(r.${replayed(f)}, -r.${sql.raw(`had_${snake(f)}`)}) AS ${billed(f)}`)}
     FROM r
@@ -122,9 +121,8 @@ export async function correctUsage(
             FROM usagekit.usage_events k WHERE k.user_id = e.user_id
             AND k.corrects_key = e.idempotency_key), 0))::int AS ${sql.raw(`"${f}"`)}`,
           )}
-        FROM ${keyedEvent}
-        WHERE k.user_id = ${userId}::text AND k.idempotency_key = ${correctsKey}
-          AND e.corrects_key IS NULL
+        FROM ${keyedEvent(sql`${userId}::text`, sql`${correctsKey}::text`)}
+        WHERE e.corrects_key IS NULL
         FOR UPDATE OF e`,
       );
       if (!left)
@@ -133,7 +131,7 @@ export async function correctUsage(
         tx,
         sql`SELECT corrects_key AS "correctsKey",
           ${c.eachFeature((f) => sql`${c.ledgerCol(f)}::int AS ${sql.raw(`"${f}"`)}`)}
-        FROM ${keyedEvent} WHERE k.user_id = ${userId}::text AND k.idempotency_key = ${key}`,
+        FROM ${keyedEvent(sql`${userId}::text`, sql`${key}::text`)}`,
       );
       if (seen) {
         const same =

@@ -2,6 +2,8 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
+import { everyKey } from "./ledger-key";
+import { filtersDrift, pastKeysRefiltered } from "./key-filter";
 import { isRetryableConflict } from "./retry";
 import { holdsDrift, repairHolds } from "../reservations/reconcile";
 import { grantsDrift } from "../grants/reconcile";
@@ -136,10 +138,11 @@ const driftQuery = (
   compared: string[],
   expected: SQL,
   dateColumn?: string,
+  actual: SQL = raw(`usagekit.${table}`),
 ) => sql`
   SELECT ${table} AS "table", to_jsonb(x) AS "expected", to_jsonb(a) AS "actual"
   FROM (${expected}) x
-  FULL JOIN (SELECT ${cols([...keys, ...compared], "t")} FROM ${raw(`usagekit.${table}`)} t
+  FULL JOIN (SELECT ${cols([...keys, ...compared], "t")} FROM ${actual} t
     WHERE ${dateColumn ? sql`NOT ${retainedOnly("t", dateColumn)}` : sql`true`}) a
     ON ${raw(keys.map((k) => `a.${k} = x.${k}`).join(" AND "))}
   WHERE (${cols(compared, "x")}) IS DISTINCT FROM (${cols(compared, "a")})`;
@@ -148,7 +151,8 @@ export interface Drift {
   /**
    * `users`: live holds that are not the user's live reservations; `grants`: what grants gave
    * is not what the ledger took from them (reported, not repaired); `usage_event_keys`: a keyed
-   * event without its key's claim, or a claim without its event.
+   * event without its key's claim, a claim without its event, or a user's filter of past keys
+   * lacking one of them.
    */
   table:
     "monthly_usage" | "lifetime_stats" | "daily_activity" | "usage_event_keys" | "users" | "grants";
@@ -168,7 +172,8 @@ export async function findDrift(db: Db, params: { tiers: Tiers; now?: Date }): P
     sql`${driftQuery("monthly_usage", ["user_id", "month"], monthly, expectedMonthly(params.tiers), "month")}
     UNION ALL ${driftQuery("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c))}
     UNION ALL ${driftQuery("daily_activity", ["user_id", "day"], ["events"], expectedDaily(), "day")}
-    UNION ALL ${driftQuery("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys())}
+    UNION ALL ${driftQuery("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys(), undefined, everyKey)}
+    UNION ALL ${filtersDrift()}
     UNION ALL ${holdsDrift(params.tiers, params.now ?? new Date())}
     UNION ALL ${grantsDrift()}`,
   );
@@ -241,13 +246,19 @@ async function repairUsers(
     log("derived rows: monthly_usage rebuilt");
     await tx.execute(upsert("lifetime_stats", ["user_id"], lifetime, expectedLifetime(c, userIds)));
     log("derived rows: lifetime_stats rebuilt");
-    // Claims: the keys of the user's events, no others (a key whose event is gone is free again).
-    await tx.execute(sql`DELETE FROM usagekit.usage_event_keys k WHERE ${scope("k.user_id", userIds)}
-      AND NOT EXISTS (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = k.user_id
-        AND e.month = k.month AND e.idempotency_key = k.idempotency_key)`);
+    // Claims: the keys of the user's events, no others (a key whose event is gone is free), recent
+    // then past (a key moved meanwhile is seen by the second); a key missing from both is claimed
+    // again among the recent ones; the past ones are filtered again.
+    for (const table of ["usage_event_keys", "usage_event_keys_past"])
+      await tx.execute(sql`DELETE FROM ${raw(`usagekit.${table}`)} k WHERE ${scope("k.user_id", userIds)}
+        AND NOT EXISTS (SELECT 1 FROM usagekit.usage_events e WHERE e.user_id = k.user_id
+          AND e.month = k.month AND e.idempotency_key = k.idempotency_key)`);
+    const unclaimed = sql`SELECT x.* FROM (${expectedKeys(userIds)}) x WHERE NOT EXISTS (SELECT 1
+      FROM usagekit.usage_event_keys_past p WHERE (p.user_id, p.idempotency_key, p.month) = (x.user_id, x.idempotency_key, x.month))`;
     await tx.execute(
-      upsert("usage_event_keys", ["user_id", "idempotency_key"], ["month"], expectedKeys(userIds)),
+      upsert("usage_event_keys", ["user_id", "idempotency_key"], ["month"], unclaimed),
     );
+    await tx.execute(pastKeysRefiltered(ids));
     // Their months may have changed under their kept forecasts: made again at the next refresh.
     await tx.execute(
       forecastsStale(

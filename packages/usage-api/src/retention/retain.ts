@@ -114,7 +114,11 @@ export async function retainLedger(
             last_active_at = greatest(r.last_active_at, excluded.last_active_at),
             granted = usagekit.jsonb_add(r.granted, excluded.granted),
             milestones = excluded.milestones || r.milestones, updated_at = now()`);
-      await tx.execute(sql`DELETE FROM usagekit.usage_event_keys WHERE month = ${month}::date`);
+      // Recent keys, then past ones (a key being moved waits for the first, then is seen).
+      for (const keys of ["usage_event_keys", "usage_event_keys_past"])
+        await tx.execute(
+          sql`DELETE FROM ${sql.raw(`usagekit.${keys}`)} WHERE month = ${month}::date`,
+        );
       if (exists?.found) await tx.execute(sql.raw(`DROP TABLE usagekit.${partition}`));
       await tx.execute(sql`DELETE FROM usagekit.usage_events_default WHERE month = ${month}::date`);
       return { events: users.reduce((n, u) => n + u.events, 0), users: users.length };

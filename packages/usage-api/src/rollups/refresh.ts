@@ -10,6 +10,7 @@ import { fold } from "./fold";
 import { refreshForecasts } from "./forecasts";
 import { prepareNextDay } from "./next-day";
 import { inHostTransaction } from "../store/savepoint";
+import { keysMover } from "../record/move-keys";
 
 /**
  * Ledger ids folded per transaction: short transactions, progress lines for a long backlog. The
@@ -159,7 +160,8 @@ export async function foldBeforeReport(
  * unref'd), one refresh at a time; a failure is handed to `onError` and the next tick tries again.
  * After a refresh, the forecasts of the zones whose local day turns within five minutes are made
  * for their new day (`prepareNextDay`: a minute at a million learners), beside the next ticks'
- * refreshes, not in their way. Returns the stop.
+ * refreshes, not in their way. Beside them too, the past months' idempotency keys are moved out
+ * of the recent ones once a month (`moveKeys`). Returns the stop.
  */
 export function keepRollupsFresh(
   db: Db,
@@ -172,7 +174,9 @@ export function keepRollupsFresh(
 ) {
   let running = false;
   let preparing = false;
+  const moveKeys = keysMover(db, params.onProgress ?? (() => {}));
   const timer = setInterval(() => {
+    moveKeys().catch(params.onError);
     if (running) return;
     running = true;
     refreshRollups(db, params)
