@@ -70,9 +70,9 @@ describe("the packages as a host installs them", () => {
   it("write the app catalog's migrations with the package's usagekit command", () => {
     // The app's own catalog (src/catalog.ts, typechecked above): one feature more than usagekit's.
     const run = () => host.npx("usagekit", "generate", "--catalog", "src/catalog.ts");
-    expect(run()).toMatch(/wrote .*drizzle-usagekit\/0011_catalog\.sql \(6 statements\)/);
+    expect(run()).toMatch(/wrote .*drizzle-usagekit\/0012_catalog\.sql \(6 statements\)/);
     expect(run()).toContain("is up to date with the catalog");
-    const migration = readFileSync(join(host.app, "drizzle-usagekit/0011_catalog.sql"), "utf8");
+    const migration = readFileSync(join(host.app, "drizzle-usagekit/0012_catalog.sql"), "utf8");
     for (const [table, column] of [
       ["usage_events", "flashcard_exports"],
       ["monthly_usage", "flashcard_exports"],
