@@ -22,8 +22,8 @@ const each = <T>(f: (i: number) => T) => Array.from({ length: PER_KEY }, (_, i) 
 
 /** The filter of one key: its four bits set. */
 export const keyMask = (key: SQL) =>
-  each((i) => i).reduce<SQL>(
-    (bits, i) => sql`set_bit(${bits}, ${position(key, i)}, 1)`,
+  each((i) => position(key, i)).reduce<SQL>(
+    (bits, at) => sql`set_bit(${bits}, ${at}, 1)`,
     sql.raw(`repeat('0', ${BITS})::bit(${BITS})`),
   );
 

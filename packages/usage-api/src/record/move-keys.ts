@@ -86,6 +86,8 @@ export async function moveKeys(
     done: copied.add,
   });
   copied.end();
+  // No past key among the recent ones (the walk found none): nothing to wait for or delete.
+  if (newest === 0n) return { copied: 0, removed: 0 };
   const deadline = Date.now() + (params.waitMs ?? 10_000);
   let horizon = 0n;
   for (;;) {
@@ -137,24 +139,25 @@ function progress(log: (line: string) => void, what: string) {
 }
 
 /**
- * A timer's step (`keepRollupsFresh`): moves the past keys at its first call and whenever the
- * earliest current month turned since, one move at a time.
+ * A timer's step (`keepRollupsFresh`): moves the past keys at its first call and again once the
+ * earliest current month has turned (its next start read from the database with each move, so
+ * the ticks between ask nothing), one move at a time.
  */
 export function keysMover(db: Db, log: (line: string) => void) {
-  let movedFor: string | undefined;
+  let nextTurn = 0;
   let moving = false;
   return async () => {
-    if (moving) return;
-    const now = new Date();
-    const [row] = await queryRows<{ month: string }>(
-      db,
-      sql`SELECT ${pastBefore(now)}::text AS month`,
-    );
-    if (row!.month === movedFor) return;
+    if (moving || Date.now() < nextTurn) return;
     moving = true;
     try {
+      const now = new Date();
+      const [row] = await queryRows<{ ms: number }>(
+        db,
+        sql`SELECT (extract(epoch FROM (${pastBefore(now)} + interval '1 month')
+          AT TIME ZONE 'Etc/GMT+12') * 1000)::float8 AS "ms"`,
+      );
       await moveKeys(db, { now, log });
-      movedFor = row!.month;
+      nextTurn = Number(row!.ms);
     } finally {
       moving = false;
     }
