@@ -58,37 +58,60 @@ describe.each(dbKinds)("usage service on %s", (kind) => {
     expect(current.lastConversationAt).toEqual(NOW);
   });
 
-  it.each([false, true])(
-    "returns exactly the monthly row's fields (enforceLimits %s)",
-    async (enforceLimits) => {
-      const { usage } = await suite.api.usage.recordUsage({
-        userId: newUserId(),
+  it("answers exactly the monthly row's fields, whichever path wrote or read the row", async () => {
+    const fields = [
+      "month",
+      "periodStart",
+      "periodEnd",
+      "conversations",
+      "seconds",
+      "realtimeSessions",
+      "ankiExportsUsed",
+      "customPhrasesCreated",
+      "advancedVoiceSeconds",
+      "sessionExtensionsUsed",
+      "completedSessions",
+      "averageSessionLength",
+      "longestSession",
+      "overageSeconds",
+      "tierWhenUsed",
+      "lastConversationAt",
+      "lastRealtimeAt",
+    ].sort();
+    const userId = newUserId();
+    const usage = suite.api.usage;
+    const event = (key: string, enforceLimits = false) => ({
+      userId,
+      idempotencyKey: key,
+      seconds: 5,
+      realtimeSessions: 1,
+      enforceLimits,
+    });
+    const answers = [
+      // One event by its own statement (enforced) and in a group (unenforced).
+      (await usage.recordUsage(event("single-enforced", true))).usage,
+      (await usage.recordUsage(event("single"))).usage,
+      // A retried key, answered from the row as it stands.
+      (await usage.recordUsage(event("single"))).usage,
+      // A batch by one statement, a batch planned under locks, and a retry in a batch.
+      ...(await usage.recordUsageBatch({ events: [event("b1"), event("b1"), event("b2")] }))
+        .results,
+      ...(await usage.recordUsageBatch({ events: [event("p1", true), event("p1", true)] })).results,
+      await usage.correctUsage({
+        userId,
+        idempotencyKey: "fix-1",
+        correctsKey: "b2",
+        reason: "test",
         seconds: 5,
-        enforceLimits,
-      });
-      expect(Object.keys(usage).sort()).toEqual(
-        [
-          "month",
-          "periodStart",
-          "periodEnd",
-          "conversations",
-          "seconds",
-          "realtimeSessions",
-          "ankiExportsUsed",
-          "customPhrasesCreated",
-          "advancedVoiceSeconds",
-          "sessionExtensionsUsed",
-          "completedSessions",
-          "averageSessionLength",
-          "longestSession",
-          "overageSeconds",
-          "tierWhenUsed",
-          "lastConversationAt",
-          "lastRealtimeAt",
-        ].sort(),
-      );
-    },
-  );
+      }),
+    ].map((a) => ("usage" in a ? a.usage : a));
+    expect(answers).toHaveLength(9);
+    for (const answer of answers) expect(Object.keys(answer).sort()).toEqual(fields);
+    // Five events recorded, one taken back: the last answer is the month row as it stands.
+    const current = await usage.getCurrentUsage({ userId });
+    expect(answers[8]).toMatchObject({ seconds: 20, realtimeSessions: 5, lastRealtimeAt: NOW });
+    expect(current.features.seconds.used).toBe(20);
+  });
 
   it("counts an idempotency key once and answers duplicate with the current usage", async () => {
     const userId = newUserId();

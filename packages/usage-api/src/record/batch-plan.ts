@@ -145,9 +145,7 @@ export async function applyPlanned(db: Db, valid: ValidEvent[], tiers: Tiers) {
     if (written[0]!.inserted !== planned.length || appeared) {
       throw new StalePlan("batch plan is stale");
     }
-    for (const { userId, monthDate, created: _c, inserted: _n, ...usage } of written) {
-      months.set(monthKey(userId, monthDate), usage);
-    }
+    for (const row of written) months.set(monthKey(row.userId, row.monthDate), c.monthlyOf(row));
   }
   if (refusals.length > 0) await db.execute(keepRefusals(refusals));
   for (const p of planned)

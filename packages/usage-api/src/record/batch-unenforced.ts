@@ -13,20 +13,10 @@ import type { MonthlyUsage } from "../store/columns";
 import { inSavepoint } from "../store/savepoint";
 import { answerKnown, KnownKeys, monthKey } from "./idempotency";
 import type { KnownKey } from "./idempotency";
-import { amountsOf, invalid } from "./results";
+import { invalid } from "./results";
 import type { BatchResult, ValidEvent } from "./results";
 import { localDay, localMonth, windowStart } from "../calendar/local-month";
 import { needsAllowanceSql } from "../limits/allowance-sql";
-
-interface FastEvent {
-  i: number;
-  userId: string;
-  key: string | null;
-  at: string;
-  /** The server's clock for this event (the window is relative to it). */
-  now: string;
-  amounts: Record<Feature, number>;
-}
 
 /**
  * A batch without enforced events in one statement, like the one-event statement but set-based:
@@ -38,19 +28,28 @@ interface FastEvent {
  */
 const writeUnenforced = preparedStatement((tiers: Tiers) => unenforcedStatement(tiers));
 
-/** The values `writeUnenforced` binds: the events as one JSON array. */
-const unenforcedValues = ({ features, featureColumns }: Columns, events: FastEvent[]) => ({
-  events: JSON.stringify(
-    events.map((e) => ({
-      i: e.i,
-      user_id: e.userId,
-      key: e.key,
-      at: e.at,
-      now: e.now,
-      ...Object.fromEntries(features.map((f) => [featureColumns[f].ledger, e.amounts[f]])),
-    })),
-  ),
-});
+/**
+ * The values `writeUnenforced` binds: the events as one JSON array, each with the server's clock
+ * for it (the window is relative to it), every feature's amount (0 where it names none). Built
+ * field by field, each clock written once (a batch's events share one): the batch path's own cost
+ * in Node is what its floor ratio measures.
+ */
+function unenforcedValues({ features, featureColumns }: Columns, valid: ValidEvent[]) {
+  const iso = new Map<Date, string>();
+  const isoOf = (d: Date) => iso.get(d) ?? iso.set(d, d.toISOString()).get(d)!;
+  const rows = valid.map(({ i, event, at, now }) => {
+    const row: Record<string, unknown> = {
+      i,
+      user_id: event.userId,
+      key: event.idempotencyKey ?? null,
+      at: isoOf(at),
+      now: isoOf(now),
+    };
+    for (const f of features) row[featureColumns[f].ledger] = event[f] ?? 0;
+    return row;
+  });
+  return { events: JSON.stringify(rows) };
+}
 
 function unenforcedStatement(tiers: Tiers): SQL {
   const c = columnsOf(tiers);
@@ -131,22 +130,12 @@ export async function applyUnenforced(
   progress: { written: boolean },
 ) {
   const c = columnsOf(tiers);
-  const values = unenforcedValues(
-    c,
-    valid.map((v) => ({
-      i: v.i,
-      userId: v.event.userId,
-      key: v.event.idempotencyKey ?? null,
-      at: v.at.toISOString(),
-      now: v.now.toISOString(),
-      amounts: amountsOf(v.event, c.features),
-    })),
-  );
+  const values = unenforcedValues(c, valid);
   const written = await inSavepoint(db, (d) => writeUnenforced<Written>(d, tiers, values));
   progress.written = true; // what follows only reads
   const months = new Map<string, MonthlyUsage>();
-  for (const { userId, monthDate, recorded: _r, deferred: _d, ...usage } of written) {
-    if (userId !== null) months.set(monthKey(userId, monthDate), usage);
+  for (const row of written) {
+    if (row.userId !== null) months.set(monthKey(row.userId, row.monthDate), c.monthlyOf(row));
   }
   const results = new Map<number, BatchResult>();
   const recorded = new Map(written[0]!.recorded!);

@@ -106,8 +106,7 @@ export async function correctUsage(
       tx,
       readMonths(c, [{ userId, month }]),
     );
-    const { userId: _u, monthDate: _m, ...usage } = row!;
-    return usage as MonthlyUsage;
+    return c.monthlyOf(row!);
   };
   return withRetries(() =>
     inTransaction(db, async (tx) => {

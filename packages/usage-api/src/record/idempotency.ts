@@ -95,8 +95,7 @@ export async function answerKnown(
       db,
       readMonths(c, pairs),
     );
-    for (const { userId, monthDate, ...usage } of read)
-      months.set(monthKey(userId, monthDate), usage);
+    for (const row of read) months.set(monthKey(row.userId, row.monthDate), c.monthlyOf(row));
   }
   for (const d of duplicates)
     results.set(d.i, { status: "duplicate", usage: months.get(d.month)! });

@@ -154,10 +154,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     const { tier: _tier, ...limitExceeded } = refusal;
     throw limitExceededError(limitExceeded);
   }
-  if (result.inserted > 0) {
-    const { inWindow: _w, newUser: _n, needsPlan: _p, inserted: _i, ...usage } = result;
-    return asResult(usage as MonthlyUsage, true);
-  }
+  if (result.inserted > 0) return asResult(columnsOf(tiers).monthlyOf(result), true);
   const recorded = await answerRecordedKey(db, v, tiers);
   if (recorded) return recorded;
   if (!result.inWindow) throw badRequest(OUT_OF_WINDOW);

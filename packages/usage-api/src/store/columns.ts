@@ -50,6 +50,23 @@ function build(model: Model) {
   /** The monthly row's column of the feature that plays `r`. */
   const roleMonthly = (r: Role, alias = "") =>
     sql.raw(`${alias ? `${alias}.` : ""}${featureColumns[role[r]].monthly}`);
+  /** The monthly row's counters (SQL names), in `monthlySelect`'s order. */
+  const counters = [
+    ...Object.values(featureColumns).map((c) => c.monthly),
+    "longest_session",
+    ...Object.values(overageColumn),
+  ];
+  /** The fields of `MonthlyUsage`, as `monthlySelect` names them. */
+  const monthlyFields = [
+    "month",
+    "periodStart",
+    "periodEnd",
+    ...counters.map(camel),
+    "averageSessionLength",
+    "tierWhenUsed",
+    "lastConversationAt",
+    "lastRealtimeAt",
+  ];
   return {
     ...model,
     featureColumns,
@@ -86,11 +103,6 @@ function build(model: Model) {
     /** The select list of a `monthly_usage` row aliased `alias`, in the shape of `MonthlyUsage`. */
     monthlySelect: (alias: string) => {
       const a = sql.raw(alias);
-      const counters = [
-        ...Object.values(featureColumns).map((c) => c.monthly),
-        "longest_session",
-        ...Object.values(overageColumn),
-      ];
       return sql.join(
         [
           sql`to_char(${a}.month, 'YYYY-MM') AS "month", ${instantOut(sql`${a}.period_start`)} AS "periodStart",
@@ -105,6 +117,16 @@ function build(model: Model) {
         ],
         sql`, `,
       );
+    },
+    /**
+     * The `MonthlyUsage` of a row that selected `monthlySelect` beside other columns: its fields
+     * copied by name (a rest pattern over a driver's row, a dictionary, costs several times more:
+     * ~3 ms for a batch's 440 rows).
+     */
+    monthlyOf: (row: object): MonthlyUsage => {
+      const usage: Record<string, unknown> = {};
+      for (const field of monthlyFields) usage[field] = (row as Record<string, unknown>)[field];
+      return usage as MonthlyUsage;
     },
     /** A month with no usage yet. */
     emptyMonthly: (month: string, periodStart: Date, periodEnd: Date, tier: TierName) =>
