@@ -17,6 +17,11 @@ const schema = z.object({
     .optional(),
   /** How many generated learners the demo writes in the background (besides the named ones). */
   DEMO_POPULATION: z.coerce.number().int().min(0).max(100_000).default(2000),
+  /**
+   * How far ahead of this server's clock a session's issue time may be (seconds): another
+   * instance's clock may run ahead of this one's by that much.
+   */
+  SESSION_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   /** Where the embedded database (and the generated secret) live when DATABASE_URL is unset. */
   DEMO_DATA_DIR: z.string().default(".data"),
   /**

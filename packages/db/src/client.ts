@@ -38,6 +38,12 @@ export interface CreateDbOptions {
   readUrl?: string;
   /** PGlite data folder (`memory://` for a throwaway one); defaults to `./.data/pglite`. */
   dataDir?: string;
+  /**
+   * PGlite only: start from a copy of another PGlite's data (its `dumpDataDir()`), e.g. a
+   * migrated template that each test's fresh database is opened from (~0.4 s, where creating an
+   * empty cluster takes ~1.3 s). Pending migrations are applied as usual.
+   */
+  loadDataDir?: Blob;
   /** Where the drizzle-kit migrations are; defaults to this package's `drizzle/` folder. */
   migrationsFolder?: string;
   /** postgres.js pool size (default 10). */
@@ -112,7 +118,10 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     import("drizzle-orm/pglite"),
   ]);
   try {
-    client = await PGlite.create(dataDir);
+    client = await PGlite.create(
+      dataDir,
+      options.loadDataDir ? { loadDataDir: options.loadDataDir } : undefined,
+    );
   } catch (error) {
     unlock();
     throw error;

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb, queryRows } from "../src";
@@ -62,6 +63,26 @@ describe("createDb on PGlite", () => {
     );
     expect(row).toEqual({ users: 1, migrations: 12 });
     await again.close();
+  });
+
+  it("opens a copy of a dumped PGlite (loadDataDir): its rows, its migrations, none of its later writes", async () => {
+    const template = await createDb({ url: "", dataDir: "memory://" });
+    const users = (handle: Awaited<ReturnType<typeof createDb>>) =>
+      queryRows<{ id: string }>(handle.db, sql`SELECT id FROM usagekit.users ORDER BY id`);
+    await template.db.execute(sql`INSERT INTO usagekit.users (id) VALUES ('in-template')`);
+    const client = (template.db as unknown as { $client: PGlite }).$client;
+    const dump = await client.dumpDataDir("none");
+    const copy = await createDb({ url: "", dataDir: "memory://", loadDataDir: dump });
+    await copy.db.execute(sql`INSERT INTO usagekit.users (id) VALUES ('in-copy')`);
+    await template.db.execute(sql`INSERT INTO usagekit.users (id) VALUES ('later-in-template')`);
+    expect(await users(copy)).toEqual([{ id: "in-copy" }, { id: "in-template" }]);
+    expect(await users(template)).toEqual([{ id: "in-template" }, { id: "later-in-template" }]);
+    const [applied] = await queryRows<{ n: number }>(
+      copy.db,
+      sql`SELECT count(*)::int AS n FROM usagekit.__migrations`,
+    );
+    expect(applied!.n).toBe(12);
+    await Promise.all([copy.close(), template.close()]);
   });
 
   it("returns timestamptz values as Dates and numerics as exact strings", async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { PGlite } from "@electric-sql/pglite";
 import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
 import { afterAll, beforeAll } from "vitest";
@@ -20,12 +21,27 @@ export type DbKind = "pglite" | "postgres";
 /** Every suite runs on PGlite, and on the real server when DATABASE_URL is set. */
 export const dbKinds: DbKind[] = DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
 
+/**
+ * A migrated in-memory PGlite's data, made once per test process: each test's fresh PGlite
+ * starts from a copy of it instead of creating an empty cluster (~1 s less per database).
+ */
+let pgliteTemplate: Promise<Blob> | undefined;
+const migratedPglite = () =>
+  (pgliteTemplate ??= createDb({ url: "", dataDir: "memory://" }).then(async (handle) => {
+    try {
+      return await (handle.db as unknown as { $client: PGlite }).$client.dumpDataDir("none");
+    } finally {
+      await handle.close();
+    }
+  }));
+
 /** A fresh, migrated database: an in-memory PGlite, or a new database on the PostgreSQL server. */
 export async function openTestDb(
   kind: DbKind,
   options: { max?: number } = {},
 ): Promise<DbHandle & { url?: string }> {
-  if (kind === "pglite") return createDb({ url: "", dataDir: "memory://" });
+  if (kind === "pglite")
+    return createDb({ url: "", dataDir: "memory://", loadDataDir: await migratedPglite() });
   const database = await freshDatabase(DATABASE_URL!, "usagekit_test");
   const handle = await createDb({ url: database.url, max: options.max });
   return { ...handle, url: database.url, close: () => handle.close().then(database.drop) };

@@ -78,7 +78,7 @@ function readSession(value: string | null | undefined): Session | null {
       typeof s.sid === "string" &&
       Number.isInteger(s.iat) &&
       Number.isInteger(s.exp) &&
-      s.iat <= t + 60 &&
+      s.iat <= t + env.SESSION_CLOCK_SKEW_SECONDS &&
       t < s.exp &&
       s.exp - s.iat <= SESSION_SECONDS;
     return valid ? s : null;
