@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb, queryRows } from "../src";
+import { dumpPglite } from "./pglite-dump";
 
 const dataDir = mkdtempSync(join(tmpdir(), "usagekit-db-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -70,9 +70,11 @@ describe("createDb on PGlite", () => {
     const users = (handle: Awaited<ReturnType<typeof createDb>>) =>
       queryRows<{ id: string }>(handle.db, sql`SELECT id FROM usagekit.users ORDER BY id`);
     await template.db.execute(sql`INSERT INTO usagekit.users (id) VALUES ('in-template')`);
-    const client = (template.db as unknown as { $client: PGlite }).$client;
-    const dump = await client.dumpDataDir("none");
-    const copy = await createDb({ url: "", dataDir: "memory://", loadDataDir: dump });
+    const copy = await createDb({
+      url: "",
+      dataDir: "memory://",
+      loadDataDir: await dumpPglite(template),
+    });
     await copy.db.execute(sql`INSERT INTO usagekit.users (id) VALUES ('in-copy')`);
     await template.db.execute(sql`INSERT INTO usagekit.users (id) VALUES ('later-in-template')`);
     expect(await users(copy)).toEqual([{ id: "in-copy" }, { id: "in-template" }]);

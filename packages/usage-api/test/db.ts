@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { PGlite } from "@electric-sql/pglite";
 import { createDb } from "@usagekit/db";
 import type { DbHandle } from "@usagekit/db";
 import { afterAll, beforeAll } from "vitest";
 import { freshDatabase } from "../../db/test/fresh-database";
+import { dumpPglite } from "../../db/test/pglite-dump";
 import { createCaller, createTRPCContext } from "../src";
 import { createUsageServer } from "../src/transport/server";
 import type { ServerOptions } from "../src/transport/server";
@@ -29,7 +29,7 @@ let pgliteTemplate: Promise<Blob> | undefined;
 const migratedPglite = () =>
   (pgliteTemplate ??= createDb({ url: "", dataDir: "memory://" }).then(async (handle) => {
     try {
-      return await (handle.db as unknown as { $client: PGlite }).$client.dumpDataDir("none");
+      return await dumpPglite(handle);
     } finally {
       await handle.close();
     }

@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { createCaller, createTRPCContext, defaultTiers, keepRollupsFresh, moveKeys } from "../src";
 import { findDrift, repairDrift } from "../src/record/reconcile";
 import { dbKinds, newUserId, useTestDb } from "./db";
+import { trpcError } from "./helpers";
 
 type Suite = ReturnType<typeof useTestDb>;
-import { trpcError } from "./helpers";
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const NOW = new Date("2026-11-15T12:00:00Z");

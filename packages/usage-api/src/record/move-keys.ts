@@ -2,6 +2,7 @@ import { queryRows } from "@usagekit/db";
 import type { Db } from "@usagekit/db";
 import { sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
+import { instant, localMonth, monthEnd } from "../calendar/local-month";
 import { addToFilters } from "./key-filter";
 
 /** Keys copied per transaction: short transactions, a line of progress each. */
@@ -17,12 +18,13 @@ const seenByAll = sql`SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::big
     - coalesce((SELECT max(greatest(age(backend_xid), age(backend_xmin))) + 1 FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid()), 0))::text AS horizon`;
 
+const LAST_ZONE = sql`'Etc/GMT+12'`;
+
 /**
  * The first month no learner is in any more: the current month of the last zone to reach a new
  * one (UTC−12, from the database's zone data). Keys of earlier months are past.
  */
-export const pastBefore = (now: Date) =>
-  sql`date_trunc('month', ${now.toISOString()}::timestamptz AT TIME ZONE 'Etc/GMT+12')::date`;
+export const pastBefore = (now: Date) => localMonth(instant(now), LAST_ZONE);
 
 /**
  * Walks `usage_event_keys` in key order, `CHUNK` claims `r` (those matching `where`) per
@@ -153,8 +155,7 @@ export function keysMover(db: Db, log: (line: string) => void) {
       const now = new Date();
       const [row] = await queryRows<{ ms: number }>(
         db,
-        sql`SELECT (extract(epoch FROM (${pastBefore(now)} + interval '1 month')
-          AT TIME ZONE 'Etc/GMT+12') * 1000)::float8 AS "ms"`,
+        sql`SELECT (extract(epoch FROM ${monthEnd(pastBefore(now), LAST_ZONE)}) * 1000)::float8 AS "ms"`,
       );
       await moveKeys(db, { now, log });
       nextTurn = Number(row!.ms);

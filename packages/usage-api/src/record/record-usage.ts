@@ -124,12 +124,13 @@ export async function recordUsage(db: Db, params: RecordUsageParams): Promise<Re
 /** One event by its own statement. */
 async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsageResult> {
   const { event } = v;
+  const c = columnsOf(tiers);
   const values = recordValues({
     userId: event.userId,
     idempotencyKey: event.idempotencyKey ?? null,
     occurredAt: v.at,
     now: v.now,
-    amounts: amountsOf(event, columnsOf(tiers).features),
+    amounts: amountsOf(event, c.features),
   });
   let result: StatementResult;
   try {
@@ -154,7 +155,7 @@ async function recordOne(db: Db, v: ValidEvent, tiers: Tiers): Promise<RecordUsa
     const { tier: _tier, ...limitExceeded } = refusal;
     throw limitExceededError(limitExceeded);
   }
-  if (result.inserted > 0) return asResult(columnsOf(tiers).monthlyOf(result), true);
+  if (result.inserted > 0) return asResult(c.monthlyOf(result), true);
   const recorded = await answerRecordedKey(db, v, tiers);
   if (recorded) return recorded;
   if (!result.inWindow) throw badRequest(OUT_OF_WINDOW);

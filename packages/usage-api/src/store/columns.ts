@@ -50,22 +50,31 @@ function build(model: Model) {
   /** The monthly row's column of the feature that plays `r`. */
   const roleMonthly = (r: Role, alias = "") =>
     sql.raw(`${alias ? `${alias}.` : ""}${featureColumns[role[r]].monthly}`);
-  /** The monthly row's counters (SQL names), in `monthlySelect`'s order. */
+  /** The monthly row's counters (SQL names). */
   const counters = [
     ...Object.values(featureColumns).map((c) => c.monthly),
     "longest_session",
     ...Object.values(overageColumn),
   ];
-  /** The fields of `MonthlyUsage`, as `monthlySelect` names them. */
-  const monthlyFields = [
-    "month",
-    "periodStart",
-    "periodEnd",
-    ...counters.map(camel),
-    "averageSessionLength",
-    "tierWhenUsed",
-    "lastConversationAt",
-    "lastRealtimeAt",
+  type Field = [name: string, expr: (alias: string) => SQL];
+  /**
+   * The fields of `MonthlyUsage`, each with its SQL over a `monthly_usage` row aliased `alias`:
+   * the one list `monthlySelect` selects, `monthlyOf` copies and `emptyMonthly` fills.
+   */
+  const monthlyFields: Field[] = [
+    ["month", (a) => sql.raw(`to_char(${a}.month, 'YYYY-MM')`)],
+    ["periodStart", (a) => instantOut(sql.raw(`${a}.period_start`))],
+    ["periodEnd", (a) => instantOut(sql.raw(`${a}.period_end`))],
+    ...counters.map((c): Field => [camel(c), (a) => sql.raw(`${a}.${c}::float8`)]),
+    [
+      "averageSessionLength",
+      (a) => sql`CASE WHEN ${roleMonthly("completedSession", a)} > 0
+        THEN round(${sql.raw(a)}.completed_session_seconds::numeric / ${roleMonthly("completedSession", a)})::float8
+        ELSE 0 END`,
+    ],
+    ["tierWhenUsed", (a) => sql.raw(`${a}.tier_when_used`)],
+    ["lastConversationAt", (a) => instantOut(sql.raw(`${a}.last_conversation_at`))],
+    ["lastRealtimeAt", (a) => instantOut(sql.raw(`${a}.last_realtime_at`))],
   ];
   return {
     ...model,
@@ -101,23 +110,11 @@ function build(model: Model) {
     commaEachBillable: (f: (feature: BillableFeature) => SQL) =>
       sql.join(billableFeatures.map((b) => sql`, ${f(b)}`)),
     /** The select list of a `monthly_usage` row aliased `alias`, in the shape of `MonthlyUsage`. */
-    monthlySelect: (alias: string) => {
-      const a = sql.raw(alias);
-      return sql.join(
-        [
-          sql`to_char(${a}.month, 'YYYY-MM') AS "month", ${instantOut(sql`${a}.period_start`)} AS "periodStart",
-        ${instantOut(sql`${a}.period_end`)} AS "periodEnd"`,
-          ...counters.map((c) => sql.raw(`${alias}.${c}::float8 AS "${camel(c)}"`)),
-          sql`CASE WHEN ${roleMonthly("completedSession", alias)} > 0
-        THEN round(${a}.completed_session_seconds::numeric / ${roleMonthly("completedSession", alias)})::float8
-        ELSE 0 END AS "averageSessionLength"`,
-          sql`${a}.tier_when_used AS "tierWhenUsed",
-        ${instantOut(sql`${a}.last_conversation_at`)} AS "lastConversationAt",
-        ${instantOut(sql`${a}.last_realtime_at`)} AS "lastRealtimeAt"`,
-        ],
+    monthlySelect: (alias: string) =>
+      sql.join(
+        monthlyFields.map(([name, expr]) => sql`${expr(alias)} AS ${sql.raw(`"${name}"`)}`),
         sql`, `,
-      );
-    },
+      ),
     /**
      * The `MonthlyUsage` of a row that selected `monthlySelect` beside other columns: its fields
      * copied by name (a rest pattern over a driver's row, a dictionary, costs several times more:
@@ -125,23 +122,16 @@ function build(model: Model) {
      */
     monthlyOf: (row: object): MonthlyUsage => {
       const usage: Record<string, unknown> = {};
-      for (const field of monthlyFields) usage[field] = (row as Record<string, unknown>)[field];
+      for (const [name] of monthlyFields) usage[name] = (row as Record<string, unknown>)[name];
       return usage as MonthlyUsage;
     },
     /** A month with no usage yet. */
     emptyMonthly: (month: string, periodStart: Date, periodEnd: Date, tier: TierName) =>
       ({
-        ...Object.fromEntries(
-          [
-            ...features.map((f) => monthlyField[f]),
-            ...billableFeatures.map((f) => overageField[f]),
-          ].map((field) => [field, 0]),
-        ),
+        ...Object.fromEntries(monthlyFields.map(([name]) => [name, 0])),
         month,
         periodStart,
         periodEnd,
-        averageSessionLength: 0,
-        longestSession: 0,
         tierWhenUsed: tier,
         lastConversationAt: null,
         lastRealtimeAt: null,
